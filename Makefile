@@ -1,0 +1,117 @@
+# pipelab -- a course in pipeline parallelism.
+# `make help` lists every target.
+
+CC      ?= cc
+CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L
+WARN    := -Wall -Wextra -Werror -pedantic
+OPT     ?= -O2
+CFLAGS  ?=
+CFLAGS  += $(CSTD) $(WARN) $(OPT) -g -ffp-contract=off -Isrc -Isrc/cli
+LDLIBS  += -lpthread -lm
+BUILD   ?= build
+
+LIB_SRC := $(wildcard src/*.c) $(wildcard src/schedules/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB     := $(BUILD)/libpipelab.a
+CLI     := $(BUILD)/pipelab
+
+TEST_SRC := $(wildcard tests/test_*.c)
+TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_LIBS := -lcriterion
+
+CHAPTERS := $(sort $(wildcard chapters/[0-9][0-9]-*))
+LESSONS  := $(foreach c,$(CHAPTERS),$(BUILD)/lessons/$(notdir $(c)))
+
+.PHONY: all help deps test test-only check-chapters chapters compare bench clean asan tsan lessons \
+        $(addprefix ch,00 01 02 03 04 05 06 07 08) \
+        $(addprefix test-ch,00 01 02 03 04 05 06 07 08)
+
+all: $(LIB) $(CLI) $(LESSONS) ## build the library, the pipelab command and every lesson
+
+help: ## list every target with one line each
+	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@echo "  chNN               run chapter NN's lesson (e.g. make ch03)"
+	@echo "  test-chNN          run chapter NN's tests (e.g. make test-ch03)"
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+CLI_SRC := $(wildcard src/cli/*.c)
+$(CLI): $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(LIB)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/lessons/%: chapters/%/lesson.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests $< $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS)
+
+EXCERPT := $(BUILD)/excerpt
+CHAPTER_PAGES = $(wildcard chapters/*/README.md)
+
+$(EXCERPT): tools/excerpt.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@
+
+check-chapters: $(EXCERPT) ## fail if code quoted in a chapter differs from its marked region in src/
+	@$(EXCERPT) --check $(CHAPTER_PAGES) && echo "chapters: every excerpt matches its source"
+
+chapters: $(EXCERPT) ## refresh the code quoted in every chapter from its marked region
+	@$(EXCERPT) --update $(CHAPTER_PAGES)
+
+deps: ## install Criterion, Doxygen and Graphviz with the system package manager if missing
+	@sh scripts/deps.sh
+
+test: deps ## install what is missing, then build and run every test suite
+	@$(MAKE) --no-print-directory test-only
+
+test-only: $(TESTS) $(CLI) $(EXCERPT) ## run every test suite (no dependency check)
+	@sh scripts/run-tests.sh $(TESTS)
+	@$(EXCERPT) --check $(CHAPTER_PAGES)
+
+compare: $(CLI) ## the main job: every schedule side by side (4 devices, 8 micro-batches)
+	@$(CLI) compare --devices 4 --microbatches 8
+
+bench: $(BUILD)/bench/bench $(CLI) ## benchmarks: mailbox hand-off, actions/s, real-clock speedup, scaled-clock bubble
+	@$(BUILD)/bench/bench
+
+$(BUILD)/bench/bench: bench/bench.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
+
+# chNN and test-chNN for every chapter that exists.
+define chapter_rules
+ch$(1): $(BUILD)/lessons/$(2)
+	@$(BUILD)/lessons/$(2)
+test-ch$(1): $(BUILD)/tests/test_ch$(1) $(CLI)
+	@sh scripts/run-tests.sh $(BUILD)/tests/test_ch$(1)
+endef
+$(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(firstword $(subst -, ,$(notdir $(c)))),$(notdir $(c)))))
+
+lessons: $(LESSONS) ## build every chapter's lesson
+
+asan: ## build and run every test under AddressSanitizer + UndefinedBehaviorSanitizer
+	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
+	  OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDLIBS="-lpthread -lm -fsanitize=address,undefined" test-only
+
+tsan: ## build and run every test under ThreadSanitizer
+	@$(MAKE) --no-print-directory BUILD=build/tsan CC=clang \
+	  OPT="-O1 -fsanitize=thread -fno-omit-frame-pointer" \
+	  LDLIBS="-lpthread -lm -fsanitize=thread" test-only
+
+clean: ## remove build/
+	rm -rf build
+
+# Further targets live in mk/*.mk, one file per concern.
+include $(wildcard mk/*.mk)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,62 @@
+/**
+ * @file data.h
+ * @brief Deterministic synthetic data and the split into micro-batches.
+ *
+ * Inputs are uniform random numbers from a seeded generator; targets come
+ * from a fixed random "teacher" network, so there is something to learn and
+ * the loss falls (chapter 00). Micro-batches are contiguous row ranges whose
+ * sizes differ by at most one (chapter 02).
+ *
+ * Invariant: the same (seed, step, batch, width) always gives the same bits.
+ */
+#ifndef PL_DATA_H
+#define PL_DATA_H
+
+#include <stdint.h>
+
+#include "tensor.h"
+
+/** A small deterministic generator (splitmix64). */
+typedef struct {
+    uint64_t state;
+} pl_rng;
+
+/** Seed a generator. */
+void pl_rng_seed(pl_rng *r, uint64_t seed);
+
+/** Next 64 random bits. */
+uint64_t pl_rng_next(pl_rng *r);
+
+/** Uniform float in [lo, hi). */
+float pl_rng_uniform(pl_rng *r, float lo, float hi);
+
+/** One training batch: inputs x (batch, width) and targets y (batch, width). */
+typedef struct {
+    pl_tensor x;
+    pl_tensor y;
+} pl_batch;
+
+/**
+ * Fill `out` with the batch for training step `step`: inputs drawn from
+ * (seed, step), targets from the teacher network fixed by `seed`.
+ * Returns 0, or -1 on bad sizes or allocation failure.
+ */
+int pl_data_batch(pl_batch *out, uint64_t seed, int step, int batch, int width);
+
+/** Free a batch. */
+void pl_batch_free(pl_batch *b);
+
+/**
+ * Rows [start, start+rows) of micro-batch j when `batch` rows are split into
+ * m micro-batches: the first (batch mod m) get one row more.
+ * Requires 1 <= m <= batch and 0 <= j < m.
+ */
+void pl_microbatch_range(int batch, int m, int j, int *start, int *rows);
+
+/**
+ * A view of rows [start, start+rows) of t: shares t's storage, must not be
+ * freed, and lives no longer than t.
+ */
+pl_tensor pl_tensor_rows(const pl_tensor *t, int start, int rows);
+
+#endif

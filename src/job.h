@@ -1,0 +1,76 @@
+/**
+ * @file job.h
+ * @brief Everything one pipelined run needs, gathered in one struct.
+ *
+ * A job ties the pieces of DESIGN 2 together: the model, its partition into
+ * stages, the schedule, the cost model, and the run's options. Both executors
+ * -- pl_simulate (no threads) and pl_runtime_run (one thread per device) --
+ * take a job and produce a pl_result, so they can be compared number for
+ * number.
+ *
+ * Invariant: the job does not own what it points to; the caller keeps the
+ * model, partition and schedule alive for the whole run.
+ */
+#ifndef PL_JOB_H
+#define PL_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "cost.h"
+#include "model.h"
+#include "partition.h"
+#include "schedule.h"
+#include "trace.h"
+
+/** A pipelined training run. */
+typedef struct {
+    pl_model *model;              /**< trained in place by the runtime */
+    const pl_partition *partition;/**< p * v stages */
+    const pl_schedule *schedule;  /**< validated before it runs */
+    pl_cost cost;
+    pl_clock_kind clock;
+    double scale;                 /**< scaled clock: host ns per modelled ns */
+    uint64_t seed;                /**< data seed */
+    int steps;
+    int batch;
+    float lr;
+    int recompute;                /**< keep only stage inputs; re-run the forward before the backward */
+    size_t device_memory;         /**< activation bytes a device may hold; 0 = unlimited */
+    int fault_device;             /**< inject a failure on this device ... (-1: none) */
+    long fault_action;            /**< ... at its K-th action of the run, from 0 */
+    double watchdog_s;            /**< stop if no device progresses this long; 0 = off */
+} pl_job;
+
+/**
+ * Bytes a stage's stash grows by when action `kind` runs on a micro-batch of
+ * `rows` rows: the forward's activations for F, the gradients kept for W for
+ * I, and 0 for B and W (which free). Both executors check it against
+ * device_memory before the action runs.
+ */
+size_t pl_stash_growth(const pl_model *m, int first, int count, int rows,
+                       pl_kind kind, int recompute);
+
+/**
+ * Check that device d, holding `held` activation bytes, may grow its stash by
+ * `need` bytes for action a. Returns 0, or -1 with "d1 out of memory at F5:
+ * needs N bytes of activations, M available of C" in err.
+ */
+int pl_job_check_memory(const pl_job *job, int d, pl_action a, size_t held,
+                        size_t need, char *err, size_t errlen);
+
+/** Fill a job with the defaults: 1 step, lr 0.05, virtual clock, no limits. */
+void pl_job_defaults(pl_job *j);
+
+/** What a run produced. */
+typedef struct {
+    pl_trace trace;
+    float *loss;    /**< per step (runtime only; NULL from the simulator) */
+    int steps;
+} pl_result;
+
+/** Free a result. Safe on a zeroed one. */
+void pl_result_free(pl_result *r);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * mailbox.c -- one inbox per device: a mutex, a condition variable, and a
+ * slot per message it can receive.
+ */
+#include "mailbox.h"
+
+#include <stdlib.h>
+
+int pl_mailbox_init(pl_mailbox *b, int nslots)
+{
+    b->slots = calloc((size_t)nslots, sizeof *b->slots);
+    if (!b->slots)
+        return -1;
+    b->nslots = nslots;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    return 0;
+}
+
+void pl_mailbox_destroy(pl_mailbox *b)
+{
+    if (!b->slots)
+        return;
+    for (int i = 0; i < b->nslots; i++)
+        pl_tensor_free(&b->slots[i].t);
+    free(b->slots);
+    b->slots = NULL;
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->cv);
+}
+
+int pl_mailbox_put(pl_mailbox *b, int slot, int64_t time, pl_tensor t)
+{
+    pthread_mutex_lock(&b->mu);
+    pl_message *m = &b->slots[slot];
+    int busy = m->full;
+    if (!busy) {
+        m->time = time;
+        m->t = t;
+        m->full = 1;
+        /* Broadcast, not signal: only the owner waits, but a stop may also
+         * be waking it; a broadcast never loses either reason. */
+        pthread_cond_broadcast(&b->cv);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return busy ? -1 : 0;
+}
+
+int pl_mailbox_take(pl_mailbox *b, int slot, const atomic_int *stop, pl_message *out)
+{
+    pthread_mutex_lock(&b->mu);
+    pl_message *m = &b->slots[slot];
+    /* The stop flag is read under the lock, and pl_mailbox_wake broadcasts
+     * under it, so a stop can never slip in between the check and the wait. */
+    while (!m->full && !atomic_load(stop))
+        pthread_cond_wait(&b->cv, &b->mu);
+    int got = m->full;
+    if (got) {
+        *out = *m;
+        m->full = 0;
+        m->t = (pl_tensor){0, 0, NULL};
+    }
+    pthread_mutex_unlock(&b->mu);
+    return got ? 0 : -1;
+}
+
+void pl_mailbox_wake(pl_mailbox *b)
+{
+    pthread_mutex_lock(&b->mu);
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+}

@@ -1,0 +1,37 @@
+/**
+ * @file reference.h
+ * @brief The sequential reference: the whole model trained on one device.
+ *
+ * Chapter 00's baseline. For each step it runs every micro-batch, in order,
+ * forward through every layer, then backward-input and backward-weight, and
+ * finally one SGD step -- exactly the kernels a pipeline runs, in the order
+ * each pipeline stage runs them. So after N steps a correct pipeline's
+ * weights are bitwise equal to the reference's (DESIGN 2.3).
+ *
+ * Invariant: the reference never reorders micro-batches.
+ */
+#ifndef PL_REFERENCE_H
+#define PL_REFERENCE_H
+
+#include <stdint.h>
+
+#include "model.h"
+
+/** What to train on. */
+typedef struct {
+    uint64_t seed;     /**< data seed (targets and inputs) */
+    int steps;         /**< optimizer steps */
+    int batch;         /**< samples per step */
+    int microbatches;  /**< m: gradients accumulated over m micro-batches */
+    float lr;          /**< SGD learning rate */
+} pl_train_config;
+
+/**
+ * Train `m` in place for cfg->steps steps. If loss is not NULL it receives
+ * cfg->steps values, the mean-squared-error loss of each step before its
+ * update. Returns 0, or -1 with a message on bad sizes or allocation failure.
+ */
+int pl_reference_train(pl_model *m, const pl_train_config *cfg, float *loss,
+                       char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * 1f1b.c -- chapter 04: one forward, one backward.
+ *
+ * GPipe's bubble with far less memory. Device s (stage s) runs three phases:
+ *
+ *   warmup    min(p - s - 1, m) forwards, enough to keep the devices after
+ *             it busy until the first gradient comes back;
+ *   steady    one forward then one backward, while forwards remain: each
+ *             backward frees the activations of the oldest micro-batch;
+ *   cooldown  the backwards that are left.
+ *
+ * With p = 4, m = 8 device 0 runs F0 F1 F2 | F3 B0 F4 B1 ... F7 B4 | B5 B6 B7
+ * and the last device F0 B0 F1 B1 ... with no warmup at all. The bubble is
+ * GPipe's, (p-1)/(m+p-1), but at most min(p - s, m) micro-batches are in
+ * flight on device s instead of m. Backwards run in increasing micro-batch
+ * order, so weight gradients accumulate as in the sequential reference.
+ */
+#include <stdio.h>
+
+#include "schedule.h"
+
+int pl_schedule_1f1b(pl_schedule *s, int devices, int microbatches,
+                     char *err, size_t errlen)
+{
+    *s = (pl_schedule){0};
+    if (devices < 1 || microbatches < 1) {
+        snprintf(err, errlen, "1f1b needs devices >= 1 and microbatches >= 1 "
+                 "(got %d and %d)", devices, microbatches);
+        return -1;
+    }
+    if (pl_schedule_init(s, devices, microbatches, 1) != 0) {
+        snprintf(err, errlen, "1f1b: out of memory");
+        return -1;
+    }
+    int failed = 0, p = devices, m = microbatches;
+    // [region 1f1b]
+    for (int d = 0; d < p; d++) {
+        int warmup = p - d - 1 < m ? p - d - 1 : m;
+        int fwd = 0, bwd = 0; /* next forward, next backward */
+        while (fwd < warmup)
+            failed |= pl_schedule_push(s, d, PL_F, fwd++, 0);
+        while (fwd < m) { /* steady: in flight stays at warmup + 1 */
+            failed |= pl_schedule_push(s, d, PL_F, fwd++, 0);
+            failed |= pl_schedule_push(s, d, PL_B, bwd++, 0);
+        }
+        while (bwd < m) /* cooldown */
+            failed |= pl_schedule_push(s, d, PL_B, bwd++, 0);
+    }
+    // [endregion 1f1b]
+    if (failed) {
+        pl_schedule_free(s);
+        snprintf(err, errlen, "1f1b: out of memory");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * gpipe.c -- chapter 03: GPipe, fill and drain.
+ *
+ * Every device runs all its forwards, then all its backwards:
+ *
+ *     d: F0 F1 ... F(m-1) B0 B1 ... B(m-1)
+ *
+ * Forwards of different micro-batches now overlap across devices: while
+ * device 1 runs F0, device 0 already runs F1. The pipeline fills (p-1 steps of
+ * bubble), runs full, drains, and the same happens on the way back, so the
+ * bubble shrinks to (p-1)/(m+p-1). The price is memory: every micro-batch is
+ * in flight at once, so each device holds m micro-batches' activations.
+ *
+ * The backwards run in increasing micro-batch order on purpose: every stage
+ * then adds weight gradients in the same order as the sequential reference,
+ * and the trained weights match it bit for bit.
+ */
+#include <stdio.h>
+
+#include "schedule.h"
+
+int pl_schedule_gpipe(pl_schedule *s, int devices, int microbatches,
+                      char *err, size_t errlen)
+{
+    *s = (pl_schedule){0};
+    if (devices < 1 || microbatches < 1) {
+        snprintf(err, errlen, "gpipe needs devices >= 1 and microbatches >= 1 "
+                 "(got %d and %d)", devices, microbatches);
+        return -1;
+    }
+    if (pl_schedule_init(s, devices, microbatches, 1) != 0) {
+        snprintf(err, errlen, "gpipe: out of memory");
+        return -1;
+    }
+    int failed = 0;
+    // [region gpipe]
+    for (int d = 0; d < devices; d++) {
+        for (int mb = 0; mb < microbatches; mb++) /* fill: every forward */
+            failed |= pl_schedule_push(s, d, PL_F, mb, 0);
+        for (int mb = 0; mb < microbatches; mb++) /* drain: every backward */
+            failed |= pl_schedule_push(s, d, PL_B, mb, 0);
+    }
+    // [endregion gpipe]
+    if (failed) {
+        pl_schedule_free(s);
+        snprintf(err, errlen, "gpipe: out of memory");
+        return -1;
+    }
+    return 0;
+}

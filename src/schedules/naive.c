@@ -1,0 +1,46 @@
+/*
+ * naive.c -- chapter 01: naive staging.
+ *
+ * The model's layers are split by depth over p devices, and the whole batch
+ * is one micro-batch (m = 1). Every device's list is the same two actions:
+ *
+ *     d0: F0 B0
+ *     d1: F0 B0
+ *     ...
+ *
+ * The lists alone say nothing about time; the messages do. Device d's F0
+ * waits for the activation of device d-1's F0, and its B0 for the gradient of
+ * device d+1's B0. So the forward walks down the pipeline, the backward walks
+ * back up, and at any moment exactly one device works: the bubble is (p-1)/p.
+ */
+#include <stdio.h>
+
+#include "schedule.h"
+
+int pl_schedule_naive(pl_schedule *s, int devices, int microbatches,
+                      char *err, size_t errlen)
+{
+    *s = (pl_schedule){0};
+    if (devices < 1 || microbatches != 1) {
+        snprintf(err, errlen, devices < 1 ? "naive needs at least one device"
+                 : "naive runs the whole batch at once: microbatches must be 1");
+        return -1;
+    }
+    if (pl_schedule_init(s, devices, 1, 1) != 0) {
+        snprintf(err, errlen, "naive: out of memory");
+        return -1;
+    }
+    int failed = 0;
+    // [region naive]
+    for (int d = 0; d < devices; d++) {
+        failed |= pl_schedule_push(s, d, PL_F, 0, 0); /* forward, after d-1's */
+        failed |= pl_schedule_push(s, d, PL_B, 0, 0); /* backward, after d+1's */
+    }
+    // [endregion naive]
+    if (failed) {
+        pl_schedule_free(s);
+        snprintf(err, errlen, "naive: out of memory");
+        return -1;
+    }
+    return 0;
+}

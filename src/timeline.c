@@ -1,0 +1,125 @@
+/*
+ * timeline.c -- a pipeline drawn in the terminal (DESIGN 3.3).
+ *
+ *   d0 |F0F1F2F3B0....
+ *   d1 |..F0F1F2F3B0..
+ *
+ * One row per device, time to the right. When every time in the step is a
+ * multiple of a common unit (uniform costs on the virtual clock), each unit
+ * gets a whole number of columns, so equal actions draw as equal boxes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+
+#define LABEL 5 /* "d12 |" */
+
+static int64_t gcd(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/* Nanoseconds per column: a whole number of columns per common unit when
+ * that fits, else just enough to fit the step in `width` columns. */
+static int64_t ns_per_column(const pl_trace *t, int step, int64_t first,
+                             int64_t makespan, int width)
+{
+    int64_t g = 0;
+    for (int d = 0; d < t->devices; d++)
+        for (long i = 0; i < t->lanes[d].len; i++) {
+            const pl_event *e = &t->lanes[d].events[i];
+            if (e->step == step)
+                g = gcd(gcd(g, e->start - first), e->end - first);
+        }
+    if (g > 0 && makespan / g <= width) {
+        int64_t per_unit = width / (makespan / g);
+        if (per_unit > 4)
+            per_unit = 4;
+        if (g % per_unit == 0)
+            return g / per_unit;
+    }
+    if (g > 0 && makespan / g <= 64 * (int64_t)width) /* a whole number of units per column */
+        return g * ((makespan / g + width - 1) / width);
+    return (makespan + width - 1) / width;
+}
+
+static const char *colour_of(char kind)
+{
+    switch (kind) {
+    case 'F': return "\033[30;42m";
+    case 'B': return "\033[30;44m";
+    case 'I': return "\033[30;46m";
+    case 'W': return "\033[30;45m";
+    default: return "\033[30;43m"; /* 'R', a recomputed forward */
+    }
+}
+
+/* Fill row[lo, hi) with one action: its label, then '-' to the box's end;
+ * just its letter if the label does not fit. */
+static void draw_box(char *row, char *kinds, int lo, int hi, const pl_event *e)
+{
+    char label[16];
+    int n = snprintf(label, sizeof label, "%c%d", e->kind, (int)e->mb);
+    for (int c = lo; c < hi; c++) {
+        int k = c - lo;
+        row[c] = (n <= hi - lo && k < n) ? label[k] : (k == 0 ? e->kind : '-');
+        kinds[c] = e->kind;
+    }
+}
+
+static void print_row(const char *row, const char *kinds, int width, int colour,
+                      FILE *out)
+{
+    for (int c = 0; c < width; c++) {
+        if (colour && kinds[c] && (c == 0 || kinds[c - 1] != kinds[c]))
+            fputs(colour_of(kinds[c]), out);
+        if (colour && !kinds[c] && c > 0 && kinds[c - 1])
+            fputs("\033[0m", out);
+        fputc(row[c], out);
+    }
+    if (colour)
+        fputs("\033[0m", out);
+    fputc('\n', out);
+}
+
+void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FILE *out)
+{
+    pl_metrics m;
+    if (pl_metrics_compute(t, step, &m) != 0)
+        return;
+    int width = columns - LABEL > 10 ? columns - LABEL : 10;
+    int64_t npc = ns_per_column(t, step, m.first_start, m.makespan, width);
+    if (npc < 1)
+        npc = 1;
+    int used = (int)((m.makespan + npc - 1) / npc);
+    char *row = malloc((size_t)width + 1), *kinds = malloc((size_t)width + 1);
+    for (int d = 0; row && kinds && d < t->devices; d++) {
+        memset(row, '.', (size_t)width);
+        memset(kinds, 0, (size_t)width);
+        for (long i = 0; i < t->lanes[d].len; i++) {
+            const pl_event *e = &t->lanes[d].events[i];
+            if (e->step != step)
+                continue;
+            int lo = (int)((e->start - m.first_start) / npc);
+            int hi = (int)((e->end - m.first_start) / npc);
+            if (hi == lo)
+                hi = lo + 1;
+            draw_box(row, kinds, lo, hi < used ? hi : used, e);
+        }
+        fprintf(out, "d%-3d|", d);
+        print_row(row, kinds, used, colour, out);
+    }
+    char end[32];
+    int n = snprintf(end, sizeof end, "%.3f ms", (double)m.makespan / 1e6);
+    fprintf(out, "%*s0%*s  (1 column = %.3f ms)\n", LABEL, "", used - 1 > n ? used - 1 : n + 1,
+            end, (double)npc / 1e6);
+    free(row);
+    free(kinds);
+    pl_metrics_free(&m);
+}

@@ -1,0 +1,328 @@
+/*
+ * validate.c -- proving a schedule complete and deadlock-free (chapter 01).
+ *
+ * Three passes, one per rule, each linear in the number of actions:
+ *
+ *  1. completeness: per device, a byte per (chunk, micro-batch) records which
+ *     of F, B, I, W have been seen; a second sighting is a duplicate, a B next
+ *     to an I or W is a mix. Counting the first sightings tells whether
+ *     anything is missing without scanning all m*v bytes (we scan only to name
+ *     what is missing).
+ *  2. local order: the same bytes, cleared, now record what has run *so far*
+ *     on the device; a B or I needs its F, a W its I. The running count of
+ *     micro-batches between F and B (or W) gives the peak in flight.
+ *  3. deadlock: a dry run. A worklist holds the devices that may progress. A
+ *     device runs its list until an action needs a message that has not
+ *     arrived, and then simply leaves the worklist; the action that sends that
+ *     message puts its receiver back. Every action runs once and every message
+ *     wakes at most one device, so the run is linear. Whatever is left
+ *     unfinished when the worklist empties is deadlocked.
+ */
+#include "validate.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { SEEN_F = 1, SEEN_B = 2, SEEN_I = 4, SEEN_W = 8 }; /* per device, per (chunk, mb) */
+enum { GOT_ACTIVATION = 1, GOT_GRADIENT = 2, SPLIT = 4 }; /* per (stage, mb) */
+
+static const char *const kind_name[4] = {"forward", "backward", "input-grad", "weight-grad"};
+static const char *const rule_name[2] = {"rule 1, completeness", "rule 2, local order"};
+
+/* "dD position I (A): MESSAGE (rule N, name)"; returns -1. */
+static int report(char *err, size_t errlen, const pl_schedule *s, int d, int i, int rule,
+                  const char *fmt, ...)
+{
+    char name[32];
+    int n = snprintf(err, errlen, "d%d position %d (%s): ", d, i,
+                     pl_action_format(s, s->actions[d][i], name, sizeof name));
+    if (n >= 0 && (size_t)n < errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+        if (k >= 0 && (size_t)(n + k) < errlen)
+            snprintf(err + n + k, errlen - (size_t)(n + k), " (%s)", rule_name[rule - 1]);
+    }
+    return -1;
+}
+
+/* "micro-batch 3", or "micro-batch 3 chunk 1" when there are chunks. */
+static const char *mb_name(const pl_schedule *s, int mb, int chunk, char *buf, size_t n)
+{
+    if (s->chunks > 1)
+        snprintf(buf, n, "micro-batch %d chunk %d", mb, chunk);
+    else
+        snprintf(buf, n, "micro-batch %d", mb);
+    return buf;
+}
+
+/* Rule 1 for one device, before anything is indexed: kinds and ranges. */
+static int check_range(const pl_schedule *s, int d, int i, char *err, size_t errlen)
+{
+    pl_action a = s->actions[d][i];
+    if ((unsigned)a.kind > PL_W)
+        return report(err, errlen, s, d, i, 1, "unknown action kind %d", (int)a.kind);
+    if (a.mb < 0 || a.mb >= s->microbatches)
+        return report(err, errlen, s, d, i, 1, "micro-batch %d is out of range 0..%d",
+                      a.mb, s->microbatches - 1);
+    if (a.chunk < 0 || a.chunk >= s->chunks)
+        return report(err, errlen, s, d, i, 1, "chunk %d is out of range 0..%d",
+                      a.chunk, s->chunks - 1);
+    return 0;
+}
+
+/* Names the first (chunk, mb) that device d lacks something for. */
+static int report_missing(const pl_schedule *s, int d, const uint8_t *seen,
+                          char *err, size_t errlen)
+{
+    char mbn[48];
+    for (int c = 0; c < s->chunks; c++)
+        for (int mb = 0; mb < s->microbatches; mb++) {
+            int b = seen[(size_t)c * s->microbatches + mb];
+            const char *what = !(b & SEEN_F)                       ? "has no forward"
+                               : !(b & (SEEN_B | SEEN_I | SEEN_W)) ? "has no backward"
+                               : (b & SEEN_I) && !(b & SEEN_W)     ? "has I but no W"
+                               : (b & SEEN_W) && !(b & SEEN_I)     ? "has W but no I"
+                                                                   : NULL;
+            if (what) {
+                snprintf(err, errlen, "d%d: %s %s (%s)", d,
+                         mb_name(s, mb, c, mbn, sizeof mbn), what, rule_name[0]);
+                return -1;
+            }
+        }
+    return 0;
+}
+
+/* Rule 1 on device d. `seen` is all zero on entry and on return. */
+static int rule_complete(const pl_schedule *s, int d, uint8_t *seen, char *err, size_t errlen)
+{
+    size_t mv = (size_t)s->microbatches * s->chunks, first[4] = {0, 0, 0, 0};
+    char mbn[48];
+    int rc = 0;
+    for (int i = 0; i < s->len[d] && !rc; i++) {
+        if ((rc = check_range(s, d, i, err, errlen)))
+            break;
+        pl_action a = s->actions[d][i];
+        uint8_t *b = &seen[(size_t)a.chunk * s->microbatches + a.mb];
+        int bit = 1 << a.kind;
+        if (*b & bit)
+            rc = report(err, errlen, s, d, i, 1, "duplicate %s of %s", kind_name[a.kind],
+                        mb_name(s, a.mb, a.chunk, mbn, sizeof mbn));
+        else if (a.kind == PL_B && (*b & (SEEN_I | SEEN_W)))
+            rc = report(err, errlen, s, d, i, 1, "%s is already split into I and W; "
+                        "it cannot also have a full backward",
+                        mb_name(s, a.mb, a.chunk, mbn, sizeof mbn));
+        else if ((a.kind == PL_I || a.kind == PL_W) && (*b & SEEN_B))
+            rc = report(err, errlen, s, d, i, 1, "%s already has a full backward B; "
+                        "it cannot also have %c", mb_name(s, a.mb, a.chunk, mbn, sizeof mbn),
+                        pl_kind_letter(a.kind));
+        *b |= (uint8_t)bit;
+        first[a.kind]++;
+    }
+    if (!rc && !(first[PL_F] == mv && first[PL_B] + first[PL_I] == mv &&
+                 first[PL_B] + first[PL_W] == mv))
+        rc = report_missing(s, d, seen, err, errlen);
+    for (int i = 0; i < s->len[d]; i++) { /* clear what we touched */
+        pl_action a = s->actions[d][i];
+        if ((unsigned)a.kind <= PL_W && a.mb >= 0 && a.mb < s->microbatches &&
+            a.chunk >= 0 && a.chunk < s->chunks)
+            seen[(size_t)a.chunk * s->microbatches + a.mb] = 0;
+    }
+    return rc;
+}
+
+/* Rule 2 on device d (complete, so every index is in range), and its peak
+ * in flight. `seen` is all zero on entry and on return. */
+static int rule_order(const pl_schedule *s, int d, uint8_t *seen, int *peak,
+                      char *err, size_t errlen)
+{
+    int inflight = 0, rc = 0;
+    *peak = 0;
+    for (int i = 0; i < s->len[d] && !rc; i++) {
+        pl_action a = s->actions[d][i];
+        uint8_t *b = &seen[(size_t)a.chunk * s->microbatches + a.mb];
+        if ((a.kind == PL_B || a.kind == PL_I) && !(*b & SEEN_F))
+            rc = report(err, errlen, s, d, i, 2, "%s before its forward", kind_name[a.kind]);
+        else if (a.kind == PL_W && !(*b & SEEN_I))
+            rc = report(err, errlen, s, d, i, 2, "weight-grad before its input-grad");
+        *b |= (uint8_t)(1 << a.kind);
+        inflight += a.kind == PL_F ? 1 : a.kind == PL_I ? 0 : -1;
+        if (inflight > *peak)
+            *peak = inflight;
+    }
+    for (int i = 0; i < s->len[d]; i++)
+        seen[(size_t)s->actions[d][i].chunk * s->microbatches + s->actions[d][i].mb] = 0;
+    return rc;
+}
+
+/* The dry run of rule 3: everything it needs, allocated together. */
+typedef struct {
+    const pl_schedule *s;
+    uint8_t *msg;   /* per (stage, mb): which messages arrived; SPLIT */
+    int *pos;       /* per device: next action */
+    char *queued;   /* per device: in the worklist or running */
+    int *work, nwork;
+    pl_slot *order; /* may be NULL */
+    long done;
+} dryrun;
+
+static size_t msg_key(const pl_schedule *s, int device, int chunk, int mb)
+{
+    return (size_t)pl_stage_of(s, device, chunk) * s->microbatches + mb;
+}
+
+/* Run device d until it finishes or needs a message that has not arrived.
+ * This loop runs once per action, so it does pl_action_source's and
+ * pl_action_dest's arithmetic inline: stage s hears from stages s-1 and s+1,
+ * which live on the devices either side of d (tests/test_validate.c checks
+ * the resulting order against those two functions). */
+static void run_device(dryrun *r, int d)
+{
+    const pl_schedule *s = r->s;
+    const pl_action *list = s->actions[d];
+    int p = s->devices, last = pl_schedule_stages(s) - 1, i = r->pos[d];
+    size_t m = (size_t)s->microbatches;
+    for (; i < s->len[d]; i++) {
+        pl_action a = list[i];
+        int stage = pl_stage_of(s, d, a.chunk), to = -1;
+        uint8_t *here = &r->msg[(size_t)stage * m + (size_t)a.mb]; /* (stage, mb) */
+        if (a.kind == PL_F ? stage > 0 && !(*here & GOT_ACTIVATION)
+                           : a.kind != PL_W && stage < last && !(*here & GOT_GRADIENT))
+            break; /* blocked: the sender will queue us again */
+        if (r->order)
+            r->order[r->done] = (pl_slot){d, i};
+        r->done++;
+        if (a.kind == PL_F && stage < last) { /* activation to stage + 1 */
+            here[m] |= GOT_ACTIVATION;
+            to = d + 1 < p ? d + 1 : 0;
+        } else if ((a.kind == PL_B || a.kind == PL_I) && stage > 0) { /* gradient to stage - 1 */
+            *(here - m) |= GOT_GRADIENT;
+            to = d > 0 ? d - 1 : p - 1;
+        }
+        if (to >= 0 && !r->queued[to]) {
+            r->queued[to] = 1;
+            r->work[r->nwork++] = to;
+        }
+    }
+    r->pos[d] = i;
+}
+
+/* One line per device that did not finish: what it is blocked on. */
+static int report_deadlock(const dryrun *r, char *err, size_t errlen)
+{
+    const pl_schedule *s = r->s;
+    size_t used = 0;
+    for (int d = 0; d < s->devices && used < errlen; d++) {
+        if (r->pos[d] >= s->len[d])
+            continue;
+        pl_action a = s->actions[d][r->pos[d]], src;
+        int dev;
+        char mine[32], theirs[32];
+        pl_action_source(s, d, a, &dev, &src); /* a blocked action has a source */
+        if (src.kind == PL_I && !(r->msg[msg_key(s, dev, src.chunk, a.mb)] & SPLIT))
+            src.kind = PL_B;
+        int n = snprintf(err + used, errlen - used,
+                         "%sdeadlock: d%d blocked at position %d (%s) waiting for %s from d%d",
+                         used ? "\n" : "", d, r->pos[d], pl_action_format(s, a, mine, sizeof mine),
+                         pl_action_format(s, src, theirs, sizeof theirs), dev);
+        used = n < 0 ? errlen : used + (size_t)n;
+    }
+    return -1;
+}
+
+/* Rule 3 on a fully allocated dry run: marks which gradients come from an I,
+ * runs the worklist, and reports the stuck devices. */
+static int dry_run(dryrun *r, char *err, size_t errlen)
+{
+    const pl_schedule *s = r->s;
+    for (int d = 0; d < s->devices; d++) /* whose gradient comes from an I */
+        for (int i = 0; i < s->len[d]; i++)
+            if (s->actions[d][i].kind == PL_I)
+                r->msg[msg_key(s, d, s->actions[d][i].chunk, s->actions[d][i].mb)] |= SPLIT;
+    for (int d = s->devices - 1; d >= 0; d--) { /* d0 on top */
+        r->queued[d] = 1;
+        r->work[r->nwork++] = d;
+    }
+    while (r->nwork > 0) {
+        int d = r->work[--r->nwork];
+        run_device(r, d);
+        r->queued[d] = 0;
+    }
+    return r->done == pl_schedule_total(s) ? 0 : report_deadlock(r, err, errlen);
+}
+
+/* Rule 3: the dry run. Fills order (if not NULL); returns 0 if every action ran. */
+static int rule_deadlock(const pl_schedule *s, pl_slot *order, char *err, size_t errlen)
+{
+    size_t p = (unsigned)s->devices; /* >= 1: pl_validate checked */
+    dryrun r = {.s = s, .order = order};
+    r.msg = calloc((size_t)pl_schedule_stages(s) * s->microbatches, 1);
+    r.pos = calloc(p, sizeof *r.pos);
+    r.queued = calloc(p, 1);
+    r.work = malloc(p * sizeof *r.work);
+    int rc = -1;
+    if (!r.msg || !r.pos || !r.queued || !r.work)
+        snprintf(err, errlen, "validate: out of memory");
+    else
+        rc = dry_run(&r, err, errlen);
+    free(r.msg);
+    free(r.pos);
+    free(r.queued);
+    free(r.work);
+    return rc;
+}
+
+/* Rules 1 and 2 on every device, in rule order; fills peak. */
+static int local_rules(const pl_schedule *s, int *peak, char *err, size_t errlen)
+{
+    uint8_t *seen = calloc((size_t)s->microbatches * s->chunks, 1);
+    int rc = seen ? 0 : -1;
+    if (!seen)
+        snprintf(err, errlen, "validate: out of memory");
+    for (int d = 0; d < s->devices && !rc; d++)
+        rc = rule_complete(s, d, seen, err, errlen);
+    for (int d = 0; d < s->devices && !rc; d++)
+        rc = rule_order(s, d, seen, &peak[d], err, errlen);
+    free(seen);
+    return rc;
+}
+
+int pl_validate(const pl_schedule *s, pl_validation *out, char *err, size_t errlen)
+{
+    if (out)
+        *out = (pl_validation){0};
+    if (s->devices < 1 || s->microbatches < 1 || s->chunks < 1 ||
+        s->devices > INT_MAX / s->chunks ||
+        (size_t)s->devices * s->chunks > SIZE_MAX / 2 / (size_t)s->microbatches) {
+        snprintf(err, errlen, "schedule sizes out of range: devices %d, microbatches %d, "
+                 "chunks %d", s->devices, s->microbatches, s->chunks);
+        return -1;
+    }
+    long total = pl_schedule_total(s);
+    int *peak = malloc((size_t)s->devices * sizeof *peak);
+    pl_slot *order = out && total > 0 ? malloc((size_t)total * sizeof *order) : NULL;
+    int rc = -1;
+    if (!peak || (out && total > 0 && !order))
+        snprintf(err, errlen, "validate: out of memory");
+    else if (local_rules(s, peak, err, errlen) == 0)
+        rc = rule_deadlock(s, order, err, errlen);
+    if (rc == 0 && out) {
+        *out = (pl_validation){peak, order, total};
+        return 0;
+    }
+    free(peak);
+    free(order);
+    return rc;
+}
+
+void pl_validation_free(pl_validation *v)
+{
+    free(v->peak_inflight);
+    free(v->order);
+    *v = (pl_validation){0};
+}

@@ -1,0 +1,52 @@
+/**
+ * @file validate.h
+ * @brief Proving a schedule is complete and cannot deadlock, before running it.
+ *
+ * Three rules, checked in order (chapter 01 explains why each matters):
+ *  1. completeness -- for every micro-batch and chunk, each device runs one
+ *     F and either one B or one I and one W, and nothing else;
+ *  2. local order -- on its own device, F comes before B or I, and I before W;
+ *  3. no deadlock -- a dry run in which every device executes its list and
+ *     blocks on a message from another device (a forward needs the previous
+ *     stage's forward; a backward the next stage's backward) finishes.
+ * Messages are buffered without bound, exactly as the runtime's mailboxes are,
+ * so a schedule that passes cannot hang the runtime.
+ *
+ * Invariant: every executor (simulator, runtime) validates first.
+ */
+#ifndef PL_VALIDATE_H
+#define PL_VALIDATE_H
+
+#include <stddef.h>
+
+#include "schedule.h"
+
+/** A position in a schedule: action `index` of device `device`. */
+typedef struct {
+    int device;
+    int index;
+} pl_slot;
+
+/** What the validator learns about a valid schedule. */
+typedef struct {
+    int *peak_inflight; /**< per device: most micro-batches held at once */
+    pl_slot *order;     /**< every action once, in an order the dry run
+                             executed them: each after its device's previous
+                             action and after the action it receives from */
+    long n_order;       /**< pl_schedule_total(s) */
+} pl_validation;
+
+/**
+ * Check the three rules. Returns 0 if the schedule is valid, -1 otherwise
+ * with a message in err: for rules 1 and 2 the device, position, action and
+ * broken rule; for a deadlock one line per stuck device naming its blocked
+ * action and what it waits for. If `out` is not NULL and the schedule is
+ * valid, out->peak_inflight and out->order are allocated (free with
+ * pl_validation_free). Runs in time linear in the number of actions.
+ */
+int pl_validate(const pl_schedule *s, pl_validation *out, char *err, size_t errlen);
+
+/** Free what pl_validate allocated. */
+void pl_validation_free(pl_validation *v);
+
+#endif

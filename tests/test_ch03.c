@@ -1,0 +1,86 @@
+/*
+ * test_ch03.c -- chapter 03, GPipe: overlapping micro-batches cuts the bubble
+ * to (p-1)/(m+p-1), and memory climbs back to m micro-batches per device;
+ * recomputation trades that memory for one extra forward.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "helpers.h"
+
+#define U PL_COST_UNIT_NS
+
+Test(ch03, bubble_is_exact_for_p_1_to_8_and_m_1_to_32, .timeout = 120)
+{
+    for (int p = 1; p <= 8; p++)
+        for (int m = 1; m <= 32; m++) {
+            pl_options o = small_run("gpipe", p, m);
+            pl_experiment x;
+            run_ok(&o, &x);
+            cr_expect_eq(x.makespan, (int64_t)(m + p - 1) * 3 * U, "p=%d m=%d", p, m);
+            cr_expect(fabs(x.bubble - (double)(p - 1) / (m + p - 1)) < 1e-12, "p=%d m=%d", p, m);
+            for (int d = 0; d < p; d++)
+                cr_expect_eq(x.result.trace.lanes[d].peak_inflight, m, "p=%d m=%d d%d", p, m, d);
+            pl_experiment_free(&x);
+        }
+}
+
+Test(ch03, cuts_the_bubble_of_ch02_but_memory_returns_to_m_microbatches, .timeout = 30)
+{
+    int p = 4, m = 8;
+    pl_options o = small_run("microbatch", p, m);
+    pl_experiment mb, gp;
+    run_ok(&o, &mb);
+    o.schedule = "gpipe";
+    run_ok(&o, &gp);
+    cr_expect(gp.bubble < mb.bubble / 2, "gpipe %.4f vs microbatch %.4f", gp.bubble, mb.bubble);
+    for (int d = 0; d < p; d++)
+        cr_expect_eq(gp.result.trace.lanes[d].peak_bytes,
+                     (size_t)m * mb.result.trace.lanes[d].peak_bytes, "d%d", d);
+    pl_experiment_free(&mb);
+    pl_experiment_free(&gp);
+}
+
+Test(ch03, recomputation_keeps_stage_inputs_only_and_costs_a_forward, .timeout = 30)
+{
+    int p = 4, m = 8;
+    pl_options o = small_run("gpipe", p, m);
+    o.layers = 8; /* two layers a stage, so the saving is visible */
+    pl_experiment plain, re;
+    run_ok(&o, &plain);
+    o.recompute = 1;
+    run_ok(&o, &re);
+    size_t input = (size_t)(o.batch / m) * (size_t)o.width * sizeof(float);
+    for (int d = 0; d < p; d++)
+        cr_expect_eq(re.result.trace.lanes[d].peak_bytes, (size_t)m * input,
+                     "d%d holds m stage inputs", d);
+    /* Every backward is preceded by a recomputed forward of one unit. */
+    long r = 0;
+    for (int d = 0; d < p; d++)
+        for (long i = 0; i < re.result.trace.lanes[d].len; i++)
+            r += re.result.trace.lanes[d].events[i].kind == 'R';
+    cr_expect_eq(r, (long)p * m * o.steps);
+    cr_expect_gt(re.makespan, plain.makespan);
+    cr_expect_eq(re.makespan, (int64_t)(m + p - 1) * 3 * U + (int64_t)m * U,
+                 "the drain is longer by one forward per micro-batch");
+    pl_experiment_free(&plain);
+    pl_experiment_free(&re);
+}
+
+Test(ch03, trains_bitwise_like_the_reference_with_and_without_recompute, .timeout = 60)
+{
+    for (int recompute = 0; recompute <= 1; recompute++)
+        for (int p = 1; p <= 4; p++)
+            for (uint64_t seed = 1; seed <= 2; seed++) {
+                pl_options o = small_run("gpipe", p, 2 * p + 1);
+                o.batch = 3 * o.microbatches - 1;
+                o.seed = seed;
+                o.steps = 3;
+                o.recompute = recompute;
+                o.verify = 1;
+                pl_experiment x;
+                run_ok(&o, &x);
+                cr_expect(x.bitwise_equal, "p=%d recompute=%d seed=%d", p, recompute, (int)seed);
+                pl_experiment_free(&x);
+            }
+}

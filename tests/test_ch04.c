@@ -1,0 +1,93 @@
+/*
+ * test_ch04.c -- chapter 04, 1F1B: GPipe's bubble, with the activations held
+ * on device s bounded by min(p - s, m) instead of m.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "helpers.h"
+#include "validate.h"
+
+#define U PL_COST_UNIT_NS
+
+Test(ch04, bubble_equals_gpipe_for_p_1_to_8_and_m_1_to_32, .timeout = 120)
+{
+    for (int p = 1; p <= 8; p++)
+        for (int m = 1; m <= 32; m++) {
+            pl_options o = small_run("1f1b", p, m);
+            pl_experiment x;
+            run_ok(&o, &x);
+            cr_expect_eq(x.makespan, (int64_t)(m + p - 1) * 3 * U, "p=%d m=%d", p, m);
+            cr_expect(fabs(x.bubble - (double)(p - 1) / (m + p - 1)) < 1e-12, "p=%d m=%d", p, m);
+            for (int s = 0; s < p; s++) {
+                int bound = p - s < m ? p - s : m;
+                cr_expect_eq(x.result.trace.lanes[s].peak_inflight, bound,
+                             "p=%d m=%d device %d", p, m, s);
+            }
+            pl_experiment_free(&x);
+        }
+}
+
+Test(ch04, memory_is_bounded_by_p_not_m, .timeout = 30)
+{
+    int p = 4, m = 32;
+    pl_options o = small_run("gpipe", p, m);
+    pl_experiment gp, fb;
+    run_ok(&o, &gp);
+    o.schedule = "1f1b";
+    run_ok(&o, &fb);
+    cr_expect_eq(fb.bubble, gp.bubble);
+    cr_expect_eq(pl_experiment_peak_bytes(&fb) * (size_t)m,
+                 pl_experiment_peak_bytes(&gp) * (size_t)p, "1F1B holds p/m of GPipe's peak");
+    pl_experiment_free(&gp);
+    pl_experiment_free(&fb);
+}
+
+Test(ch04, gpipe_runs_out_of_memory_where_1f1b_fits, .timeout = 30)
+{
+    int p = 4, m = 16;
+    pl_options o = small_run("1f1b", p, m);
+    pl_experiment x;
+    run_ok(&o, &x);
+    o.device_memory = pl_experiment_peak_bytes(&x);
+    pl_experiment_free(&x);
+
+    run_ok(&o, &x); /* 1F1B fits in exactly its own peak */
+    pl_experiment_free(&x);
+
+    o.schedule = "gpipe";
+    char err[1024];
+    cr_assert_eq(pl_experiment_run(&o, &x, err, sizeof err), -1);
+    cr_expect(strstr(err, "d0 out of memory at F4") != NULL, "%s", err);
+    pl_experiment_free(&x);
+}
+
+Test(ch04, trains_bitwise_like_the_reference, .timeout = 60)
+{
+    for (int p = 1; p <= 5; p++)
+        for (int m = 1; m <= 9; m += 4)
+            for (uint64_t seed = 1; seed <= 2; seed++) {
+                pl_options o = small_run("1f1b", p, m);
+                o.batch = 2 * m + 1;
+                o.seed = seed;
+                o.steps = 3;
+                o.verify = 1;
+                pl_experiment x;
+                run_ok(&o, &x);
+                cr_expect(x.bitwise_equal, "p=%d m=%d seed=%d", p, m, (int)seed);
+                pl_experiment_free(&x);
+            }
+}
+
+Test(ch04, a_deadlocking_schedule_is_rejected_before_it_runs, .timeout = 10)
+{
+    const char *text = "# pipelab schedule\ndevices 2\nmicrobatches 2\nchunks 1\n"
+                       "d0: F0 B0 F1 B1\n"
+                       "d1: F1 B1 F0 B0\n";
+    pl_schedule s;
+    char err[1024];
+    cr_assert_eq(pl_schedule_parse(text, &s, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(pl_validate(&s, NULL, err, sizeof err), -1);
+    cr_expect(strstr(err, "d0") && strstr(err, "d1"), "%s", err);
+    pl_schedule_free(&s);
+}

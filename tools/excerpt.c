@@ -1,0 +1,161 @@
+/*
+ * excerpt -- keep the code quoted in the chapters equal to the source.
+ *
+ * A chapter quotes a marked region of the real source like this:
+ *
+ *   <!-- excerpt src/device.c device-main -->
+ *   ```c
+ *   ...the lines between "// [region device-main]" and
+ *      "// [endregion device-main]" in src/device.c...
+ *   ```
+ *   <!-- end excerpt -->
+ *
+ *   excerpt --check  FILE.md...   exit 1 if any excerpt differs from its
+ *                                 region, or names a region that is gone
+ *   excerpt --update FILE.md...   rewrite every excerpt from the source
+ *
+ * Paths in an excerpt are relative to the directory excerpt runs in (the
+ * project root).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t n;
+    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len < 2) {
+            char *b = realloc(buf, cap *= 2);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = b;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+/* The text between the region markers (whole lines), or NULL. */
+static char *region(const char *src, const char *name)
+{
+    char open[256], close[256];
+    snprintf(open, sizeof open, "// [region %s]\n", name);
+    snprintf(close, sizeof close, "// [endregion %s]", name);
+    const char *a = strstr(src, open);
+    if (!a)
+        return NULL;
+    a += strlen(open);
+    const char *b = strstr(a, close);
+    if (!b)
+        return NULL;
+    while (b > a && b[-1] != '\n') /* back to the start of the marker's line */
+        b--;
+    char *out = malloc((size_t)(b - a) + 1);
+    if (out) {
+        memcpy(out, a, (size_t)(b - a));
+        out[b - a] = '\0';
+    }
+    return out;
+}
+
+/* Process one chapter; returns the number of problems found. With `update`
+ * the file is rewritten with fresh excerpts. */
+static int process(const char *path, int update)
+{
+    char *md = slurp(path);
+    if (!md) {
+        fprintf(stderr, "excerpt: cannot read %s\n", path);
+        return 1;
+    }
+    /* Each excerpt is at most 64 KiB, so this bounds the rewritten file. */
+    size_t cap = strlen(md) + 1 + 65536, len = 0;
+    for (const char *q = md; (q = strstr(q, "<!-- excerpt ")) != NULL; q++)
+        cap += 65536;
+    char *out = malloc(cap);
+    if (!out) {
+        free(md);
+        return 1;
+    }
+    int problems = 0, line = 1;
+    const char *p = md;
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p + 1) : strlen(p);
+        char file[512], name[128];
+        if (sscanf(p, "<!-- excerpt %511s %127s -->", file, name) == 2) {
+            memcpy(out + len, p, n);
+            len += n;
+            const char *end = strstr(p, "<!-- end excerpt -->");
+            const char *body = p + n;
+            if (!end) {
+                fprintf(stderr, "%s:%d: excerpt without <!-- end excerpt -->\n", path, line);
+                problems++;
+                break;
+            }
+            char *src = slurp(file), *want = src ? region(src, name) : NULL;
+            char expect[1 << 16];
+            if (!want) {
+                fprintf(stderr, "%s:%d: region '%s' not found in %s\n", path, line, name, file);
+                problems++;
+                snprintf(expect, sizeof expect, "%.*s", (int)(end - body), body);
+            } else {
+                snprintf(expect, sizeof expect, "```c\n%s```\n", want);
+                if (strlen(expect) != (size_t)(end - body) ||
+                    memcmp(expect, body, (size_t)(end - body)) != 0) {
+                    fprintf(stderr, "%s:%d: excerpt of %s [%s] differs from the source%s\n",
+                            path, line, file, name, update ? " (updated)" : " (run make chapters)");
+                    problems += !update;
+                }
+            }
+            size_t e = strlen(expect);
+            memcpy(out + len, expect, e);
+            len += e;
+            for (const char *q = p; q < end; q++)
+                line += *q == '\n';
+            free(want);
+            free(src);
+            p = end;
+            continue;
+        }
+        memcpy(out + len, p, n);
+        len += n;
+        line++;
+        p += n;
+    }
+    out[len] = '\0';
+    if (update && strcmp(out, md) != 0) {
+        FILE *f = fopen(path, "wb");
+        if (!f || fputs(out, f) < 0) {
+            fprintf(stderr, "excerpt: cannot write %s\n", path);
+            problems++;
+        }
+        if (f)
+            fclose(f);
+    }
+    free(out);
+    free(md);
+    return problems;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || (strcmp(argv[1], "--check") && strcmp(argv[1], "--update"))) {
+        fprintf(stderr, "usage: excerpt --check|--update FILE.md...\n");
+        return 2;
+    }
+    int update = !strcmp(argv[1], "--update"), problems = 0;
+    for (int i = 2; i < argc; i++)
+        problems += process(argv[i], update);
+    return problems ? 1 : 0;
+}
