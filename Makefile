@@ -19,6 +19,9 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_LIBS := -lcriterion
 
+EXCERPT  := $(BUILD)/excerpt
+CHAPTER_PAGES = $(wildcard chapters/*/README.md)
+
 CHAPTERS := $(sort $(wildcard chapters/[0-9][0-9]-*))
 LESSONS  := $(foreach c,$(CHAPTERS),$(BUILD)/lessons/$(notdir $(c)))
 
@@ -53,9 +56,6 @@ $(BUILD)/lessons/%: chapters/%/lesson.c $(LIB)
 $(BUILD)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $< $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS)
-
-EXCERPT := $(BUILD)/excerpt
-CHAPTER_PAGES = $(wildcard chapters/*/README.md)
 
 $(EXCERPT): tools/excerpt.c
 	@mkdir -p $(dir $@)

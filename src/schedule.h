@@ -133,6 +133,20 @@ int pl_schedule_gpipe(pl_schedule *s, int devices, int microbatches,
 int pl_schedule_1f1b(pl_schedule *s, int devices, int microbatches,
                      char *err, size_t errlen);
 
+/**
+ * The common start of every generator: check that there is at least one
+ * device and one micro-batch, then initialise s. Returns 0, or -1 with
+ * "NAME needs devices >= 1 and microbatches >= 1 (got P and M)" in err.
+ */
+int pl_schedule_begin(pl_schedule *s, const char *name, int devices, int microbatches,
+                      int chunks, char *err, size_t errlen);
+
+/**
+ * The common end of every generator: if any push failed, free s and report
+ * it. Returns 0 or -1.
+ */
+int pl_schedule_end(pl_schedule *s, const char *name, int failed, char *err, size_t errlen);
+
 /** A named built-in schedule and the bubble its chapter predicts. */
 typedef struct {
     const char *name;

@@ -22,16 +22,8 @@
 int pl_schedule_1f1b(pl_schedule *s, int devices, int microbatches,
                      char *err, size_t errlen)
 {
-    *s = (pl_schedule){0};
-    if (devices < 1 || microbatches < 1) {
-        snprintf(err, errlen, "1f1b needs devices >= 1 and microbatches >= 1 "
-                 "(got %d and %d)", devices, microbatches);
+    if (pl_schedule_begin(s, "1f1b", devices, microbatches, 1, err, errlen))
         return -1;
-    }
-    if (pl_schedule_init(s, devices, microbatches, 1) != 0) {
-        snprintf(err, errlen, "1f1b: out of memory");
-        return -1;
-    }
     int failed = 0, p = devices, m = microbatches;
     // [region 1f1b]
     for (int d = 0; d < p; d++) {
@@ -47,10 +39,5 @@ int pl_schedule_1f1b(pl_schedule *s, int devices, int microbatches,
             failed |= pl_schedule_push(s, d, PL_B, bwd++, 0);
     }
     // [endregion 1f1b]
-    if (failed) {
-        pl_schedule_free(s);
-        snprintf(err, errlen, "1f1b: out of memory");
-        return -1;
-    }
-    return 0;
+    return pl_schedule_end(s, "1f1b", failed, err, errlen);
 }

@@ -20,16 +20,8 @@
 int pl_schedule_microbatch(pl_schedule *s, int devices, int microbatches,
                            char *err, size_t errlen)
 {
-    *s = (pl_schedule){0};
-    if (devices < 1 || microbatches < 1) {
-        snprintf(err, errlen, "microbatch needs devices >= 1 and microbatches >= 1 "
-                 "(got %d and %d)", devices, microbatches);
+    if (pl_schedule_begin(s, "microbatch", devices, microbatches, 1, err, errlen))
         return -1;
-    }
-    if (pl_schedule_init(s, devices, microbatches, 1) != 0) {
-        snprintf(err, errlen, "microbatch: out of memory");
-        return -1;
-    }
     int failed = 0;
     // [region microbatch]
     for (int d = 0; d < devices; d++)
@@ -38,10 +30,5 @@ int pl_schedule_microbatch(pl_schedule *s, int devices, int microbatches,
             failed |= pl_schedule_push(s, d, PL_B, mb, 0); /* in flight: just mb */
         }
     // [endregion microbatch]
-    if (failed) {
-        pl_schedule_free(s);
-        snprintf(err, errlen, "microbatch: out of memory");
-        return -1;
-    }
-    return 0;
+    return pl_schedule_end(s, "microbatch", failed, err, errlen);
 }

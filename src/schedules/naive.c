@@ -20,16 +20,13 @@
 int pl_schedule_naive(pl_schedule *s, int devices, int microbatches,
                       char *err, size_t errlen)
 {
-    *s = (pl_schedule){0};
-    if (devices < 1 || microbatches != 1) {
-        snprintf(err, errlen, devices < 1 ? "naive needs at least one device"
-                 : "naive runs the whole batch at once: microbatches must be 1");
+    if (microbatches != 1) {
+        *s = (pl_schedule){0};
+        snprintf(err, errlen, "naive runs the whole batch at once: microbatches must be 1");
         return -1;
     }
-    if (pl_schedule_init(s, devices, 1, 1) != 0) {
-        snprintf(err, errlen, "naive: out of memory");
+    if (pl_schedule_begin(s, "naive", devices, microbatches, 1, err, errlen))
         return -1;
-    }
     int failed = 0;
     // [region naive]
     for (int d = 0; d < devices; d++) {
@@ -37,10 +34,5 @@ int pl_schedule_naive(pl_schedule *s, int devices, int microbatches,
         failed |= pl_schedule_push(s, d, PL_B, 0, 0); /* backward, after d+1's */
     }
     // [endregion naive]
-    if (failed) {
-        pl_schedule_free(s);
-        snprintf(err, errlen, "naive: out of memory");
-        return -1;
-    }
-    return 0;
+    return pl_schedule_end(s, "naive", failed, err, errlen);
 }
