@@ -10,6 +10,15 @@ CFLAGS  += $(CSTD) $(WARN) $(OPT) -g -ffp-contract=off -Isrc -Isrc/cli
 LDLIBS  += -lpthread -lm
 BUILD   ?= build
 
+# Quiet by default; `make V=1` shows every command.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 LIB_SRC := $(wildcard src/*.c) $(wildcard src/schedules/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB     := $(BUILD)/libpipelab.a
@@ -39,27 +48,33 @@ help: ## list every target with one line each
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 CLI_SRC := $(wildcard src/cli/*.c)
 $(CLI): $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(LIB)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/lessons/%: chapters/%/lesson.c $(LIB)
+$(BUILD)/lessons/%: chapters/%/lesson.c chapters/lesson.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(LIB)
+$(BUILD)/tests/%: tests/%.c tests/helpers.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests $< $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS)
 
 $(EXCERPT): tools/excerpt.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 check-chapters: $(EXCERPT) ## fail if code quoted in a chapter differs from its marked region in src/
 	@$(EXCERPT) --check $(CHAPTER_PAGES) && echo "chapters: every excerpt matches its source"
@@ -85,7 +100,8 @@ bench: $(BUILD)/bench/bench $(CLI) ## benchmarks: mailbox hand-off, actions/s, r
 
 $(BUILD)/bench/bench: bench/bench.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
 
 # chNN and test-chNN for every chapter that exists.
 define chapter_rules

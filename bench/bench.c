@@ -16,8 +16,8 @@
 
 #include "clock.h"
 #include "experiment.h"
-#include "reference.h"
 #include "runtime.h"
+#include "simulate.h"
 
 static double seconds_since(int64_t t0)
 {
@@ -56,27 +56,22 @@ static void throughput(void)
     pl_experiment_free(&x);
 }
 
-/* Median seconds per step of the sequential reference on the same model. */
-static double reference_step(const pl_options *o, int steps)
+/* Median step time of the sequential reference: the same model and
+ * micro-batches on one device thread (the microbatch schedule with p = 1),
+ * so both sides pay for exactly the same kernels and nothing else. */
+static double reference_step(pl_options o)
 {
-    double best[16];
-    pl_model m;
-    char err[256];
-    for (int k = 0; k < steps && k < 16; k++) {
-        pl_model_init(&m, o->layers, o->width, o->seed);
-        pl_train_config cfg = {o->seed, 1, o->batch, o->microbatches, 0.05f};
-        int64_t t0 = pl_clock_host_ns();
-        pl_reference_train(&m, &cfg, NULL, err, sizeof err);
-        best[k] = seconds_since(t0);
-        pl_model_free(&m);
-    }
-    for (int i = 1; i < steps; i++) /* insertion sort, then the median */
-        for (int j = i; j > 0 && best[j - 1] > best[j]; j--) {
-            double t = best[j];
-            best[j] = best[j - 1];
-            best[j - 1] = t;
-        }
-    return best[steps / 2];
+    o.schedule = "microbatch";
+    o.devices = 1;
+    pl_experiment x;
+    char err[512];
+    double s = -1;
+    if (pl_experiment_run(&o, &x, err, sizeof err) == 0)
+        s = (double)x.makespan / 1e9;
+    else
+        printf("  reference: %s\n", err);
+    pl_experiment_free(&x);
+    return s;
 }
 
 static void speedup(void)
@@ -91,7 +86,7 @@ static void speedup(void)
     o.steps = 5;
     o.clock = PL_CLOCK_REAL;
     o.watchdog_s = 120;
-    double seq = reference_step(&o, 5);
+    double seq = reference_step(o);
     double theory = (double)o.devices * o.microbatches / (o.microbatches + o.devices - 1);
     printf("real clock           p=%d m=%d, %d layers of width %d, batch %d; sequential step %.1f ms\n",
            o.devices, o.microbatches, o.layers, o.width, o.batch, seq * 1e3);
@@ -145,27 +140,44 @@ static void scaled(void)
 
 static void simulator(void)
 {
-    pl_options o;
-    pl_options_defaults(&o);
-    o.schedule = "1f1b";
-    o.devices = 1024;
-    o.layers = 1024;
-    o.microbatches = 8192;
-    o.batch = 8192;
-    o.width = 1;
-    o.simulate = 1;
-    pl_experiment x;
+    int p = 1024, m = 8192;
     char err[512];
+    pl_schedule s;
+    pl_model model;
+    pl_partition part;
     int64_t t0 = pl_clock_host_ns();
-    int rc = pl_experiment_run(&o, &x, err, sizeof err);
-    double s = seconds_since(t0);
-    if (rc)
+    if (pl_schedule_1f1b(&s, p, m, err, sizeof err) || pl_model_init(&model, p, 1, 1) ||
+        pl_partition_even(&part, p, p, err, sizeof err)) {
         printf("simulator: %s\n", err);
-    else
-        printf("simulator            p=1024 m=8192 1f1b: %ld actions in %.3f s, bubble %.6f "
-               "theory %.6f (target < 1 s)\n",
-               pl_schedule_total(&x.schedule), s, x.bubble, x.bubble_theory);
-    pl_experiment_free(&x);
+        return;
+    }
+    double gen = seconds_since(t0);
+    pl_job job;
+    pl_job_defaults(&job);
+    job.model = &model;
+    job.partition = &part;
+    job.schedule = &s;
+    job.batch = m;
+    job.cost = pl_cost_uniform(m, m);
+    job.totals_only = 1; /* 16.7M events would be 0.5 GB; the metrics need only totals */
+    pl_result r;
+    t0 = pl_clock_host_ns();
+    int rc = pl_simulate(&job, &r, err, sizeof err);
+    double sim = seconds_since(t0);
+    pl_metrics mt;
+    if (rc || pl_metrics_compute(&r.trace, 0, &mt)) {
+        printf("simulator: %s\n", err);
+    } else {
+        printf("simulator            p=%d m=%d 1f1b: %ld actions; generate %.3f s, validate + "
+               "simulate %.3f s (target < 1 s); bubble %.6f theory %.6f\n",
+               p, m, pl_schedule_total(&s), gen, sim, mt.bubble,
+               pl_bubble_theory("1f1b", p, m, 1));
+        pl_metrics_free(&mt);
+        pl_result_free(&r);
+    }
+    pl_partition_free(&part);
+    pl_model_free(&model);
+    pl_schedule_free(&s);
 }
 
 int main(void)

@@ -132,6 +132,7 @@ static void build_job(pl_experiment *x)
     j->fault_device = o->fault_device;
     j->fault_action = o->fault_action;
     j->watchdog_s = o->watchdog_s;
+    j->totals_only = o->totals_only;
 }
 
 int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t errlen)

@@ -39,6 +39,7 @@ typedef struct {
     long fault_action;
     double watchdog_s;         /**< 0: off */
     int simulate;              /**< the simulator instead of threads */
+    int totals_only;           /**< simulator: keep per-step totals, not events */
     int verify;                /**< compare with the sequential reference */
 } pl_options;
 

@@ -41,6 +41,7 @@ typedef struct {
     int fault_device;             /**< inject a failure on this device ... (-1: none) */
     long fault_action;            /**< ... at its K-th action of the run, from 0 */
     double watchdog_s;            /**< stop if no device progresses this long; 0 = off */
+    int totals_only;              /**< simulator: keep per-step totals, not every event */
 } pl_job;
 
 /**

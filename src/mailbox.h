@@ -23,7 +23,7 @@
 typedef struct {
     int64_t time;
     pl_tensor t;
-    int full; /**< 1 while the message waits in its slot */
+    atomic_int full; /**< 1 while the message waits in its slot */
 } pl_message;
 
 /** One device's inbox. */

@@ -59,7 +59,7 @@ static int setup(pl_run *r, const pl_job *job, pl_result *out)
     r->mail = calloc((size_t)r->p, sizeof *r->mail);
     r->dev = calloc((size_t)r->p, sizeof *r->dev);
     if (!r->batches || !r->loss_share || !r->mail || !r->dev ||
-        pl_trace_init(&out->trace, r->p, job->steps))
+        pl_trace_init(&out->trace, r->p, job->steps, 1))
         return -1;
     for (int k = 0; k < job->steps; k++)
         if (pl_data_batch(&r->batches[k], job->seed, k, job->batch, job->model->width))

@@ -17,7 +17,7 @@
 /* End times of every stage's forward and backward-input, per micro-batch:
  * the arrival times of the messages they send. */
 typedef struct {
-    int m;
+    int m, stages;
     int64_t *f_end, *b_end;
 } arrivals;
 
@@ -33,23 +33,39 @@ typedef struct {
     int inflight, peak_inflight;
 } device_state;
 
-/* Account the stash change of one action, as the runtime does. */
-static void account(device_state *st, const pl_job *job, int first, int count,
-                    int rows, pl_action a)
+/* What one action costs on one stage, in time and stash bytes. Micro-batches
+ * come in at most two sizes (they differ by one row), so each stage needs two
+ * rows of this table, computed once instead of once per action. */
+typedef struct {
+    int64_t f, r, b, i, w;     /* durations of F, recomputed F, B, I, W */
+    size_t after_f, after_i;   /* stash bytes held after F, after I */
+} stage_cost;
+
+static stage_cost cost_of(const pl_job *job, int stage, int rows)
 {
     const pl_model *m = job->model;
-    if (a.kind == PL_F || a.kind == PL_I) {
-        st->held += pl_stash_growth(m, first, count, rows, a.kind, job->recompute);
-        st->inflight += a.kind == PL_F;
-    } else {
-        st->held -= pl_stage_stash_bytes(m, first, count, rows,
-                                         a.kind == PL_W ? 'I' : 'F', job->recompute);
-        st->inflight--;
+    int first = job->partition->first[stage], count = job->partition->count[stage];
+    stage_cost c;
+    c.f = pl_cost_action(&job->cost, m, first, count, rows, 'F');
+    c.r = pl_cost_action(&job->cost, m, first, count, rows, 'R');
+    c.b = pl_cost_action(&job->cost, m, first, count, rows, 'B');
+    c.i = pl_cost_action(&job->cost, m, first, count, rows, 'I');
+    c.w = pl_cost_action(&job->cost, m, first, count, rows, 'W');
+    c.after_f = pl_stage_stash_bytes(m, first, count, rows, 'F', job->recompute);
+    c.after_i = pl_stage_stash_bytes(m, first, count, rows, 'I', job->recompute);
+    return c;
+}
+
+/* table[2 * stage + 0] for the smaller micro-batches, [.. + 1] for the larger. */
+static stage_cost *cost_table(const pl_job *job, int stages)
+{
+    stage_cost *t = malloc((size_t)stages * 2 * sizeof *t);
+    int small = job->batch / job->schedule->microbatches;
+    for (int s = 0; t && s < stages; s++) {
+        t[2 * s] = cost_of(job, s, small);
+        t[2 * s + 1] = cost_of(job, s, small + 1);
     }
-    if (st->held > st->peak_bytes)
-        st->peak_bytes = st->held;
-    if (st->inflight > st->peak_inflight)
-        st->peak_inflight = st->inflight;
+    return t;
 }
 
 static int emit(pl_trace *t, int d, int stage, pl_action a, char kind,
@@ -59,41 +75,57 @@ static int emit(pl_trace *t, int d, int stage, pl_action a, char kind,
     return pl_trace_add(t, &e);
 }
 
+/* Account the stash change of one action, as the runtime does. */
+static void account(device_state *st, const stage_cost *c, pl_kind kind)
+{
+    if (kind == PL_F) {
+        st->held += c->after_f;
+        st->inflight++;
+    } else if (kind == PL_I) {
+        st->held += c->after_i - c->after_f;
+    } else {
+        st->held -= kind == PL_W ? c->after_i : c->after_f;
+        st->inflight--;
+    }
+    if (st->held > st->peak_bytes)
+        st->peak_bytes = st->held;
+    if (st->inflight > st->peak_inflight)
+        st->peak_inflight = st->inflight;
+}
+
 /* One action: wait for its input, recompute if asked, run, record. */
-static int run_one(const pl_job *job, arrivals *arr, device_state *st, int d,
-                   pl_action a, pl_trace *t, char *err, size_t errlen)
+static int run_one(const pl_job *job, const stage_cost *table, arrivals *arr,
+                   device_state *st, int d, pl_action a, pl_trace *t, char *err,
+                   size_t errlen)
 {
     const pl_schedule *s = job->schedule;
     int stage = pl_stage_of(s, d, a.chunk);
-    int first = job->partition->first[stage], count = job->partition->count[stage];
-    int start_row, rows;
-    pl_microbatch_range(job->batch, s->microbatches, a.mb, &start_row, &rows);
+    const stage_cost *c = &table[2 * stage + (a.mb < job->batch % s->microbatches)];
 
     if (job->recompute && (a.kind == PL_B || a.kind == PL_I)) {
-        int64_t r = pl_cost_action(&job->cost, job->model, first, count, rows, 'R');
-        if (emit(t, d, stage, a, 'R', st->now, st->now + r))
+        if (emit(t, d, stage, a, 'R', st->now, st->now + c->r))
             goto oom;
-        st->now += r;
+        st->now += c->r;
     }
+    /* A forward waits for the previous stage's forward of the same
+     * micro-batch; a backward (B or I) for the next stage's backward. */
     int64_t ready = 0;
-    int src_dev;
-    pl_action src;
-    if (pl_action_source(s, d, a, &src_dev, &src))
-        ready = *end_slot(arr, src.kind, pl_stage_of(s, src_dev, src.chunk), a.mb);
-    if (pl_job_check_memory(job, d, a, st->held,
-                            pl_stash_growth(job->model, first, count, rows, a.kind,
-                                            job->recompute),
-                            err, errlen))
+    if (a.kind == PL_F && stage > 0)
+        ready = *end_slot(arr, PL_F, stage - 1, a.mb);
+    else if ((a.kind == PL_B || a.kind == PL_I) && stage < arr->stages - 1)
+        ready = *end_slot(arr, PL_I, stage + 1, a.mb);
+    size_t need = a.kind == PL_F ? c->after_f : a.kind == PL_I ? c->after_i - c->after_f : 0;
+    if (job->device_memory && pl_job_check_memory(job, d, a, st->held, need, err, errlen))
         return -1;
     int64_t start = st->now > ready ? st->now : ready;
-    int64_t end = start + pl_cost_action(&job->cost, job->model, first, count, rows,
-                                         pl_kind_letter(a.kind));
+    int64_t end = start + (a.kind == PL_F ? c->f : a.kind == PL_B ? c->b
+                           : a.kind == PL_I ? c->i : c->w);
     if (emit(t, d, stage, a, pl_kind_letter(a.kind), start, end))
         goto oom;
     st->now = end;
     if (a.kind != PL_W)
         *end_slot(arr, a.kind == PL_F ? PL_F : PL_I, stage, a.mb) = end;
-    account(st, job, first, count, rows, a);
+    account(st, c, a.kind);
     return 0;
 oom:
     snprintf(err, errlen, "simulate: out of host memory for the trace");
@@ -107,20 +139,27 @@ int pl_simulate(const pl_job *job, pl_result *out, char *err, size_t errlen)
     if (pl_validate(s, &v, err, errlen) != 0)
         return -1;
     int stages = pl_schedule_stages(s);
-    arrivals arr = {s->microbatches,
+    arrivals arr = {s->microbatches, stages,
                     calloc((size_t)stages * s->microbatches, sizeof(int64_t)),
                     calloc((size_t)stages * s->microbatches, sizeof(int64_t))};
     device_state *st = calloc((size_t)s->devices, sizeof *st);
+    stage_cost *table = cost_table(job, stages);
     int rc = -1;
     out->loss = NULL;
     out->steps = 1;
-    if (!arr.f_end || !arr.b_end || !st || pl_trace_init(&out->trace, s->devices, 1)) {
+    if (!arr.f_end || !arr.b_end || !st || !table ||
+        pl_trace_init(&out->trace, s->devices, 1, !job->totals_only)) {
         snprintf(err, errlen, "simulate: out of host memory");
         goto done;
     }
+    for (int d = 0; d < s->devices; d++)
+        if (pl_trace_reserve(&out->trace, d, (long)s->len[d] * (job->recompute ? 2 : 1))) {
+            snprintf(err, errlen, "simulate: out of host memory for the trace");
+            goto done;
+        }
     for (long k = 0; k < v.n_order; k++) {
         pl_slot o = v.order[k];
-        if (run_one(job, &arr, &st[o.device], o.device,
+        if (run_one(job, table, &arr, &st[o.device], o.device,
                     s->actions[o.device][o.index], &out->trace, err, errlen))
             goto done;
     }
@@ -135,6 +174,7 @@ done:
     free(arr.f_end);
     free(arr.b_end);
     free(st);
+    free(table);
     pl_validation_free(&v);
     return rc;
 }

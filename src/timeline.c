@@ -91,6 +91,10 @@ static void print_row(const char *row, const char *kinds, int width, int colour,
 void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FILE *out)
 {
     pl_metrics m;
+    if (!t->keep_events) {
+        fprintf(out, "(this trace kept totals only: no timeline)\n");
+        return;
+    }
     if (pl_metrics_compute(t, step, &m) != 0)
         return;
     int width = columns - LABEL > 10 ? columns - LABEL : 10;

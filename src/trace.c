@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int pl_trace_init(pl_trace *t, int devices, int steps)
+int pl_trace_init(pl_trace *t, int devices, int steps, int keep_events)
 {
     memset(t, 0, sizeof *t);
     t->lanes = calloc((size_t)devices, sizeof *t->lanes);
@@ -14,65 +14,80 @@ int pl_trace_init(pl_trace *t, int devices, int steps)
         return -1;
     t->devices = devices;
     t->steps = steps;
+    t->keep_events = keep_events;
+    for (int d = 0; d < devices; d++) {
+        pl_step_total *tot = malloc((size_t)steps * sizeof *tot);
+        if (!tot) {
+            pl_trace_free(t);
+            return -1;
+        }
+        for (int k = 0; k < steps; k++)
+            tot[k] = (pl_step_total){INT64_MAX, INT64_MIN, 0};
+        t->lanes[d].totals = tot;
+    }
     return 0;
 }
 
 void pl_trace_free(pl_trace *t)
 {
-    for (int d = 0; t->lanes && d < t->devices; d++)
+    for (int d = 0; t->lanes && d < t->devices; d++) {
         free(t->lanes[d].events);
+        free(t->lanes[d].totals);
+    }
     free(t->lanes);
     memset(t, 0, sizeof *t);
+}
+
+int pl_trace_reserve(pl_trace *t, int d, long n)
+{
+    pl_lane *l = &t->lanes[d];
+    if (!t->keep_events || n <= l->cap)
+        return 0;
+    pl_event *ev = realloc(l->events, (size_t)n * sizeof *ev);
+    if (!ev)
+        return -1;
+    l->events = ev;
+    l->cap = n;
+    return 0;
 }
 
 int pl_trace_add(pl_trace *t, const pl_event *e)
 {
     pl_lane *l = &t->lanes[e->device];
-    if (l->len == l->cap) {
-        long cap = l->cap ? 2 * l->cap : 64;
-        pl_event *ev = realloc(l->events, (size_t)cap * sizeof *ev);
-        if (!ev)
-            return -1;
-        l->events = ev;
-        l->cap = cap;
+    pl_step_total *tot = &l->totals[e->step];
+    if (e->start < tot->first_start)
+        tot->first_start = e->start;
+    if (e->end > tot->last_end)
+        tot->last_end = e->end;
+    tot->busy += e->end - e->start;
+    if (!t->keep_events) {
+        l->len++;
+        return 0;
     }
+    if (l->len == l->cap && pl_trace_reserve(t, e->device, l->cap ? 2 * l->cap : 64))
+        return -1;
     l->events[l->len++] = *e;
     return 0;
-}
-
-/* The events of one step form one contiguous run in each lane, because each
- * device finishes a step before it starts the next. */
-static void step_range(const pl_lane *l, int step, long *lo, long *hi)
-{
-    long i = 0;
-    while (i < l->len && l->events[i].step < step)
-        i++;
-    *lo = i;
-    while (i < l->len && l->events[i].step == step)
-        i++;
-    *hi = i;
 }
 
 int pl_metrics_compute(const pl_trace *t, int step, pl_metrics *out)
 {
     memset(out, 0, sizeof *out);
+    if (step < 0 || step >= t->steps)
+        return -1;
     out->busy = calloc((size_t)t->devices, sizeof *out->busy);
     if (!out->busy)
         return -1;
     out->devices = t->devices;
     int64_t first = INT64_MAX, last = INT64_MIN, busy = 0;
     for (int d = 0; d < t->devices; d++) {
-        long lo, hi;
-        step_range(&t->lanes[d], step, &lo, &hi);
-        for (long i = lo; i < hi; i++) {
-            const pl_event *e = &t->lanes[d].events[i];
-            if (e->start < first)
-                first = e->start;
-            if (e->end > last)
-                last = e->end;
-            out->busy[d] += e->end - e->start;
-        }
-        busy += out->busy[d];
+        const pl_step_total *tot = &t->lanes[d].totals[step];
+        if (tot->first_start < first)
+            first = tot->first_start;
+        if (tot->last_end > last)
+            last = tot->last_end;
+        out->busy[d] = tot->busy;
+        busy += tot->busy;
     }
     if (first == INT64_MAX) {
         pl_metrics_free(out);
@@ -98,9 +113,9 @@ int pl_trace_equal(const pl_trace *a, const pl_trace *b)
         return 0;
     for (int d = 0; d < a->devices; d++) {
         const pl_lane *x = &a->lanes[d], *y = &b->lanes[d];
-        if (x->len != y->len)
+        if (x->len != y->len || !x->events != !y->events)
             return 0;
-        for (long i = 0; i < x->len; i++) {
+        for (long i = 0; x->events && i < x->len; i++) {
             const pl_event *e = &x->events[i], *f = &y->events[i];
             if (e->start != f->start || e->end != f->end || e->mb != f->mb ||
                 e->device != f->device || e->stage != f->stage ||

@@ -32,10 +32,17 @@ typedef struct {
     char chunk;
 } pl_event;
 
+/** What one device did in one step, kept even when events are not. */
+typedef struct {
+    int64_t first_start, last_end; /**< INT64_MAX / INT64_MIN if idle */
+    int64_t busy;                  /**< sum of action durations */
+} pl_step_total;
+
 /** Events of one device, in execution order. */
 typedef struct {
-    pl_event *events;
+    pl_event *events;              /**< NULL if the trace keeps totals only */
     long len, cap;
+    pl_step_total *totals;         /**< one per step */
     int peak_inflight;          /**< over the whole run */
     size_t peak_bytes;          /**< activation bytes, over the whole run */
 } pl_lane;
@@ -44,14 +51,22 @@ typedef struct {
 typedef struct {
     int devices;
     int steps;
+    int keep_events; /**< 0: only per-step totals (for very large runs) */
     pl_lane *lanes;
 } pl_trace;
 
-/** Allocate an empty trace for p devices. Returns 0 or -1. */
-int pl_trace_init(pl_trace *t, int devices, int steps);
+/**
+ * Allocate an empty trace for p devices and the given number of steps. With
+ * keep_events 0 it records only the per-step totals the metrics need, so
+ * huge simulations do not store one event per action. Returns 0 or -1.
+ */
+int pl_trace_init(pl_trace *t, int devices, int steps, int keep_events);
 
 /** Free the trace. Safe on a zeroed one. */
 void pl_trace_free(pl_trace *t);
+
+/** Make room for n events in device d's lane. Returns 0 or -1. */
+int pl_trace_reserve(pl_trace *t, int d, long n);
 
 /**
  * Append an event to its device's lane. Only that device's thread calls this
