@@ -115,7 +115,7 @@ $(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(firstword $(subst -, ,$(no
 lessons: $(LESSONS) ## build every chapter's lesson
 
 asan: ## build and run every test under AddressSanitizer + UndefinedBehaviorSanitizer
-	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 $(MAKE) --no-print-directory BUILD=build/asan CC=clang \
 	  OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDLIBS="-lpthread -lm -fsanitize=address,undefined" test-only
 

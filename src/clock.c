@@ -32,10 +32,11 @@ int64_t pl_clock_host_ns(void)
 
 pl_clock pl_clock_make(pl_clock_kind kind, int64_t epoch, double scale)
 {
-    pl_clock c = {kind, 0, epoch, scale};
+    pl_clock c = {kind, 0, epoch, scale, NULL};
     return c;
 }
 
+// [region clock]
 int64_t pl_clock_begin(pl_clock *c, int64_t ready)
 {
     if (c->kind == PL_CLOCK_VIRTUAL)
@@ -44,12 +45,21 @@ int64_t pl_clock_begin(pl_clock *c, int64_t ready)
 }
 
 /* Sleep to an absolute deadline, not for a duration: a late wake-up in one
- * action is not carried into the next, so modelled time does not drift. */
-static void sleep_until(int64_t host_ns)
+ * action is not carried into the next, so modelled time does not drift.
+ * The sleep goes in slices of at most PL_CLOCK_SLICE_NS and ends early once
+ * the run's stop flag is set, so a failed or stalled run stops promptly even
+ * when one modelled action lasts minutes. */
+static void sleep_until(const pl_clock *c, int64_t host_ns)
 {
-    struct timespec ts = {(time_t)(host_ns / 1000000000LL), (long)(host_ns % 1000000000LL)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-        ;
+    for (;;) {
+        int64_t now = pl_clock_host_ns(), t = host_ns;
+        if (now >= host_ns || (c->stop && atomic_load(c->stop)))
+            return;
+        if (t - now > PL_CLOCK_SLICE_NS)
+            t = now + PL_CLOCK_SLICE_NS;
+        struct timespec ts = {(time_t)(t / 1000000000LL), (long)(t % 1000000000LL)};
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL); /* EINTR: loop */
+    }
 }
 
 int64_t pl_clock_end(pl_clock *c, int64_t start, int64_t cost)
@@ -59,13 +69,14 @@ int64_t pl_clock_end(pl_clock *c, int64_t start, int64_t cost)
         c->now = start + cost;
         return c->now;
     case PL_CLOCK_SCALED:
-        sleep_until(c->epoch + start + (int64_t)((double)cost * c->scale));
+        sleep_until(c, c->epoch + start + (int64_t)((double)cost * c->scale));
         return pl_clock_host_ns() - c->epoch;
     case PL_CLOCK_REAL:
         break;
     }
     return pl_clock_host_ns() - c->epoch;
 }
+// [endregion clock]
 
 void pl_clock_advance(pl_clock *c, int64_t t)
 {

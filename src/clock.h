@@ -19,6 +19,7 @@
 #ifndef PL_CLOCK_H
 #define PL_CLOCK_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 /** Which clock. */
@@ -32,11 +33,15 @@ int pl_clock_parse(const char *name, pl_clock_kind *out);
 
 /** One device's clock. */
 typedef struct {
-    pl_clock_kind kind;
+    pl_clock_kind kind; /**< virtual, scaled or real */
     int64_t now;    /**< virtual: the device's logical time */
     int64_t epoch;  /**< scaled/real: host monotonic ns at time zero */
     double scale;   /**< scaled: host ns slept per modelled ns */
+    const atomic_int *stop; /**< scaled: a sleep ends early once *stop is set (NULL: never) */
 } pl_clock;
+
+/** The longest a scaled-clock sleep goes without looking at its stop flag. */
+#define PL_CLOCK_SLICE_NS 10000000LL
 
 /** Host monotonic time in ns. */
 int64_t pl_clock_host_ns(void);
@@ -57,7 +62,9 @@ int64_t pl_clock_begin(pl_clock *c, int64_t ready);
 /**
  * The end time of an action that started at `start` and is modelled to cost
  * `cost` ns. Virtual: start + cost. Scaled: sleeps until
- * start + cost * scale, then returns the host time. Real: the host time.
+ * start + cost * scale, then returns the host time; the sleep is cut short
+ * within PL_CLOCK_SLICE_NS once *c->stop is set, so a stopped run never waits
+ * out a long modelled action. Real: the host time.
  */
 int64_t pl_clock_end(pl_clock *c, int64_t start, int64_t cost);
 

@@ -29,8 +29,10 @@ typedef enum { PL_COST_UNIFORM = 0, PL_COST_FLOPS = 1 } pl_cost_kind;
 
 /** Parameters of the cost model. */
 typedef struct {
-    pl_cost_kind kind;
-    int64_t t_f, t_i, t_w;   /**< uniform: ns per nominal micro-batch */
+    pl_cost_kind kind;       /**< uniform or flops */
+    int64_t t_f;             /**< uniform: ns per forward of a nominal micro-batch */
+    int64_t t_i;             /**< uniform: ns per input-grad */
+    int64_t t_w;             /**< uniform: ns per weight-grad */
     double flops_per_s;      /**< flops: device speed */
     int nominal_rows_num;    /**< uniform: nominal rows = batch / m ... */
     int nominal_rows_den;    /**< ... kept as a fraction batch/m */

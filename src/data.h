@@ -18,7 +18,7 @@
 
 /** A small deterministic generator (splitmix64). */
 typedef struct {
-    uint64_t state;
+    uint64_t state; /**< the whole generator state */
 } pl_rng;
 
 /** Seed a generator. */
@@ -32,8 +32,8 @@ float pl_rng_uniform(pl_rng *r, float lo, float hi);
 
 /** One training batch: inputs x (batch, width) and targets y (batch, width). */
 typedef struct {
-    pl_tensor x;
-    pl_tensor y;
+    pl_tensor x; /**< inputs (batch, width) */
+    pl_tensor y; /**< targets (batch, width) */
 } pl_batch;
 
 /**

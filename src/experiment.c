@@ -162,7 +162,9 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
         snprintf(err, errlen, "no actions were executed");
         return -1;
     }
-    x->bubble_theory = o->schedule_file ? -1.0
+    /* The formulas assume no recomputation: with it the recomputed forwards
+     * are extra busy time, and no closed form is claimed. */
+    x->bubble_theory = o->schedule_file || o->recompute ? -1.0
         : pl_bubble_theory(x->name, x->schedule.devices, x->schedule.microbatches,
                            x->schedule.chunks);
     if (o->verify && !o->simulate)

@@ -26,17 +26,21 @@
 typedef struct {
     const char *schedule;      /**< built-in name, or NULL with schedule_file */
     const char *schedule_file; /**< a schedule in the text format */
-    int devices, microbatches; /**< p, m (m is forced to 1 for naive) */
-    int layers, width, batch, steps;
-    uint64_t seed;
-    pl_cost_kind cost;
+    int devices;               /**< p */
+    int microbatches;          /**< m (forced to 1 for naive) */
+    int layers;                /**< L, layers of the MLP */
+    int width;                 /**< D, features per layer */
+    int batch;                 /**< samples per step */
+    int steps;                 /**< training steps */
+    uint64_t seed;             /**< data and weight seed */
+    pl_cost_kind cost;         /**< the cost model */
     double flops_per_s;        /**< device speed for the flops cost model */
-    pl_clock_kind clock;
+    pl_clock_kind clock;       /**< how devices keep time */
     double scale;              /**< scaled clock: host ns per modelled ns */
-    int recompute;
+    int recompute;             /**< keep stage inputs only; recompute before backward */
     size_t device_memory;      /**< 0: unlimited */
     int fault_device;          /**< -1: none */
-    long fault_action;
+    long fault_action;         /**< ... at its K-th action */
     double watchdog_s;         /**< 0: off */
     int simulate;              /**< the simulator instead of threads */
     int totals_only;           /**< simulator: keep per-step totals, not events */
@@ -48,16 +52,16 @@ void pl_options_defaults(pl_options *o);
 
 /** Everything a run built and measured. */
 typedef struct {
-    pl_options opt;
+    pl_options opt;          /**< what was asked for */
     pl_model model;          /**< the trained model */
-    pl_partition partition;
-    pl_schedule schedule;
-    pl_job job;
-    pl_result result;
+    pl_partition partition; /**< layers of each stage */
+    pl_schedule schedule;    /**< what ran */
+    pl_job job;              /**< the run, as the executors saw it */
+    pl_result result;        /**< the trace and the losses */
     const char *name;        /**< the schedule's name, or the file's */
     int64_t makespan;        /**< ns, median over steps */
     double bubble;           /**< median over steps */
-    double bubble_theory;    /**< < 0 if the schedule has no formula */
+    double bubble_theory;    /**< < 0 if there is no formula: a file, or recomputation */
     int bitwise_equal;       /**< with verify */
     double max_abs_diff;     /**< with verify */
 } pl_experiment;

@@ -38,6 +38,7 @@ size_t pl_stash_growth(const pl_model *m, int first, int count, int rows,
     return 0;
 }
 
+// [region check-memory]
 int pl_job_check_memory(const pl_job *job, int d, pl_action a, size_t held,
                         size_t need, char *err, size_t errlen)
 {
@@ -52,3 +53,4 @@ int pl_job_check_memory(const pl_job *job, int d, pl_action a, size_t held,
              held < cap ? cap - held : 0, cap);
     return -1;
 }
+// [endregion check-memory]

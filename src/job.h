@@ -29,13 +29,13 @@ typedef struct {
     pl_model *model;              /**< trained in place by the runtime */
     const pl_partition *partition;/**< p * v stages */
     const pl_schedule *schedule;  /**< validated before it runs */
-    pl_cost cost;
-    pl_clock_kind clock;
+    pl_cost cost;                 /**< how long each action takes */
+    pl_clock_kind clock;          /**< how devices keep time */
     double scale;                 /**< scaled clock: host ns per modelled ns */
     uint64_t seed;                /**< data seed */
-    int steps;
-    int batch;
-    float lr;
+    int steps;                    /**< training steps */
+    int batch;                    /**< samples per step */
+    float lr;                     /**< SGD learning rate */
     int recompute;                /**< keep only stage inputs; re-run the forward before the backward */
     size_t device_memory;         /**< activation bytes a device may hold; 0 = unlimited */
     int fault_device;             /**< inject a failure on this device ... (-1: none) */
@@ -66,9 +66,9 @@ void pl_job_defaults(pl_job *j);
 
 /** What a run produced. */
 typedef struct {
-    pl_trace trace;
+    pl_trace trace; /**< what ran where and when */
     float *loss;    /**< per step (runtime only; NULL from the simulator) */
-    int steps;
+    int steps;      /**< steps run */
 } pl_result;
 
 /** Free a result. Safe on a zeroed one. */

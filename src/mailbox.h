@@ -21,17 +21,17 @@
 
 /** A message: a tensor and the (clock) time it left its sender. */
 typedef struct {
-    int64_t time;
-    pl_tensor t;
+    int64_t time;    /**< when it left the sender (+ link delay), ns */
+    pl_tensor t;     /**< the activation or gradient */
     atomic_int full; /**< 1 while the message waits in its slot */
 } pl_message;
 
 /** One device's inbox. */
 typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int nslots;
-    pl_message *slots;
+    pthread_mutex_t mu;  /**< guards the slots */
+    pthread_cond_t cv;   /**< signalled when a message arrives */
+    int nslots;          /**< one slot per message the device can receive */
+    pl_message *slots;   /**< nslots messages */
 } pl_mailbox;
 
 /** Create a mailbox with nslots slots. Returns 0 or -1. */

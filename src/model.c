@@ -132,6 +132,7 @@ size_t pl_stash_bytes(const pl_stash *s)
     return n;
 }
 
+// [region stash-bytes]
 size_t pl_stage_stash_bytes(const pl_model *m, int first, int count, int rows,
                             char after_kind, int recompute)
 {
@@ -145,6 +146,7 @@ size_t pl_stage_stash_bytes(const pl_model *m, int first, int count, int rows,
         return (input + 2 * outputs) * sizeof(float);
     return 0; /* after B or W the caller frees the stash */
 }
+// [endregion stash-bytes]
 
 /* --------------------------------------------------------- stage kernels */
 

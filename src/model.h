@@ -26,7 +26,8 @@
 
 /** One Linear(+ReLU) layer with its gradient accumulators. */
 typedef struct {
-    int in, out;   /**< input and output features */
+    int in;        /**< input features */
+    int out;       /**< output features */
     int relu;      /**< 1 if a ReLU follows the linear map */
     pl_tensor w;   /**< (in, out) weights */
     pl_tensor b;   /**< (1, out) bias */
@@ -36,9 +37,9 @@ typedef struct {
 
 /** The whole network. Owns its layers. */
 typedef struct {
-    int n_layers;
+    int n_layers;    /**< L */
     int width;       /**< features of every layer's input and output */
-    pl_layer *layers;
+    pl_layer *layers; /**< n_layers layers, first to last */
 } pl_model;
 
 /**
@@ -62,7 +63,8 @@ int pl_model_clone(pl_model *dst, const pl_model *src);
  * With recomputation only act[0] is kept after the forward.
  */
 typedef struct {
-    int first, count;  /**< the stage: layers [first, first+count) */
+    int first;         /**< the stage's first layer */
+    int count;         /**< the stage's layers: [first, first+count) */
     int rows;          /**< micro-batch rows */
     pl_tensor *act;    /**< count+1 tensors */
     pl_tensor *grad;   /**< count tensors, empty until backward-input */

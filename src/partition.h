@@ -14,9 +14,9 @@
 
 /** Layers of each stage. */
 typedef struct {
-    int stages;
-    int *first;
-    int *count;
+    int stages;  /**< S = p * v */
+    int *first;  /**< first layer of each stage */
+    int *count;  /**< layers in each stage */
 } pl_partition;
 
 /**

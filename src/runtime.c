@@ -12,6 +12,9 @@
 #include "device.h"
 #include "validate.h"
 
+/** The automatic watchdog's margin beyond the longest action, in seconds. */
+#define PL_WATCHDOG_SLACK_S 5.0
+
 void pl_run_fail(pl_run *r, const char *msg)
 {
     pthread_mutex_lock(&r->mu);
@@ -38,7 +41,23 @@ static int check_job(const pl_job *job, char *err, size_t errlen)
         snprintf(err, errlen, "need at least 1 step and at least one sample per micro-batch");
         return -1;
     }
-    return pl_validate(s, NULL, err, errlen);
+    if (pl_validate(s, NULL, err, errlen))
+        return -1;
+    /* A fault that can never fire would let the run pass silently. */
+    int d = job->fault_device;
+    if (d >= s->devices) {
+        snprintf(err, errlen, "cannot inject a fault on d%d: the schedule has %d devices",
+                 d, s->devices);
+        return -1;
+    }
+    if (d >= 0 && (job->fault_action < 0 ||
+                   job->fault_action >= (long)job->steps * s->len[d])) {
+        snprintf(err, errlen, "cannot inject a fault at action %ld of d%d: it runs %ld actions "
+                 "(0..%ld) in %d steps", job->fault_action, d, (long)job->steps * s->len[d],
+                 (long)job->steps * s->len[d] - 1, job->steps);
+        return -1;
+    }
+    return 0;
 }
 
 /* Everything the threads share, made before any thread starts. */
@@ -70,6 +89,7 @@ static int setup(pl_run *r, const pl_job *job, pl_result *out)
         dv->run = r;
         dv->id = d;
         dv->clock = pl_clock_make(job->clock, epoch, job->scale);
+        dv->clock.stop = &r->stop; /* a stopped run cuts scaled sleeps short */
         dv->stash = calloc((size_t)r->v * r->m, sizeof *dv->stash);
         if (!dv->stash || pl_mailbox_init(&r->mail[d], 2 * r->v * r->m))
             return -1;
@@ -115,11 +135,37 @@ static void stall_report(pl_run *r, double seconds)
     pl_run_fail(r, msg);
 }
 
+/* The watchdog's limit in seconds (0: off). A negative job->watchdog_s asks
+ * for the automatic limit: PL_WATCHDOG_SLACK_S beyond the longest single
+ * action, which on the scaled clock lasts its modelled cost times the scale.
+ * (The virtual clock does not sleep, and the real one takes what the host
+ * takes, so for them the slack alone is the limit.) */
+static double watchdog_limit(const pl_run *r)
+{
+    const pl_job *job = r->job;
+    if (job->watchdog_s >= 0)
+        return job->watchdog_s;
+    double longest = 0;
+    if (job->clock == PL_CLOCK_SCALED) {
+        static const char kinds[] = "FBIWR";
+        int rows = (job->batch + r->m - 1) / r->m; /* the largest micro-batch */
+        for (int st = 0; st < job->partition->stages; st++)
+            for (int k = 0; kinds[k]; k++) {
+                double ns = (double)pl_cost_action(&job->cost, job->model,
+                                                   job->partition->first[st],
+                                                   job->partition->count[st], rows, kinds[k]);
+                if (ns * job->scale / 1e9 > longest)
+                    longest = ns * job->scale / 1e9;
+            }
+    }
+    return PL_WATCHDOG_SLACK_S + longest;
+}
+
 /* Wait for every device to finish, stopping the run if none makes progress
- * for job->watchdog_s seconds. */
+ * for the watchdog's limit. */
 static void watch(pl_run *r)
 {
-    double limit = r->job->watchdog_s;
+    double limit = watchdog_limit(r);
     long last = -1;
     int64_t since = pl_clock_host_ns();
     pthread_mutex_lock(&r->mu);

@@ -88,6 +88,7 @@ char *pl_action_format(const pl_schedule *s, pl_action a, char *buf, size_t n)
 
 /* ---- who talks to whom ---- */
 
+// [region action-source]
 /* The device and action of stage `stage` working on micro-batch mb. */
 static int at_stage(const pl_schedule *s, int stage, pl_kind kind, int mb,
                     int *device, pl_action *a)
@@ -107,6 +108,7 @@ int pl_action_source(const pl_schedule *s, int device, pl_action a,
         return at_stage(s, stage + 1, PL_I, a.mb, src_device, src);
     return 0;
 }
+// [endregion action-source]
 
 int pl_action_dest(const pl_schedule *s, int device, pl_action a,
                    int *dst_device, pl_action *dst)

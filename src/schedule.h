@@ -34,7 +34,7 @@ char pl_kind_letter(pl_kind k);
 
 /** One unit of work on one device. */
 typedef struct {
-    pl_kind kind;
+    pl_kind kind; /**< F, B, I or W */
     int mb;    /**< micro-batch index, 0..m-1 */
     int chunk; /**< model chunk on this device, 0..v-1 */
 } pl_action;
@@ -149,9 +149,9 @@ int pl_schedule_end(pl_schedule *s, const char *name, int failed, char *err, siz
 
 /** A named built-in schedule and the bubble its chapter predicts. */
 typedef struct {
-    const char *name;
-    pl_generator generate;
-    int chapter;
+    const char *name;       /**< as on the command line: "1f1b" */
+    pl_generator generate;  /**< writes the schedule */
+    int chapter;            /**< the chapter that explains it */
     int fixed_microbatches; /**< 1 if the schedule always runs m = 1 (naive) */
 } pl_schedule_info;
 

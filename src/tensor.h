@@ -17,9 +17,9 @@
 
 /** A row-major float32 matrix. `data` holds rows*cols floats, owned. */
 typedef struct {
-    int rows;
-    int cols;
-    float *data;
+    int rows;     /**< first dimension */
+    int cols;     /**< second dimension */
+    float *data;  /**< rows * cols floats, row-major; owned */
 } pl_tensor;
 
 /**

@@ -23,25 +23,28 @@
 
 /** One executed action. */
 typedef struct {
-    int64_t start, end; /**< ns on the run's clock */
+    int64_t start;      /**< ns on the run's clock */
+    int64_t end;        /**< ns on the run's clock */
     int32_t mb;         /**< micro-batch */
-    int16_t device;
-    int16_t stage;
+    int16_t device;     /**< where it ran */
+    int16_t stage;      /**< the stage it computed */
     int16_t step;       /**< training step, from 0 */
     char kind;          /**< 'F', 'B', 'I', 'W', or 'R' (recomputed forward) */
-    char chunk;
+    char chunk;         /**< model chunk on the device */
 } pl_event;
 
 /** What one device did in one step, kept even when events are not. */
 typedef struct {
-    int64_t first_start, last_end; /**< INT64_MAX / INT64_MIN if idle */
+    int64_t first_start;           /**< INT64_MAX if idle */
+    int64_t last_end;              /**< INT64_MIN if idle */
     int64_t busy;                  /**< sum of action durations */
 } pl_step_total;
 
 /** Events of one device, in execution order. */
 typedef struct {
     pl_event *events;              /**< NULL if the trace keeps totals only */
-    long len, cap;
+    long len;                      /**< events recorded */
+    long cap;                      /**< events allocated */
     pl_step_total *totals;         /**< one per step */
     int peak_inflight;          /**< over the whole run */
     size_t peak_bytes;          /**< activation bytes, over the whole run */
@@ -49,10 +52,10 @@ typedef struct {
 
 /** A run's trace: one lane per device. */
 typedef struct {
-    int devices;
-    int steps;
+    int devices;      /**< p */
+    int steps;        /**< training steps recorded */
     int keep_events; /**< 0: only per-step totals (for very large runs) */
-    pl_lane *lanes;
+    pl_lane *lanes;   /**< one per device */
 } pl_trace;
 
 /**
@@ -76,11 +79,11 @@ int pl_trace_add(pl_trace *t, const pl_event *e);
 
 /** Numbers for one step (DESIGN 2.2). */
 typedef struct {
-    int devices;
+    int devices;       /**< p */
     int64_t makespan;   /**< ns */
-    int64_t first_start;
+    int64_t first_start; /**< ns, the step's first action start */
     int64_t *busy;      /**< per device, ns */
-    double bubble;
+    double bubble;      /**< 1 - sum busy / (p * makespan) */
 } pl_metrics;
 
 /**

@@ -23,8 +23,8 @@
 
 /** A position in a schedule: action `index` of device `device`. */
 typedef struct {
-    int device;
-    int index;
+    int device; /**< d */
+    int index;  /**< position in device d's list */
 } pl_slot;
 
 /** What the validator learns about a valid schedule. */

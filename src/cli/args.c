@@ -21,13 +21,13 @@ static int whole(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-/* A positive finite number. */
-static int positive(const char *s, double *out)
+/* A finite number in (lo, hi]. */
+static int positive(const char *s, double lo, double hi, double *out)
 {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || errno == ERANGE || !(v > 0) || v > 1e18)
+    if (*s == '\0' || *end != '\0' || errno == ERANGE || !(v > lo) || !(v <= hi))
         return -1;
     *out = v;
     return 0;
@@ -55,14 +55,30 @@ static const spec specs[] = {
 };
 enum { N_SPECS = sizeof specs / sizeof specs[0] };
 
+/* The digits after `key` at the start of s, copied into buf, if `stop`
+ * follows them; returns a pointer to `stop`, or NULL. */
+static const char *digits_after(const char *s, const char *key, char stop, char *buf, size_t n)
+{
+    size_t k = strlen(key), i = 0;
+    if (strncmp(s, key, k))
+        return NULL;
+    for (s += k; s[i] >= '0' && s[i] <= '9' && i + 1 < n; i++)
+        buf[i] = s[i];
+    buf[i] = '\0';
+    return i > 0 && s[i] == stop ? s + i : NULL;
+}
+
+/* "device=D,action=K", digits only: no signs, no spaces, no overflow. */
 static int fault(pl_options *o, const char *v)
 {
-    int d, n = 0;
-    long k;
-    if (sscanf(v, "device=%d,action=%ld%n", &d, &k, &n) != 2 || v[n] != '\0' || d < 0 || k < 0)
+    char d[8], k[24];
+    long dv, kv;
+    const char *rest = digits_after(v, "device=", ',', d, sizeof d);
+    if (!rest || !digits_after(rest, ",action=", '\0', k, sizeof k) ||
+        whole(d, 0, 1023, &dv) || whole(k, 0, LONG_MAX, &kv))
         return -1;
-    o->fault_device = d;
-    o->fault_action = k;
+    o->fault_device = (int)dv;
+    o->fault_action = kv;
     return 0;
 }
 
@@ -92,9 +108,9 @@ static int store(pl_args *a, int i, const char *v)
         else if (!strcmp(v, "flops")) o->cost = PL_COST_FLOPS;
         else return -1;
     } else if (!strcmp(n, "--clock")) return pl_clock_parse(v, &o->clock);
-    else if (!strcmp(n, "--scale")) return positive(v, &o->scale);
-    else if (!strcmp(n, "--flops")) return positive(v, &o->flops_per_s);
-    else if (!strcmp(n, "--watchdog")) return positive(v, &o->watchdog_s);
+    else if (!strcmp(n, "--scale")) return positive(v, 0, 1e6, &o->scale);
+    else if (!strcmp(n, "--flops")) return positive(v, 1e6 - 1, 1e18, &o->flops_per_s);
+    else if (!strcmp(n, "--watchdog")) return positive(v, 0, 1e6, &o->watchdog_s);
     else if (!strcmp(n, "--inject-fault")) return fault(o, v);
     else if (!strcmp(n, "--trace")) a->trace = v;
     else if (!strcmp(n, "--svg")) a->svg = v;
@@ -113,10 +129,10 @@ static const char *expects(int i)
         {"--schedule-file", "a file name"},
         {"--cost", "uniform or flops"},
         {"--clock", "virtual, scaled or real"},
-        {"--scale", "a positive number (host ns per modelled ns)"},
-        {"--flops", "a positive number of FLOP/s"},
-        {"--watchdog", "a positive number of seconds"},
-        {"--inject-fault", "device=D,action=K with whole numbers D, K >= 0"},
+        {"--scale", "a number above 0, at most 1e6 (host ns per modelled ns)"},
+        {"--flops", "a number of FLOP/s from 1e6 to 1e18"},
+        {"--watchdog", "a number of seconds above 0, at most 1e6"},
+        {"--inject-fault", "device=D,action=K with whole numbers 0 <= D < 1024, K >= 0"},
         {"--trace", "a file name"}, {"--svg", "a file name"},
         {"--over", "m or p"},
     };
@@ -167,11 +183,17 @@ int pl_args_parse(pl_args *a, int argc, char **argv, int first, char *err, size_
         while (i < N_SPECS && strcmp(arg, specs[i].name))
             i++;
         if (i == N_SPECS) {
-            if (arg[0] != '-' && !a->file) {
+            /* Only `check FILE` takes an argument that is not an option. */
+            int takes_file = first > 0 && !strcmp(argv[first - 1], "check");
+            if (arg[0] != '-' && !a->file && takes_file) {
                 a->file = arg;
                 continue;
             }
-            snprintf(err, errlen, "unknown option '%s' (see --help)", arg);
+            if (arg[0] != '-' || arg[1] == '\0')
+                snprintf(err, errlen, "unexpected argument '%s' (%soptions start with --; "
+                         "see --help)", arg, takes_file ? "check takes one FILE; " : "");
+            else
+                snprintf(err, errlen, "unknown option '%s' (see --help)", arg);
             return -1;
         }
         if (a->given & (1u << i)) {
@@ -195,6 +217,11 @@ int pl_args_parse(pl_args *a, int argc, char **argv, int first, char *err, size_
         if (store(a, i, v))
             return bad_value(i, v, err, errlen);
     }
+    int watchdog = 0;
+    while (strcmp(specs[watchdog].name, "--watchdog"))
+        watchdog++;
+    if (!(a->given & (1u << watchdog)))
+        a->opt.watchdog_s = -1.0; /* automatic: a few seconds beyond the longest action */
     if ((a->given & 1u) && (a->given & 2u)) {
         snprintf(err, errlen, "--schedule and --schedule-file cannot both be given");
         return -1;

@@ -15,12 +15,12 @@
 
 /** What the command line asked for, beyond the run options. */
 typedef struct {
-    pl_options opt;
+    pl_options opt;     /**< the run's options */
     int json;           /**< --json */
     const char *trace;  /**< --trace FILE */
     const char *svg;    /**< --svg FILE */
     const char *over;   /**< sweep: "m" or "p" */
-    int help;
+    int help;           /**< --help */
     unsigned given;     /**< bit per option seen, to catch duplicates */
     int given_m;        /**< --microbatches was given */
     int given_p;        /**< --devices was given */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "output.h"
 #include "validate.h"
 
 static const char usage[] =
@@ -101,9 +102,14 @@ static int cmd_run(pl_args *a)
                     "(the microbatch schedule splits it)");
     if (info && info->fixed_microbatches)
         a->opt.microbatches = 1;
+    pl_outputs files;
+    if (pl_outputs_open(&files, a->trace, a->svg, err, sizeof err))
+        return fail(err);
     pl_experiment x;
     int rc = pl_experiment_run(&a->opt, &x, err, sizeof err);
     if (rc) {
+        char ignored[8];
+        pl_outputs_finish(&files, &x, 1, 0, ignored, sizeof ignored);
         pl_experiment_free(&x);
         fprintf(stderr, "pipelab: %s\n", err);
         return 1;
@@ -113,6 +119,10 @@ static int cmd_run(pl_args *a)
     else
         print_run(&x);
     int ok = !a->opt.verify || a->opt.simulate || x.bitwise_equal;
+    if (pl_outputs_finish(&files, &x, 1, 1, err, sizeof err)) {
+        fprintf(stderr, "pipelab: %s\n", err);
+        ok = 0;
+    }
     pl_experiment_free(&x);
     return ok ? 0 : 1;
 }
@@ -178,6 +188,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (a.file && strcmp(cmd, "check"))
         return fail("unexpected argument (options start with --; see --help)");
+    if ((a.trace || a.svg) && (!strcmp(cmd, "show") || !strcmp(cmd, "check")))
+        return fail("--trace and --svg draw a run: use them with run, compare or sweep");
+    if (a.trace && !strcmp(cmd, "sweep"))
+        return fail("--trace records one run: use it with run or compare (sweep takes --svg)");
     if (!strcmp(cmd, "run"))
         return cmd_run(&a);
     if (!strcmp(cmd, "show"))

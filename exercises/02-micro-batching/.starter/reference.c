@@ -1,0 +1,81 @@
+/*
+ * reference.c -- the sequential reference of chapter 00.
+ *
+ * EXERCISE 02: split the batch into micro-batches and accumulate their
+ * gradients (search for TODO). `make exercise-ch02` grades this file.
+ *
+ * One device, one stage holding every layer. Each micro-batch runs forward,
+ * loss, backward-input and backward-weight before the next begins; the
+ * weight gradients pile up in increasing micro-batch order, exactly as on
+ * every stage of a pipeline, and one SGD step ends the training step.
+ */
+#include "reference.h"
+
+#include <stdio.h>
+
+#include "data.h"
+
+static int check_config(const pl_train_config *c, char *err, size_t errlen)
+{
+    if (c->steps < 1) {
+        snprintf(err, errlen, "steps must be at least 1, got %d", c->steps);
+        return -1;
+    }
+    if (c->batch < 1) {
+        snprintf(err, errlen, "batch must be at least 1, got %d", c->batch);
+        return -1;
+    }
+    if (c->microbatches < 1 || c->microbatches > c->batch) {
+        snprintf(err, errlen,
+                 "microbatches must be between 1 and the batch size %d, got %d",
+                 c->batch, c->microbatches);
+        return -1;
+    }
+    return 0;
+}
+
+/* Forward, loss, backward of micro-batch j; its weight gradient is added to
+ * the model's accumulators. Sets *share to its part of the batch loss.
+ *
+ * TODO(ch02): find micro-batch j's rows with pl_microbatch_range(batch, mbs,
+ * j, ...), view them with pl_tensor_rows (inputs b->x and targets b->y), run
+ * pl_stage_forward over all m->n_layers layers into a pl_stash, compute the
+ * loss gradient with pl_loss_grad (it divides by the WHOLE batch -- why?),
+ * then pl_stage_backward_input (no input gradient needed: NULL) and
+ * pl_stage_backward_weight, which ADDS into the accumulators. Free the stash
+ * and the gradient tensor. Return 0, or -1 on allocation failure.
+ */
+static int run_microbatch(pl_model *m, const pl_batch *b, int batch, int mbs,
+                          int j, float *share)
+{
+    (void)m, (void)b, (void)batch, (void)mbs, (void)j;
+    *share = 0.0f;
+    return -1;
+}
+
+
+int pl_reference_train(pl_model *m, const pl_train_config *cfg, float *loss,
+                       char *err, size_t errlen)
+{
+    if (check_config(cfg, err, errlen))
+        return -1;
+    for (int step = 0; step < cfg->steps; step++) {
+        pl_batch b;
+        if (pl_data_batch(&b, cfg->seed, step, cfg->batch, m->width)) {
+            snprintf(err, errlen, "cannot make the batch of step %d (out of memory?)", step);
+            return -1;
+        }
+        float total = 0.0f; /* summed in micro-batch order, as the runtime does */
+        /* TODO(ch02): accumulate the gradients of every micro-batch, in order
+         * j = 0 .. cfg->microbatches - 1: call run_microbatch and add its loss
+         * share to total. If it fails, free the batch, write "out of memory in
+         * step S, micro-batch J" into err and return -1. Until you do, the
+         * step applies a zero gradient and the weights never change. */
+        (void)run_microbatch;
+        pl_batch_free(&b);
+        if (loss)
+            loss[step] = total;
+        pl_model_sgd(m, 0, m->n_layers, cfg->lr);
+    }
+    return 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * 1f1b.c -- chapter 04: one forward, one backward.
+ *
+ * EXERCISE 04: write the generator (search for TODO). `make exercise-ch04`
+ * grades this file and schedule.txt.
+ *
+ * GPipe's bubble with far less memory. Device s (stage s) runs three phases:
+ *
+ *   warmup    min(p - s - 1, m) forwards, enough to keep the devices after
+ *             it busy until the first gradient comes back;
+ *   steady    one forward then one backward, while forwards remain: each
+ *             backward frees the activations of the oldest micro-batch;
+ *   cooldown  the backwards that are left.
+ *
+ * With p = 4, m = 8 device 0 runs F0 F1 F2 | F3 B0 F4 B1 ... F7 B4 | B5 B6 B7
+ * and the last device F0 B0 F1 B1 ... with no warmup at all. The bubble is
+ * GPipe's, (p-1)/(m+p-1), but at most min(p - s, m) micro-batches are in
+ * flight on device s instead of m. Backwards run in increasing micro-batch
+ * order, so weight gradients accumulate as in the sequential reference.
+ */
+#include <stdio.h>
+
+#include "schedule.h"
+
+int pl_schedule_1f1b(pl_schedule *s, int devices, int microbatches,
+                     char *err, size_t errlen)
+{
+    if (pl_schedule_begin(s, "1f1b", devices, microbatches, 1, err, errlen))
+        return -1;
+    int failed = 0, p = devices, m = microbatches;
+    /* TODO(ch04): for every device d (stage d):
+     *   warmup   = how many forwards before the first backward? Device d must
+     *              keep the p - d - 1 devices after it busy until the first
+     *              gradient comes back -- but it has only m micro-batches.
+     *   steady   while forwards remain: one F, then one B;
+     *   cooldown the backwards that are left.
+     * Push with failed |= pl_schedule_push(s, d, PL_F or PL_B, mb, 0);
+     * forwards and backwards each in increasing micro-batch order. */
+    (void)p, (void)m;
+    return pl_schedule_end(s, "1f1b", failed, err, errlen);
+}

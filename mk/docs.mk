@@ -1,0 +1,66 @@
+# Pictures and the literate site (DESIGN 3.3, 4).
+#
+# make figures  regenerates every figure the chapters show into docs/figures/.
+#               Each is one pipelab command on the virtual clock, so the same
+#               inputs give byte-identical files; the figures are committed.
+# make check-figures regenerates them elsewhere and fails if any committed
+#               figure differs (a stale figure, or a picture that is no longer
+#               deterministic).
+# make docs     builds the Doxygen site, docs/html/index.html: README as the
+#               main page, the chapters in order with their figures, every
+#               header, the include graphs. Any warning fails the build.
+
+FIGURES_DIR := docs/figures
+
+# One line per figure: file name (without .svg) = the pipelab command that draws it.
+FIG_ch00-reference  := run --schedule microbatch --devices 1 --microbatches 4 --steps 1
+FIG_ch01-naive      := run --schedule naive --devices 4 --steps 1
+FIG_ch02-microbatch := run --schedule microbatch --devices 4 --microbatches 4 --steps 1
+FIG_ch03-gpipe      := run --schedule gpipe --devices 4 --microbatches 8 --steps 1
+FIG_ch03-recompute  := run --schedule gpipe --devices 4 --microbatches 8 --steps 1 --recompute
+FIG_ch04-1f1b       := run --schedule 1f1b --devices 4 --microbatches 8 --steps 1
+FIG_compare         := compare --devices 4 --microbatches 8 --steps 1
+FIG_sweep-m         := sweep --devices 4
+FIGURE_NAMES := $(patsubst FIG_%,%,$(filter FIG_%,$(.VARIABLES)))
+
+# Draw every figure into directory $(1).
+draw_figures = @mkdir -p $(1) && set -e && $(foreach f,$(sort $(FIGURE_NAMES)),\
+  echo "  pipelab $(FIG_$(f)) --svg $(1)/$(f).svg" && \
+  $(CLI) $(FIG_$(f)) --clock virtual --svg $(1)/$(f).svg > /dev/null &&) true
+
+.PHONY: figures check-figures docs
+
+figures: $(CLI) ## regenerate every chapter figure into docs/figures/ (deterministic)
+	$(call draw_figures,$(FIGURES_DIR))
+
+check-figures: $(CLI) ## fail if a committed figure in docs/figures/ differs from a fresh one
+	@rm -rf $(BUILD)/figures
+	$(call draw_figures,$(BUILD)/figures)
+	@for f in $(BUILD)/figures/*.svg; do \
+	  cmp -s $$f $(FIGURES_DIR)/$$(basename $$f) || \
+	  { echo "check-figures: $(FIGURES_DIR)/$$(basename $$f) is stale (run make figures)"; exit 1; }; \
+	done; echo "figures: every committed figure matches a fresh one"
+
+DOC_PAGES = README.md $(sort $(CHAPTER_PAGES)) docs/modules.md
+
+docs: ## build the Doxygen site into docs/html/ (README, chapters, headers, graphs; warnings fail)
+	@command -v doxygen >/dev/null && command -v dot >/dev/null || sh scripts/deps.sh
+	@mkdir -p $(BUILD)/docs && rm -rf docs/html
+	@sh scripts/module-graph.sh | tred 2>/dev/null > $(BUILD)/docs/modules.dot
+	@( cat docs/Doxyfile; \
+	   echo "INPUT = $(DOC_PAGES) src src/cli src/schedules"; \
+	   echo "DOTFILE_DIRS = $(BUILD)/docs"; \
+	   echo "HTML_EXTRA_FILES = $(wildcard $(FIGURES_DIR)/*.svg)" ) \
+	  | doxygen - > $(BUILD)/docs/doxygen.log 2>&1 \
+	  || { cat $(BUILD)/docs/doxygen.log; echo "docs: failed (warnings are errors)"; exit 1; }
+	@# Chapters link figures as ../../docs/figures/X.svg (right on GitHub);
+	@# the site carries its own copies, next to the pages.
+	@sed -i 's|src="\(\.\./\)*docs/figures/|src="|g' docs/html/*.html
+	@for f in $$(sed -n 's/.*<img src="\([^":]*\)".*/\1/p' docs/html/md_*.html | sort -u); do \
+	  [ -f docs/html/$$f ] || { echo "docs: docs/html/$$f is missing (a figure not in $(FIGURES_DIR)?)"; exit 1; }; \
+	done
+	@echo "docs: open docs/html/index.html"
+
+# The picture and chapter tests run the tools the Makefile builds.
+$(BUILD)/tests/test_pictures: private CFLAGS += -DPL_CLI='"$(CLI)"'
+$(BUILD)/tests/test_excerpt: private CFLAGS += -DPL_EXCERPT='"$(EXCERPT)"'

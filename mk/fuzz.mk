@@ -1,0 +1,52 @@
+# Fuzzing the schedule parser and validator with libFuzzer (clang).
+#
+#   make fuzz                  FUZZ_SECONDS (default 60) of fuzzing
+#   make fuzz FUZZ_SECONDS=600 longer
+#
+# Everything lives under $(BUILD)/fuzz/: the instrumented target, the seed
+# corpus (every built-in schedule for small p and m from `pipelab show`, and
+# a few invalid ones), the growing corpus, and any crash/leak/timeout input in
+# artifacts/. A finding fails the target; copy the input into
+# tests/test_fuzz_regressions.c so it stays fixed.
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_BIN     := $(FUZZ_DIR)/fuzz_schedule
+FUZZ_CFLAGS  := $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -fno-omit-frame-pointer -Isrc
+
+.PHONY: fuzz fuzz-build fuzz-seeds
+
+fuzz-build: $(FUZZ_BIN) ## build the libFuzzer target for the schedule parser and validator
+
+$(FUZZ_BIN): fuzz/fuzz_schedule.c $(LIB_SRC) $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) fuzz/fuzz_schedule.c $(LIB_SRC) -o $@ -lpthread -lm
+
+fuzz-seeds: $(CLI) ## write the fuzzing seed corpus under build/fuzz/seeds
+	@rm -rf $(FUZZ_DIR)/seeds && mkdir -p $(FUZZ_DIR)/seeds
+	@for s in naive microbatch gpipe 1f1b; do for p in 1 2 3 4; do for m in 1 2 3 5; do \
+	  [ $$s = naive ] && [ $$m != 1 ] && continue; \
+	  $(CLI) show --schedule $$s --devices $$p --microbatches $$m \
+	    > $(FUZZ_DIR)/seeds/$$s-p$$p-m$$m.txt; \
+	done; done; done
+	@printf 'devices 2\nmicrobatches 2\nchunks 1\nd0: F0 B0 F1 B1\nd1: F1 B1 F0 B0\n' \
+	  > $(FUZZ_DIR)/seeds/deadlock.txt
+	@printf 'devices 2\nmicrobatches 2\nchunks 2\nd0: F0.0 F1.0 F0.1 I0.1 W0.1 F1.1 I1.1 W1.1 I0.0 W0.0 I1.0 W1.0\nd1: F0.0 I0.0 W0.0 F1.0 I1.0 W1.0 F0.1 F1.1 I0.1 I1.1 W0.1 W1.1\n' \
+	  > $(FUZZ_DIR)/seeds/chunks.txt
+	@printf '# comment\r\nmicrobatches 3 # m\r\nchunks\t1\r\ndevices 1\r\n\r\nd0: F0 F1 F2 B2 B1 B0\r\n' \
+	  > $(FUZZ_DIR)/seeds/layout.txt
+	@printf 'devices 1\nmicrobatches 1\nchunks 1\nd0: F0 B0 B0\n' > $(FUZZ_DIR)/seeds/duplicate.txt
+
+fuzz: $(FUZZ_BIN) fuzz-seeds ## fuzz the schedule parser and validator for FUZZ_SECONDS (default 60)
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
+	@echo "fuzzing for $(FUZZ_SECONDS) s; findings go to $(FUZZ_DIR)/artifacts/"
+	@$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	  -max_len=8192 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/ \
+	  $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds 2>$(FUZZ_DIR)/fuzz.log; rc=$$?; \
+	  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' \
+	    $(FUZZ_DIR)/fuzz.log || true; \
+	  if [ $$rc -ne 0 ]; then tail -40 $(FUZZ_DIR)/fuzz.log; \
+	    echo "fuzz: a finding, saved in $(FUZZ_DIR)/artifacts/ (log: $(FUZZ_DIR)/fuzz.log)"; exit 1; fi; \
+	  echo "fuzz: no crash, leak, hang or broken property in $(FUZZ_SECONDS) s"

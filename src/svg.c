@@ -1,0 +1,269 @@
+/*
+ * svg.c -- timelines to scale, as SVG (DESIGN 3.3).
+ *
+ *   1f1b  p = 4, m = 8
+ *   d0 [F0][F1][F2][F3][B0  ][F4][B1  ] ...
+ *   d1 ....[F0][F1][F2][B0  ][F3] ...
+ *      0    5    10   15   20 ms
+ *   bubble 0.2727 (theory 0.2727) - peak activation memory 12.0 KiB (d0)
+ *
+ * A panel per run; every panel uses the same ns-to-pixel scale, set by the
+ * longest makespan, so the pictures of several schedules compare by length.
+ */
+#include "svg.h"
+
+#include <stdint.h>
+#include <string.h>
+
+enum {
+    WIDTH = 960,     /* the whole picture */
+    LEFT = 48,       /* lane labels */
+    RIGHT = 44,      /* room for the unit after the last tick */
+    LANE = 24,       /* height of one device's lane */
+    GAP = 6,         /* between lanes */
+    HEADER = 30,     /* the panel's title */
+    AXIS = 30,       /* ticks and their labels */
+    CAPTION = 26,
+    LEGEND = 36
+};
+
+void pl_svg_begin(FILE *out, int width, int height)
+{
+    fprintf(out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
+            "height=\"%d\" viewBox=\"0 0 %d %d\">\n"
+            "<style>\n"
+            "text { font-family: Helvetica, Arial, sans-serif; font-size: 13px; fill: #222; }\n"
+            ".title { font-size: 15px; font-weight: bold; }\n"
+            ".small { font-size: 11px; fill: #555; }\n"
+            "text.mb { font-size: 11px; text-anchor: middle; fill: #fff; }\n"
+            "text.mb.R { fill: #222; }\n"
+            ".idle { fill: #e8eaed; }\n"
+            ".F { fill: #2e9e4f; } .B { fill: #1f6fd1; } .I { fill: #17a2a2; }\n"
+            ".W { fill: #8e44ad; } .R { fill: #f2a900; }\n"
+            ".act { stroke: #fff; stroke-width: 1; }\n"
+            ".axis { stroke: #444; stroke-width: 1; fill: none; }\n"
+            ".grid { stroke: #bbb; stroke-width: 1; stroke-dasharray: 2,3; }\n"
+            "</style>\n"
+            "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n",
+            width, height, width, height, width, height);
+}
+
+void pl_svg_text(const char *s, FILE *out)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
+
+/* The step a panel draws, its metrics, and where it sits. */
+typedef struct {
+    const pl_experiment *x;
+    int step;
+    pl_metrics m;
+    int top; /* y of the panel */
+} panel;
+
+/* Pixels per ns shared by all panels, and a tick spacing of 1, 2 or 5 x 10^k ns. */
+typedef struct {
+    double px_per_ns;
+    int64_t tick;
+    int64_t span;
+} scale;
+
+static int panel_height(const pl_experiment *x)
+{
+    return HEADER + x->result.trace.devices * (LANE + GAP) + AXIS + CAPTION;
+}
+
+static scale make_scale(const panel *ps, int n)
+{
+    scale s = {0, 1, 1};
+    for (int i = 0; i < n; i++)
+        if (ps[i].m.makespan > s.span)
+            s.span = ps[i].m.makespan;
+    s.px_per_ns = (double)(WIDTH - LEFT - RIGHT) / (double)s.span;
+    int64_t mag = 1;
+    while (mag * 10 <= s.span / 8)
+        mag *= 10;
+    s.tick = mag;
+    for (int k = 0; k < 3 && s.span / s.tick > 12; k++)
+        s.tick = mag * (k == 0 ? 2 : k == 1 ? 5 : 10);
+    return s;
+}
+
+static double px(const scale *s, int64_t ns)
+{
+    return LEFT + (double)ns * s->px_per_ns;
+}
+
+/* One action: its box, its tooltip, and its micro-batch if it fits. */
+static void box(const panel *p, const scale *s, const pl_event *e, int y, FILE *out)
+{
+    double x0 = px(s, e->start - p->m.first_start), x1 = px(s, e->end - p->m.first_start);
+    char label[32];
+    if (p->x->schedule.chunks > 1)
+        snprintf(label, sizeof label, "%d.%d", (int)e->mb, (int)e->chunk);
+    else
+        snprintf(label, sizeof label, "%d", (int)e->mb);
+    fprintf(out, "<rect class=\"act %c\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\">"
+            "<title>%c%s on d%d, stage %d: %.3f to %.3f ms</title></rect>\n",
+            e->kind, x0, y, x1 - x0, LANE, e->kind, label, (int)e->device, (int)e->stage,
+            (double)(e->start - p->m.first_start) / 1e6,
+            (double)(e->end - p->m.first_start) / 1e6);
+    if (x1 - x0 >= 7.0 * (double)strlen(label) + 2.0)
+        fprintf(out, "<text class=\"mb %c\" x=\"%.2f\" y=\"%d\">%s</text>\n", e->kind,
+                (x0 + x1) / 2, y + LANE / 2 + 4, label);
+}
+
+/* Vertical grid lines at the ticks, over the idle lanes, under the boxes. */
+static void grid(const panel *p, const scale *s, FILE *out)
+{
+    int top = p->top + HEADER, bottom = top + p->x->result.trace.devices * (LANE + GAP);
+    for (int64_t t = 0; t <= s->span; t += s->tick)
+        fprintf(out, "<line class=\"grid\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>\n",
+                px(s, t), top, px(s, t), bottom);
+}
+
+static void lanes(const panel *p, const scale *s, FILE *out)
+{
+    const pl_trace *t = &p->x->result.trace;
+    double end = px(s, p->m.makespan);
+    for (int d = 0; d < t->devices; d++) {
+        int y = p->top + HEADER + d * (LANE + GAP);
+        fprintf(out, "<text x=\"%d\" y=\"%d\">d%d</text>\n", 12, y + LANE / 2 + 5, d);
+        fprintf(out, "<rect class=\"idle\" x=\"%d\" y=\"%d\" width=\"%.2f\" height=\"%d\"/>\n",
+                LEFT, y, end - LEFT, LANE);
+    }
+    grid(p, s, out);
+    for (int d = 0; d < t->devices; d++) {
+        int y = p->top + HEADER + d * (LANE + GAP);
+        for (long i = 0; i < t->lanes[d].len; i++)
+            if (t->lanes[d].events[i].step == p->step)
+                box(p, s, &t->lanes[d].events[i], y, out);
+    }
+}
+
+static void axis(const panel *p, const scale *s, FILE *out)
+{
+    int y = p->top + HEADER + p->x->result.trace.devices * (LANE + GAP);
+    fprintf(out, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>\n", LEFT, y,
+            px(s, s->span), y);
+    for (int64_t t = 0; t <= s->span; t += s->tick) {
+        double x = px(s, t);
+        fprintf(out, "<line class=\"axis\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>\n", x, y,
+                x, y + 4);
+        fprintf(out, "<text class=\"small\" x=\"%.2f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
+                x, y + 16, (double)t / 1e6);
+    }
+    fprintf(out, "<text class=\"small\" x=\"%d\" y=\"%d\" text-anchor=\"end\">ms</text>\n",
+            WIDTH - 4, y + 16);
+}
+
+static void caption(const panel *p, FILE *out)
+{
+    const pl_experiment *x = p->x;
+    const pl_trace *t = &x->result.trace;
+    int peak_d = 0;
+    for (int d = 1; d < t->devices; d++)
+        if (t->lanes[d].peak_bytes > t->lanes[peak_d].peak_bytes)
+            peak_d = d;
+    int y = p->top + panel_height(x) - 8;
+    fprintf(out, "<text x=\"%d\" y=\"%d\">bubble %.4f", LEFT, y, p->m.bubble);
+    if (x->bubble_theory >= 0)
+        fprintf(out, " (theory %.4f)", x->bubble_theory);
+    fprintf(out, " \xc2\xb7 makespan %.3f ms \xc2\xb7 peak activation memory %.1f KiB (d%d)"
+            "</text>\n", (double)p->m.makespan / 1e6,
+            (double)t->lanes[peak_d].peak_bytes / 1024.0, peak_d);
+}
+
+static void header(const panel *p, FILE *out)
+{
+    const pl_experiment *x = p->x;
+    fprintf(out, "<text class=\"title\" x=\"%d\" y=\"%d\">", 12, p->top + 20);
+    pl_svg_text(x->name, out);
+    fprintf(out, "</text>\n<text x=\"%d\" y=\"%d\">p = %d, m = %d%s, %s clock%s</text>\n",
+            180, p->top + 20, x->schedule.devices, x->schedule.microbatches,
+            x->opt.recompute ? ", recompute" : "", pl_clock_name(x->opt.clock),
+            x->opt.simulate ? ", simulator" : "");
+    if (x->result.trace.steps > 1)
+        fprintf(out, "<text class=\"small\" x=\"%d\" y=\"%d\" text-anchor=\"end\">"
+                "step %d of %d</text>\n", WIDTH - 4, p->top + 20, p->step + 1,
+                x->result.trace.steps);
+}
+
+/* Swatches for the kinds that appear, then idle. */
+static void legend(const panel *ps, int n, int y, FILE *out)
+{
+    static const char kinds[] = "FBIWR";
+    static const char *const names[] = {"forward", "backward", "input-grad", "weight-grad",
+                                        "recomputed forward"};
+    int x = LEFT;
+    for (int k = 0; k < 5; k++) {
+        int seen = 0;
+        for (int i = 0; i < n && !seen; i++)
+            for (int d = 0; d < ps[i].x->result.trace.devices && !seen; d++)
+                for (long j = 0; j < ps[i].x->result.trace.lanes[d].len && !seen; j++)
+                    seen = ps[i].x->result.trace.lanes[d].events[j].kind == kinds[k];
+        if (!seen)
+            continue;
+        fprintf(out, "<rect class=\"%c\" x=\"%d\" y=\"%d\" width=\"14\" height=\"14\"/>"
+                "<text x=\"%d\" y=\"%d\">%c %s</text>\n", kinds[k], x, y, x + 20, y + 12,
+                kinds[k], names[k]);
+        x += 40 + 8 * (int)strlen(names[k]);
+    }
+    fprintf(out, "<rect class=\"idle\" x=\"%d\" y=\"%d\" width=\"14\" height=\"14\"/>"
+            "<text x=\"%d\" y=\"%d\">idle (the bubble)</text>\n", x, y, x + 20, y + 12);
+}
+
+/* 1 if the trace kept the events of `step` (a totals-only trace has none to draw). */
+static int has_events(const pl_trace *t, int step)
+{
+    for (int d = 0; d < t->devices; d++)
+        for (long i = 0; i < t->lanes[d].len; i++)
+            if (t->lanes[d].events[i].step == step)
+                return 1;
+    return 0;
+}
+
+int pl_svg_timeline(const pl_experiment *runs, int n, FILE *out)
+{
+    panel ps[32];
+    if (n < 1 || n > 32)
+        return -1;
+    int height = 8, ok = 1;
+    for (int i = 0; i < n; i++) {
+        ps[i].x = &runs[i];
+        ps[i].step = runs[i].result.trace.steps - 1;
+        ps[i].top = height;
+        ok = has_events(&runs[i].result.trace, ps[i].step) &&
+             pl_metrics_compute(&runs[i].result.trace, ps[i].step, &ps[i].m) == 0;
+        height += panel_height(&runs[i]) + 10;
+        if (!ok) {
+            n = i;
+            break;
+        }
+    }
+    if (ok) {
+        scale s = make_scale(ps, n);
+        pl_svg_begin(out, WIDTH, height + LEGEND);
+        for (int i = 0; i < n; i++) {
+            header(&ps[i], out);
+            lanes(&ps[i], &s, out);
+            axis(&ps[i], &s, out);
+            caption(&ps[i], out);
+        }
+        legend(ps, n, height + 4, out);
+        fputs("</svg>\n", out);
+    }
+    for (int i = 0; i < n; i++)
+        pl_metrics_free(&ps[i].m);
+    return ok && !ferror(out) ? 0 : -1;
+}

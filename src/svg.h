@@ -1,0 +1,45 @@
+/**
+ * @file svg.h
+ * @brief Timelines as SVG pictures, for the chapters and the Doxygen site.
+ *
+ * The same picture as the terminal timeline (trace.h), drawn to scale: one
+ * lane per device, time to the right, one box per executed action coloured by
+ * its kind -- forward green, backward blue, input-grad teal, weight-grad
+ * purple, recomputed forward amber -- with its micro-batch inside. The grey
+ * lane behind the boxes is the idle time, the bubble. Under each timeline a
+ * time axis and a caption give the measured bubble (beside the chapter's
+ * formula) and the peak activation memory. Several runs stack on one shared
+ * time axis, so a longer makespan is a longer picture. DESIGN 3.3 describes
+ * the pictures; every chapter's README shows one.
+ *
+ * Invariant: the output depends only on the runs (no dates, no random ids),
+ * so the virtual clock gives byte-identical files.
+ */
+#ifndef PL_SVG_H
+#define PL_SVG_H
+
+#include <stdio.h>
+
+#include "experiment.h"
+
+/**
+ * Draw the last step of each of runs[0..n) as one SVG 1.1 document on
+ * `out`: one panel per run, top to bottom, all on the same time scale. Each
+ * executed action of that step (recomputed forwards included) is exactly one
+ * `<rect class="act K">` (K its kind letter), with a `<title>` naming it.
+ * The runs are read, not kept. Returns 0, or -1 if n < 1, a run has no
+ * events, or writing to `out` failed.
+ */
+int pl_svg_timeline(const pl_experiment *runs, int n, FILE *out);
+
+/**
+ * The SVG prologue shared with the plots (plot.h): the XML declaration, the
+ * `<svg>` element of the given size, and the `<style>` block holding the
+ * colours of the action kinds and the text sizes. Close with `</svg>`.
+ */
+void pl_svg_begin(FILE *out, int width, int height);
+
+/** Write `s` as XML character data: &, < and > (and quotes) escaped. */
+void pl_svg_text(const char *s, FILE *out);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * test_cli.c -- bad command lines never crash and never hang: each one ends
+ * with exit status 2 and exactly one line on stderr that names the option
+ * (or argument) at fault and says what was expected (DESIGN 3.1).
+ */
+#include "child.h"
+
+/* One bad invocation: the arguments, and what its message must name. */
+typedef struct {
+    const char *args[12];
+    const char *names;
+} bad_call;
+
+#define BAD(needle, ...) {{__VA_ARGS__, NULL}, needle}
+
+static const bad_call table[] = {
+    /* out of range */
+    BAD("--devices", "run", "--devices", "0"),
+    BAD("--devices", "run", "--devices", "-3"),
+    BAD("--devices", "run", "--devices", "2000"),
+    BAD("--devices", "run", "--devices", "99999999999999999999999"),
+    BAD("--microbatches", "run", "--microbatches", "0"),
+    BAD("--layers", "run", "--layers", "0"),
+    BAD("--width", "run", "--width", "4097"),
+    BAD("--steps", "run", "--steps", "10001"),
+    BAD("--seed", "run", "--seed", "-1"),
+    BAD("--device-memory", "run", "--device-memory", "0"),
+    BAD("--scale", "run", "--clock", "scaled", "--scale", "0"),
+    BAD("--scale", "run", "--scale", "-2"),
+    BAD("--scale", "run", "--scale", "1e7"),
+    BAD("--scale", "run", "--scale", "inf"),
+    BAD("--scale", "run", "--scale", "nan"),
+    BAD("--flops", "run", "--cost", "flops", "--flops", "1e-30"),
+    BAD("--watchdog", "run", "--watchdog", "0"),
+    BAD("--watchdog", "run", "--watchdog", "-5"),
+    BAD("--inject-fault", "run", "--inject-fault", "device=-1,action=0"),
+    BAD("--inject-fault", "run", "--inject-fault", "device=99999999999,action=0"),
+    BAD("--inject-fault", "run", "--inject-fault", "device=0,action=99999999999999999999"),
+    /* not numbers, not names */
+    BAD("--devices", "run", "--devices", "four"),
+    BAD("--devices", "run", "--devices", "4x"),
+    BAD("--microbatches", "run", "--microbatches", "1.5"),
+    BAD("--batch", "run", "--batch", "0x20"),
+    BAD("--watchdog", "run", "--watchdog", "soon"),
+    BAD("--schedule", "run", "--schedule", "zigzag"),
+    BAD("--cost", "run", "--cost", "cheap"),
+    BAD("--clock", "run", "--clock", "wall"),
+    BAD("--over", "sweep", "--over", "v"),
+    BAD("--inject-fault", "run", "--inject-fault", "device=1"),
+    BAD("--inject-fault", "run", "--inject-fault", "device=1,action=x"),
+    BAD("--inject-fault", "run", "--inject-fault", "device= 1,action=2"),
+    BAD("--inject-fault", "run", "--inject-fault", "device=1,action=2,"),
+    /* empty */
+    BAD("--devices", "run", "--devices", ""),
+    BAD("--schedule", "run", "--schedule", ""),
+    BAD("--schedule-file", "run", "--schedule-file", ""),
+    BAD("--clock", "run", "--clock", ""),
+    BAD("--inject-fault", "run", "--inject-fault", ""),
+    BAD("--scale", "run", "--scale", ""),
+    /* missing */
+    BAD("--devices", "run", "--devices"),
+    BAD("--watchdog", "run", "--steps", "2", "--watchdog"),
+    /* duplicated */
+    BAD("--devices", "run", "--devices", "4", "--devices", "5"),
+    BAD("--json", "run", "--json", "--json"),
+    BAD("--inject-fault", "run", "--inject-fault", "device=0,action=0", "--inject-fault",
+        "device=1,action=0"),
+    /* conflicting */
+    BAD("--schedule-file", "run", "--schedule", "gpipe", "--schedule-file", "x.txt"),
+    BAD("--verify", "run", "--simulate", "--verify"),
+    BAD("--inject-fault", "run", "--simulate", "--inject-fault", "device=0,action=0"),
+    BAD("--devices", "run", "--devices", "9"),                 /* 8 layers */
+    BAD("--microbatches", "run", "--microbatches", "64"),      /* batch 32 */
+    BAD("--inject-fault", "run", "--devices", "2", "--inject-fault", "device=2,action=0"),
+    BAD("--microbatches", "run", "--schedule", "naive", "--microbatches", "4"),
+    /* unknown */
+    BAD("--frobnicate", "run", "--frobnicate"),
+    BAD("'stray'", "run", "stray"),
+    BAD("'-'", "run", "-"),
+    BAD("'dance'", "dance"),
+    BAD("'b.txt'", "check", "a.txt", "b.txt"),
+    BAD("check", "check"),
+    BAD("/no/such/dir/schedule.txt", "check", "/no/such/dir/schedule.txt"),
+    BAD("--schedule", "show", "--schedule-file", "x.txt"),
+};
+enum { N_BAD = sizeof table / sizeof table[0] };
+
+static void describe(const bad_call *b, char *buf, size_t n)
+{
+    size_t used = (size_t)snprintf(buf, n, "pipelab");
+    for (int i = 0; b->args[i] && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, " '%s'", b->args[i]);
+}
+
+Test(cli, the_table_is_at_least_30_bad_invocations)
+{
+    cr_expect_geq(N_BAD, 30);
+}
+
+Test(cli, every_bad_invocation_exits_2_with_one_line_naming_the_option, .timeout = 120)
+{
+    for (int i = 0; i < N_BAD; i++) {
+        char what[512];
+        describe(&table[i], what, sizeof what);
+        pl_child c = pipelab_run(table[i].args, 10.0);
+        cr_expect(!c.hung, "%s: hung", what);
+        cr_expect_eq(c.signal, 0, "%s: killed by signal %d", what, c.signal);
+        cr_expect_eq(c.status, 2, "%s: exit %d, stderr: %s", what, c.status, c.err);
+        cr_expect_eq(line_count(c.err), 1, "%s: %d lines on stderr:\n%s", what,
+                     line_count(c.err), c.err);
+        cr_expect(strstr(c.err, table[i].names) != NULL, "%s: the message does not name %s: %s",
+                  what, table[i].names, c.err);
+        cr_expect(strncmp(c.err, "pipelab: ", 9) == 0, "%s: %s", what, c.err);
+    }
+}
+
+Test(cli, a_schedule_file_with_a_syntax_error_names_line_and_column, .timeout = 10)
+{
+    char path[] = "/tmp/pipelab-test-schedule-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    const char text[] = "devices 2\nmicrobatches 1\nchunks 1\nd0: F0 B0\nd1: F0 X0\n";
+    cr_assert_eq(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    const char *args[] = {"check", path, NULL};
+    pl_child c = pipelab_run(args, 10.0);
+    unlink(path);
+    cr_expect_eq(c.status, 2, "%s", c.err);
+    cr_expect_eq(line_count(c.err), 1, "%s", c.err);
+    cr_expect(strstr(c.err, "line 5, column 8") != NULL, "%s", c.err);
+}
+
+Test(cli, no_arguments_prints_the_usage_and_exits_2, .timeout = 10)
+{
+    const char *args[] = {NULL};
+    pl_child c = pipelab_run(args, 10.0);
+    cr_expect_eq(c.status, 2);
+    cr_expect(strstr(c.err, "usage: pipelab") != NULL, "%s", c.err);
+}
+
+Test(cli, good_invocations_still_succeed, .timeout = 30)
+{
+    const char *run[] = {"run", "--schedule", "gpipe", "--devices", "3", "--microbatches", "4",
+                         "--inject-fault", "device=2,action=15", NULL};
+    pl_child c = pipelab_run(run, 10.0);
+    cr_expect_eq(c.status, 1, "a fault inside the run is not bad input: %s", c.err);
+    const char *show[] = {"show", "--schedule", "1f1b", "--devices", "3", "--microbatches", "4",
+                          NULL};
+    c = pipelab_run(show, 10.0);
+    cr_expect_eq(c.status, 0, "%s", c.err);
+    cr_expect_str_eq(c.err, "");
+}

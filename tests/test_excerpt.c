@@ -1,0 +1,179 @@
+/*
+ * test_excerpt.c -- code quoted in the chapters stays equal to the source.
+ *
+ * `make check-chapters` runs `excerpt --check` on every chapter. These tests
+ * show it on a small fake project in a temporary directory: it passes when
+ * the excerpt equals its region, fails naming the region when the region is
+ * edited without regenerating the chapter, fails when the region is gone,
+ * and `excerpt --update` (make chapters) repairs the chapter.
+ */
+#include <criterion/criterion.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef PL_EXCERPT
+#define PL_EXCERPT "build/excerpt"
+#endif
+
+static char dir[] = "/tmp/pl_excerpt_XXXXXX";
+
+static void put(const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *get(const char *name)
+{
+    static char text[8192];
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot read %s", path);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* The tool's absolute path: the tests run it from another directory. */
+static void tool_path(char *out, size_t n)
+{
+    char cwd[PATH_MAX];
+    cr_assert_not_null(getcwd(cwd, sizeof cwd));
+    if (PL_EXCERPT[0] == '/')
+        snprintf(out, n, "%s", PL_EXCERPT);
+    else
+        snprintf(out, n, "%s/%s", cwd, PL_EXCERPT);
+    cr_assert_eq(access(out, X_OK), 0, "%s is not built", out);
+}
+
+/* Run excerpt MODE chapter.md in the fake project; stderr into err. */
+static int excerpt(const char *mode, char *err, size_t errlen)
+{
+    char tool[2 * PATH_MAX], cmd[2 * PATH_MAX + 512];
+    tool_path(tool, sizeof tool);
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s chapter.md 2>&1", dir, tool, mode);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(err, 1, errlen - 1, p);
+    err[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const char source[] =
+    "int before;\n"
+    "// [region add]\n"
+    "static int add(int a, int b)\n"
+    "{\n"
+    "    return a + b;\n"
+    "}\n"
+    "// [endregion add]\n"
+    "int after;\n";
+
+static const char chapter[] =
+    "# A chapter\n\n"
+    "The code:\n\n"
+    "<!-- excerpt src/demo.c add -->\n"
+    "```c\n"
+    "static int add(int a, int b)\n"
+    "{\n"
+    "    return a + b;\n"
+    "}\n"
+    "```\n"
+    "<!-- end excerpt -->\n\n"
+    "The end.\n";
+
+static void project(void)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/src", dir);
+    cr_assert_eq(system(cmd), 0);
+    put("src/demo.c", source);
+    put("chapter.md", chapter);
+}
+
+static void cleanup(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(excerpt, .init = project, .fini = cleanup, .timeout = 30);
+
+Test(excerpt, passes_when_the_excerpt_equals_its_region)
+{
+    char err[4096];
+    cr_expect_eq(excerpt("--check", err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(err, "");
+}
+
+Test(excerpt, fails_naming_the_region_when_the_source_changes)
+{
+    char err[4096], *edited = strdup(source);
+    char *plus = strstr(edited, "a + b");
+    plus[2] = '-'; /* a - b: the region changed, the chapter did not */
+    put("src/demo.c", edited);
+    free(edited);
+    cr_expect_eq(excerpt("--check", err, sizeof err), 1);
+    cr_expect_not_null(strstr(err, "chapter.md:5: excerpt of src/demo.c [add] differs"),
+                       "%s", err);
+}
+
+Test(excerpt, fails_when_the_region_is_gone)
+{
+    char err[4096];
+    put("src/demo.c", "int before;\nstatic int add(int a, int b) { return a + b; }\n");
+    cr_expect_eq(excerpt("--check", err, sizeof err), 1);
+    cr_expect_not_null(strstr(err, "region 'add' not found in src/demo.c"), "%s", err);
+}
+
+Test(excerpt, fails_when_the_file_is_gone)
+{
+    char err[4096], path[256];
+    snprintf(path, sizeof path, "%s/src/demo.c", dir);
+    cr_assert_eq(remove(path), 0);
+    cr_expect_eq(excerpt("--check", err, sizeof err), 1);
+    cr_expect_not_null(strstr(err, "not found in src/demo.c"), "%s", err);
+}
+
+Test(excerpt, update_regenerates_the_chapter)
+{
+    char err[4096], *edited = strdup(source);
+    strstr(edited, "a + b")[2] = '*';
+    put("src/demo.c", edited);
+    free(edited);
+    cr_expect_eq(excerpt("--update", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(excerpt("--check", err, sizeof err), 0, "%s", err);
+    const char *md = get("chapter.md");
+    cr_expect_not_null(strstr(md, "```c\nstatic int add(int a, int b)\n{\n    return a * b;\n}\n```\n"
+                                  "<!-- end excerpt -->\n\nThe end.\n"), "%s", md);
+    cr_expect_eq(strncmp(md, "# A chapter\n\nThe code:\n\n", 24), 0, "prose untouched");
+}
+
+/* The real chapters: what `make check-chapters` checks, from the project root. */
+Test(chapters, every_excerpt_matches_its_source, .timeout = 30)
+{
+    glob_t g;
+    if (glob("chapters/*/README.md", 0, NULL, &g) != 0)
+        cr_skip_test("no chapter has a README yet");
+    char tool[2 * PATH_MAX], cmd[3 * PATH_MAX];
+    tool_path(tool, sizeof tool);
+    int n = snprintf(cmd, sizeof cmd, "%s --check", tool);
+    for (size_t i = 0; i < g.gl_pathc && n < (int)sizeof cmd - 256; i++)
+        n += snprintf(cmd + n, sizeof cmd - (size_t)n, " %s", g.gl_pathv[i]);
+    globfree(&g);
+    cr_expect_eq(system(cmd), 0, "a chapter's excerpt differs from src/ (run make chapters)");
+}
