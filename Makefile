@@ -119,9 +119,9 @@ asan: ## build and run every test under AddressSanitizer + UndefinedBehaviorSani
 	  OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDLIBS="-lpthread -lm -fsanitize=address,undefined" test-only
 
-tsan: ## build and run every test under ThreadSanitizer
-	@$(MAKE) --no-print-directory BUILD=build/tsan CC=clang \
-	  OPT="-O1 -fsanitize=thread -fno-omit-frame-pointer" \
+tsan: ## build and run every test under ThreadSanitizer (Criterion stand-in: tests/tsan/)
+	@TSAN_OPTIONS=halt_on_error=1:abort_on_error=1 $(MAKE) --no-print-directory BUILD=build/tsan CC=clang \
+	  OPT="-O1 -fsanitize=thread -fno-omit-frame-pointer -Itests/tsan" TEST_LIBS= \
 	  LDLIBS="-lpthread -lm -fsanitize=thread" test-only
 
 clean: ## remove build/

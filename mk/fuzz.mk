@@ -50,3 +50,20 @@ fuzz: $(FUZZ_BIN) fuzz-seeds ## fuzz the schedule parser and validator for FUZZ_
 	  if [ $$rc -ne 0 ]; then tail -40 $(FUZZ_DIR)/fuzz.log; \
 	    echo "fuzz: a finding, saved in $(FUZZ_DIR)/artifacts/ (log: $(FUZZ_DIR)/fuzz.log)"; exit 1; fi; \
 	  echo "fuzz: no crash, leak, hang or broken property in $(FUZZ_SECONDS) s"
+
+# Leak check by hand's worth, automated: a sample of fault injections and a
+# watchdog stop under valgrind --leak-check=full (optional; needs valgrind).
+VALGRIND_FAULTS := "naive 1 device=0,action=0" "microbatch 4 device=2,action=8" \
+                   "gpipe 4 device=3,action=7" "1f1b 4 device=1,action=15" "1f1b 4 device=0,action=0"
+
+.PHONY: valgrind-faults
+valgrind-faults: $(CLI) ## run a sample of --inject-fault runs and a watchdog stop under valgrind; fail on any leak
+	@for c in $(VALGRIND_FAULTS); do set -- $$c; \
+	  valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=9 \
+	    $(CLI) run --schedule $$1 --microbatches $$2 --inject-fault $$3 >/dev/null 2>$(BUILD)/valgrind.log; \
+	  rc=$$?; [ $$rc -eq 1 ] || { cat $(BUILD)/valgrind.log; echo "valgrind-faults: $$c: exit $$rc"; exit 1; }; \
+	  echo "  ok  $$1 $$3: no leak, no error"; done
+	@valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=9 \
+	  $(CLI) run --schedule gpipe --clock scaled --scale 2000 --watchdog 0.3 >/dev/null \
+	  2>$(BUILD)/valgrind.log; rc=$$?; [ $$rc -eq 1 ] || { cat $(BUILD)/valgrind.log; exit 1; }; \
+	  echo "  ok  watchdog stop: no leak, no error"

@@ -50,7 +50,7 @@ int pl_cmd_compare(pl_args *a, int colour)
     if (!a->opt.simulate)
         a->opt.verify = 1;
     if (!a->json)
-        printf("%d devices, %d micro-batches, %d layers of width %d, batch %d, %s clock%s\n\n"
+        printf("p = %d devices, m = %d micro-batches, %d layers of width %d, batch %d, %s clock%s\n\n"
                "%-11s %3s  %7s  %7s  %10s  %-18s %9s  %s\n",
                a->opt.devices, a->opt.microbatches, a->opt.layers, a->opt.width, a->opt.batch,
                pl_clock_name(a->opt.clock), a->opt.simulate ? " (simulator)" : "",

@@ -67,7 +67,7 @@ static void print_theory(const pl_experiment *x)
 static void print_run(const pl_experiment *x)
 {
     const pl_trace *t = &x->result.trace;
-    printf("%s: %d devices, %d micro-batches, %s clock, %s\n", x->name,
+    printf("%s: p = %d, m = %d, %s clock, %s\n", x->name,
            x->schedule.devices, x->schedule.microbatches, pl_clock_name(x->opt.clock),
            x->opt.simulate ? "simulator" : "device threads");
     pl_timeline_print(t, t->steps - 1, 100, colour(), stdout);
@@ -151,7 +151,7 @@ static int cmd_check(pl_args *a)
     pl_validation v;
     int rc = pl_validate(&s, &v, err, sizeof err);
     if (rc == 0) {
-        printf("%s: valid: %d devices, %d micro-batches, %d chunks, %ld actions; "
+        printf("%s: valid: p = %d, m = %d, v = %d, %ld actions; "
                "peak in-flight", a->file, s.devices, s.microbatches, s.chunks,
                pl_schedule_total(&s));
         for (int d = 0; d < s.devices; d++)
