@@ -11,7 +11,7 @@
 # starter, kept pristine in exercises/NN-slug/.starter/.
 
 # One line per exercise: chapter | folder | reference source | learner file | suites
-EX_01 := 01-naive-staging  src/device.c            device.c    test_ch01 test_runtime
+EX_01 := 01-naive-staging  src/action.c            action.c    test_ch01 test_runtime
 EX_02 := 02-micro-batching src/reference.c         reference.c test_ch02 test_reference
 EX_03 := 03-gpipe          src/schedules/gpipe.c   gpipe.c     test_ch03 test_generators
 EX_04 := 04-1f1b           src/schedules/1f1b.c    1f1b.c      test_ch04 test_generators
@@ -41,7 +41,7 @@ exercise-ch$(1): $(LIB_OBJ) $(CLI)
 endef
 $(foreach n,$(EXERCISES),$(eval $(call exercise_rule,$(n))))
 
-exercise-ch01: ## grade exercises/01-naive-staging/device.c (the device's action loop)
+exercise-ch01: ## grade exercises/01-naive-staging/action.c (one action on a device)
 exercise-ch02: ## grade exercises/02-micro-batching/reference.c (micro-batches, accumulated gradients)
 exercise-ch03: ## grade exercises/03-gpipe/gpipe.c (the GPipe generator)
 exercise-ch04: ## grade exercises/04-1f1b/1f1b.c and schedule.txt (1F1B generator, a schedule by hand)

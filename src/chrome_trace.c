@@ -98,22 +98,14 @@ static void counter(int pid, int d, int64_t ts, size_t bytes, writer *w)
 }
 
 /* Activation bytes held by the device after event e, given what it held
- * before: the same accounting as the runtime and the simulator (a forward
- * stashes, I keeps gradients for W, B and W free; a recomputation is
- * transient and not counted). */
+ * before: pl_stash_delta, the rule the runtime and the simulator follow. */
 static size_t held_after(const pl_experiment *x, const pl_event *e, size_t held)
 {
     const pl_job *j = &x->job;
     int first = j->partition->first[e->stage], count = j->partition->count[e->stage];
     int start, rows;
     pl_microbatch_range(j->batch, x->schedule.microbatches, e->mb, &start, &rows);
-    switch (e->kind) {
-    case 'F': return held + pl_stash_growth(j->model, first, count, rows, PL_F, j->recompute);
-    case 'I': return held + pl_stash_growth(j->model, first, count, rows, PL_I, j->recompute);
-    case 'B': return held - pl_stage_stash_bytes(j->model, first, count, rows, 'F', j->recompute);
-    case 'W': return held - pl_stage_stash_bytes(j->model, first, count, rows, 'I', j->recompute);
-    default: return held;
-    }
+    return (size_t)((int64_t)held + pl_stash_delta(j, first, count, rows, e->kind));
 }
 
 static void run(const pl_experiment *x, int pid, writer *w)

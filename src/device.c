@@ -1,11 +1,8 @@
 /*
- * device.c -- what each device thread does (chapter 01).
- *
- * For every action on its list the device: waits for the message its input
- * comes in (an activation from the previous stage, a gradient from the next),
- * runs the stage's kernels on real tensors, sends its output on, and accounts
- * the activations it now holds. Time is kept by the device's clock, which may
- * be virtual, scaled or real -- the loop does not know which.
+ * device.c -- a device thread's life (chapter 01): walk the action list step
+ * after step, hand messages to and from the mailboxes, account memory, record
+ * the trace, and meet the other devices at the end of every step. What one
+ * action does is in action.c.
  */
 #include "device.h"
 
@@ -19,7 +16,7 @@ static int slot_of(const pl_run *r, pl_kind kind, int chunk, int mb)
     return (kind == PL_F ? 0 : r->v * r->m) + chunk * r->m + mb;
 }
 
-static void fail_at(pl_device *dv, pl_action a, const char *why)
+void pl_device_fail(pl_device *dv, pl_action a, const char *why)
 {
     char name[32], msg[512];
     snprintf(msg, sizeof msg, "d%d failed at step %d position %d (%s): %s", dv->id,
@@ -30,7 +27,7 @@ static void fail_at(pl_device *dv, pl_action a, const char *why)
 
 /* Wait for the input of action a, if another stage sends it. *ready gets the
  * message's send time (0 if none); *in the tensor (empty if none). */
-static int receive(pl_device *dv, pl_action a, int64_t *ready, pl_tensor *in)
+int pl_device_receive(pl_device *dv, pl_action a, int64_t *ready, pl_tensor *in)
 {
     pl_run *r = dv->run;
     int src_dev;
@@ -52,7 +49,7 @@ static int receive(pl_device *dv, pl_action a, int64_t *ready, pl_tensor *in)
 }
 
 /* Send action a's output (ownership of t passes to the receiver). */
-static int send(pl_device *dv, pl_action a, int64_t time, pl_tensor t)
+int pl_device_send(pl_device *dv, pl_action a, int64_t time, pl_tensor t)
 {
     pl_run *r = dv->run;
     int dst_dev;
@@ -63,23 +60,23 @@ static int send(pl_device *dv, pl_action a, int64_t time, pl_tensor t)
     }
     if (pl_mailbox_put(&r->mail[dst_dev], slot_of(r, dst.kind, dst.chunk, a.mb), time, t)) {
         pl_tensor_free(&t);
-        fail_at(dv, a, "message sent twice");
+        pl_device_fail(dv, a, "message sent twice");
         return -1;
     }
     return 0;
 }
 
-static void record(pl_device *dv, int stage, pl_action a, char kind, int64_t start,
-                   int64_t end)
+void pl_device_record(pl_device *dv, int stage, pl_action a, char kind, int64_t start,
+                      int64_t end)
 {
     pl_event e = {start, end, a.mb, (int16_t)dv->id, (int16_t)stage,
                   (int16_t)atomic_load(&dv->step), kind, (char)a.chunk};
     if (pl_trace_add(dv->run->trace, &e))
-        fail_at(dv, a, "out of host memory for the trace");
+        pl_device_fail(dv, a, "out of host memory for the trace");
 }
 
 /* Update held bytes and in-flight count after the stash of (chunk, mb) changed. */
-static void account(pl_device *dv, size_t before, size_t after, int delta_inflight)
+void pl_device_account(pl_device *dv, size_t before, size_t after, int delta_inflight)
 {
     pl_lane *lane = &dv->run->trace->lanes[dv->id];
     dv->held = dv->held - before + after;
@@ -90,147 +87,17 @@ static void account(pl_device *dv, size_t before, size_t after, int delta_inflig
         lane->peak_inflight = dv->inflight;
 }
 
-/* Where an action's work lives: its stage's layers and its micro-batch rows. */
-typedef struct {
-    int stage, first, count, last; /* last: 1 on the final stage */
-    int row0, rows;
-} where;
-
-static where locate(const pl_device *dv, pl_action a)
-{
-    const pl_run *r = dv->run;
-    where w;
-    w.stage = pl_stage_of(r->s, dv->id, a.chunk);
-    w.first = r->job->partition->first[w.stage];
-    w.count = r->job->partition->count[w.stage];
-    w.last = w.stage == pl_schedule_stages(r->s) - 1;
-    pl_microbatch_range(r->job->batch, r->m, a.mb, &w.row0, &w.rows);
-    return w;
-}
-
-// [region device-forward]
-/* F: run the stage's layers on the micro-batch (from the data on the first
- * stage, from the previous stage's message elsewhere), keep the activations
- * the backward will need, and pass the output on. */
-static int forward(pl_device *dv, where w, pl_stash *st, const pl_tensor *in,
-                   pl_tensor *out)
+int pl_device_fits(pl_device *dv, pl_action a, int first, int count, int rows, char kind)
 {
     const pl_job *job = dv->run->job;
-    pl_tensor x = w.stage == 0
-        ? pl_tensor_rows(&dv->run->batches[atomic_load(&dv->step)].x, w.row0, w.rows)
-        : *in;
-    if (pl_stage_forward(job->model, w.first, w.count, &x, st, 0))
-        return -1;
-    if (!w.last) {
-        *out = pl_tensor_new(w.rows, job->model->width);
-        if (!out->data)
-            return -1;
-        pl_tensor_copy(out, &st->act[w.count]);
-    }
-    if (job->recompute) /* keep the stage input only; the backward rebuilds the rest */
-        for (int k = 1; k <= w.count; k++)
-            pl_tensor_free(&st->act[k]);
-    return 0;
-}
-// [endregion device-forward]
-
-// [region device-backward]
-/* B or I: the gradient of the loss w.r.t. the stage output comes from the
- * loss on the last stage, from the next stage's message elsewhere. I stops
- * after the input gradient and keeps the stash for W; B also accumulates the
- * weight gradient and frees the stash. */
-static int backward(pl_device *dv, pl_action a, where w, pl_stash *st,
-                    const pl_tensor *in, pl_tensor *out)
-{
-    pl_run *r = dv->run;
-    const pl_job *job = r->job;
-    int step = atomic_load(&dv->step);
-    pl_tensor dy = *in, own = {0, 0, NULL};
-    if (w.last) {
-        own = pl_tensor_new(w.rows, job->model->width);
-        if (!own.data)
-            return -1;
-        pl_tensor target = pl_tensor_rows(&r->batches[step].y, w.row0, w.rows);
-        r->loss_share[step * r->m + a.mb] =
-            pl_loss_grad(&own, &st->act[w.count], &target, job->batch);
-        dy = own;
-    }
-    if (w.stage > 0)
-        *out = pl_tensor_new(w.rows, job->model->width);
-    int rc = (w.stage > 0 && !out->data) ||
-             pl_stage_backward_input(job->model, st, &dy, w.stage > 0 ? out : NULL);
-    if (rc == 0 && a.kind == PL_B) {
-        pl_stage_backward_weight(job->model, st);
-        pl_stash_free(st);
-    }
-    pl_tensor_free(&own);
-    return rc ? -1 : 0;
-}
-// [endregion device-backward]
-
-/* The recomputed forward of chapter 03: rebuild the activations from the
- * kept stage input, before the backward needs them. */
-static int recompute(pl_device *dv, pl_action a, where w, pl_stash *st)
-{
-    const pl_job *job = dv->run->job;
-    int64_t t0 = pl_clock_begin(&dv->clock, 0);
-    if (pl_stage_recompute(job->model, st))
-        return -1;
-    int64_t cost = pl_cost_action(&job->cost, job->model, w.first, w.count, w.rows, 'R');
-    record(dv, w.stage, a, 'R', t0, pl_clock_end(&dv->clock, t0, cost));
-    return 0;
-}
-
-// [region device-action]
-/* One action, start to finish. */
-static int run_action(pl_device *dv, pl_action a)
-{
-    pl_run *r = dv->run;
-    const pl_job *job = r->job;
-    where w = locate(dv, a);
-    pl_stash *st = &dv->stash[a.chunk * r->m + a.mb];
-    size_t before = pl_stash_bytes(st);
+    int64_t delta = pl_stash_delta(job, first, count, rows, kind);
     char why[256];
-    if (pl_job_check_memory(job, dv->id, a, dv->held,
-                            pl_stash_growth(job->model, w.first, w.count, w.rows,
-                                            a.kind, job->recompute),
-                            why, sizeof why)) {
-        pl_run_fail(r, why);
-        return -1;
-    }
-    if (job->recompute && (a.kind == PL_B || a.kind == PL_I) && recompute(dv, a, w, st))
-        goto oom;
-
-    int64_t ready;
-    pl_tensor in, out = {0, 0, NULL};
-    if (receive(dv, a, &ready, &in))
-        return -1; /* stopped while waiting */
-    int64_t t0 = pl_clock_begin(&dv->clock, ready);
-    int rc = 0;
-    if (a.kind == PL_F)
-        rc = forward(dv, w, st, &in, &out);
-    else if (a.kind == PL_W) {
-        pl_stage_backward_weight(job->model, st);
-        pl_stash_free(st);
-    } else
-        rc = backward(dv, a, w, st, &in, &out);
-    pl_tensor_free(&in);
-    if (rc) {
-        pl_tensor_free(&out);
-        goto oom;
-    }
-    int64_t cost = pl_cost_action(&job->cost, job->model, w.first, w.count, w.rows,
-                                  pl_kind_letter(a.kind));
-    int64_t t1 = pl_clock_end(&dv->clock, t0, cost);
-    record(dv, w.stage, a, pl_kind_letter(a.kind), t0, t1);
-    account(dv, before, pl_stash_bytes(st),
-            a.kind == PL_F ? 1 : a.kind == PL_I ? 0 : -1);
-    return send(dv, a, t1, out);
-oom:
-    fail_at(dv, a, "out of host memory");
-    return -1;
+    if (delta <= 0 ||
+        pl_job_check_memory(job, dv->id, a, dv->held, (size_t)delta, why, sizeof why) == 0)
+        return 1;
+    pl_run_fail(dv->run, why);
+    return 0;
 }
-// [endregion device-action]
 
 /* Wait for every device to finish the step. On the virtual clock, the step
  * ends for everyone at the latest device's time (the optimizer step is a
@@ -273,10 +140,10 @@ void *pl_device_main(void *arg)
             if (atomic_load(&r->stop))
                 goto out;
             if (dv->id == job->fault_device && dv->actions_done == job->fault_action) {
-                fail_at(dv, a, "injected fault");
+                pl_device_fail(dv, a, "injected fault");
                 goto out;
             }
-            if (run_action(dv, a))
+            if (pl_device_run_action(dv, a))
                 goto out;
             dv->actions_done++;
             atomic_fetch_add(&r->progress, 1);

@@ -2,10 +2,11 @@
  * @file device.h
  * @brief One simulated accelerator: its thread, its stash, its action loop.
  *
- * Internal to the runtime (runtime.c creates the devices; device.c is what
- * each device thread runs). Chapter 01 walks through pl_device_main line by
- * line: take the next action, wait for its input, run the kernels, send the
- * output on, account the memory.
+ * Internal to the runtime: runtime.c creates the devices, device.c is what
+ * each device thread runs (its loop over steps, messaging, accounting, the
+ * barrier), and action.c is one action. Chapter 01 walks through both: take
+ * the next action, wait for its input, run the kernels, send the output on,
+ * account the memory.
  *
  * Invariant: a device touches only its own stash, layers, clock and trace
  * lane; everything shared goes through mailboxes or the run's mutex.
@@ -66,6 +67,48 @@ struct pl_run {
 
 /** The device thread's body: every step of its action list. */
 void *pl_device_main(void *arg);
+
+/**
+ * Run one action on device dv (action.c): receive its input, check memory,
+ * compute, record, account, send. Returns 0, or -1 once the run has failed
+ * or been stopped (the failure is already reported).
+ */
+int pl_device_run_action(pl_device *dv, pl_action a);
+
+/**
+ * Wait for the message action a needs, if another stage sends it. *ready
+ * gets its send time and *in its tensor (the caller frees it); both are zero
+ * if the action needs no message. Returns -1 if the run stopped meanwhile.
+ */
+int pl_device_receive(pl_device *dv, pl_action a, int64_t *ready, pl_tensor *in);
+
+/**
+ * Send action a's output t, stamped with `time`, to the stage that needs it;
+ * ownership of t passes to the receiver (or t is freed if nobody needs it).
+ * Returns 0, or -1 after reporting a failure.
+ */
+int pl_device_send(pl_device *dv, pl_action a, int64_t time, pl_tensor t);
+
+/** Append an event of `kind` ('F', 'B', 'I', 'W', 'R') for action a to the trace. */
+void pl_device_record(pl_device *dv, int stage, pl_action a, char kind, int64_t start,
+                      int64_t end);
+
+/**
+ * Account a stash that held `before` bytes and now holds `after`, and a
+ * change of delta_inflight in-flight micro-batches; update the peaks.
+ */
+void pl_device_account(pl_device *dv, size_t before, size_t after, int delta_inflight);
+
+/**
+ * 1 if the device may grow its stash as an action of `kind` on a micro-batch
+ * of `rows` rows of layers [first, first+count) would (pl_stash_delta), within
+ * the job's device_memory; otherwise reports "dD out of memory at ..." as the
+ * run's failure and returns 0.
+ */
+int pl_device_fits(pl_device *dv, pl_action a, int first, int count, int rows, char kind);
+
+/** Report "dD failed at step S position P (A): why" as the run's failure. */
+void pl_device_fail(pl_device *dv, pl_action a, const char *why);
 
 /** Record the first failure of the run and wake every device so it stops. */
 void pl_run_fail(pl_run *r, const char *msg);

@@ -27,15 +27,19 @@ void pl_result_free(pl_result *r)
     r->loss = NULL;
 }
 
-size_t pl_stash_growth(const pl_model *m, int first, int count, int rows,
-                       pl_kind kind, int recompute)
+int64_t pl_stash_delta(const pl_job *job, int first, int count, int rows, char kind)
 {
-    size_t f = pl_stage_stash_bytes(m, first, count, rows, 'F', recompute);
-    if (kind == PL_F)
-        return f;
-    if (kind == PL_I)
-        return pl_stage_stash_bytes(m, first, count, rows, 'I', recompute) - f;
-    return 0;
+    const pl_model *m = job->model;
+    int64_t full = (int64_t)pl_stage_stash_bytes(m, first, count, rows, 'F', 0);
+    int64_t kept = (int64_t)pl_stage_stash_bytes(m, first, count, rows, 'F', job->recompute);
+    int64_t split = (int64_t)pl_stage_stash_bytes(m, first, count, rows, 'I', 0);
+    switch (kind) {
+    case 'F': return kept;
+    case 'R': return full - kept;
+    case 'I': return split - full;
+    case 'B': return -full;
+    default: return -split; /* 'W' */
+    }
 }
 
 // [region check-memory]

@@ -45,13 +45,16 @@ typedef struct {
 } pl_job;
 
 /**
- * Bytes a stage's stash grows by when action `kind` runs on a micro-batch of
- * `rows` rows: the forward's activations for F, the gradients kept for W for
- * I, and 0 for B and W (which free). Both executors check it against
- * device_memory before the action runs.
+ * The one accounting rule for activation memory: how a device's held stash
+ * bytes change when an action of `kind` -- 'F', 'R' (a recomputed forward),
+ * 'B', 'I' or 'W' -- runs on a micro-batch of `rows` rows of the stage holding
+ * layers [first, first+count). F stashes (only the stage input under
+ * recomputation); R rebuilds the rest, held until the backward; I adds the
+ * gradients W needs; B and W free the whole stash. The runtime checks it
+ * against device_memory, and the simulator and the Chrome trace's memory
+ * track follow it; the runtime's measured bytes must agree (a test checks).
  */
-size_t pl_stash_growth(const pl_model *m, int first, int count, int rows,
-                       pl_kind kind, int recompute);
+int64_t pl_stash_delta(const pl_job *job, int first, int count, int rows, char kind);
 
 /**
  * Check that device d, holding `held` activation bytes, may grow its stash by

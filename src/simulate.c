@@ -38,7 +38,7 @@ typedef struct {
  * rows of this table, computed once instead of once per action. */
 typedef struct {
     int64_t f, r, b, i, w;     /* durations of F, recomputed F, B, I, W */
-    size_t after_f, after_i;   /* stash bytes held after F, after I */
+    int64_t df, dr, db, di, dw; /* stash byte changes (pl_stash_delta) */
 } stage_cost;
 
 static stage_cost cost_of(const pl_job *job, int stage, int rows)
@@ -51,8 +51,11 @@ static stage_cost cost_of(const pl_job *job, int stage, int rows)
     c.b = pl_cost_action(&job->cost, m, first, count, rows, 'B');
     c.i = pl_cost_action(&job->cost, m, first, count, rows, 'I');
     c.w = pl_cost_action(&job->cost, m, first, count, rows, 'W');
-    c.after_f = pl_stage_stash_bytes(m, first, count, rows, 'F', job->recompute);
-    c.after_i = pl_stage_stash_bytes(m, first, count, rows, 'I', job->recompute);
+    c.df = pl_stash_delta(job, first, count, rows, 'F');
+    c.dr = pl_stash_delta(job, first, count, rows, 'R');
+    c.db = pl_stash_delta(job, first, count, rows, 'B');
+    c.di = pl_stash_delta(job, first, count, rows, 'I');
+    c.dw = pl_stash_delta(job, first, count, rows, 'W');
     return c;
 }
 
@@ -75,22 +78,21 @@ static int emit(pl_trace *t, int d, int stage, pl_action a, char kind,
     return pl_trace_add(t, &e);
 }
 
-/* Account the stash change of one action, as the runtime does. */
-static void account(device_state *st, const stage_cost *c, pl_kind kind)
+/* Check that a device may grow its stash by `delta`, then account it, as
+ * the runtime does. */
+static int hold(const pl_job *job, device_state *st, int d, pl_action a, int64_t delta,
+                int dinflight, char *err, size_t errlen)
 {
-    if (kind == PL_F) {
-        st->held += c->after_f;
-        st->inflight++;
-    } else if (kind == PL_I) {
-        st->held += c->after_i - c->after_f;
-    } else {
-        st->held -= kind == PL_W ? c->after_i : c->after_f;
-        st->inflight--;
-    }
+    if (delta > 0 && job->device_memory &&
+        pl_job_check_memory(job, d, a, st->held, (size_t)delta, err, errlen))
+        return -1;
+    st->held = (size_t)((int64_t)st->held + delta);
+    st->inflight += dinflight;
     if (st->held > st->peak_bytes)
         st->peak_bytes = st->held;
     if (st->inflight > st->peak_inflight)
         st->peak_inflight = st->inflight;
+    return 0;
 }
 
 /* One action: wait for its input, recompute if asked, run, record. */
@@ -103,6 +105,8 @@ static int run_one(const pl_job *job, const stage_cost *table, arrivals *arr,
     const stage_cost *c = &table[2 * stage + (a.mb < job->batch % s->microbatches)];
 
     if (job->recompute && (a.kind == PL_B || a.kind == PL_I)) {
+        if (hold(job, st, d, a, c->dr, 0, err, errlen))
+            return -1;
         if (emit(t, d, stage, a, 'R', st->now, st->now + c->r))
             goto oom;
         st->now += c->r;
@@ -114,18 +118,23 @@ static int run_one(const pl_job *job, const stage_cost *table, arrivals *arr,
         ready = *end_slot(arr, PL_F, stage - 1, a.mb);
     else if ((a.kind == PL_B || a.kind == PL_I) && stage < arr->stages - 1)
         ready = *end_slot(arr, PL_I, stage + 1, a.mb);
-    size_t need = a.kind == PL_F ? c->after_f : a.kind == PL_I ? c->after_i - c->after_f : 0;
-    if (job->device_memory && pl_job_check_memory(job, d, a, st->held, need, err, errlen))
+    int64_t dur = c->w, delta = c->dw; /* W frees the stash ... */
+    int inflight = -1;                 /* ... and the micro-batch leaves */
+    if (a.kind == PL_F)
+        dur = c->f, delta = c->df, inflight = 1;
+    else if (a.kind == PL_B)
+        dur = c->b, delta = c->db;
+    else if (a.kind == PL_I)
+        dur = c->i, delta = c->di, inflight = 0;
+    if (hold(job, st, d, a, delta, inflight, err, errlen))
         return -1;
     int64_t start = st->now > ready ? st->now : ready;
-    int64_t end = start + (a.kind == PL_F ? c->f : a.kind == PL_B ? c->b
-                           : a.kind == PL_I ? c->i : c->w);
+    int64_t end = start + dur;
     if (emit(t, d, stage, a, pl_kind_letter(a.kind), start, end))
         goto oom;
     st->now = end;
     if (a.kind != PL_W)
         *end_slot(arr, a.kind == PL_F ? PL_F : PL_I, stage, a.mb) = end;
-    account(st, c, a.kind);
     return 0;
 oom:
     snprintf(err, errlen, "simulate: out of host memory for the trace");
