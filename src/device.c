@@ -155,6 +155,8 @@ void *pl_device_main(void *arg)
         }
         if (barrier(dv))
             goto out;
+        if (dv->id == 0 && job->on_step)
+            job->on_step(job->on_step_ctx, step + 1, job->steps);
     }
 out:
     atomic_store(&dv->state, PL_DEV_DONE);

@@ -133,6 +133,8 @@ static void build_job(pl_experiment *x)
     j->fault_action = o->fault_action;
     j->watchdog_s = o->watchdog_s;
     j->totals_only = o->totals_only;
+    j->on_step = o->on_step;
+    j->on_step_ctx = o->on_step_ctx;
 }
 
 int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t errlen)

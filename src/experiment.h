@@ -44,6 +44,8 @@ typedef struct {
     double watchdog_s;         /**< 0: off */
     int simulate;              /**< the simulator instead of threads */
     int totals_only;           /**< simulator: keep per-step totals, not events */
+    void (*on_step)(void *ctx, int done, int steps); /**< progress after each step, or NULL */
+    void *on_step_ctx;         /**< passed to on_step */
     int verify;                /**< compare with the sequential reference */
 } pl_options;
 

@@ -42,6 +42,9 @@ typedef struct {
     long fault_action;            /**< ... at its K-th action of the run, from 0 */
     double watchdog_s;            /**< stop if no device progresses this long; 0 = off */
     int totals_only;              /**< simulator: keep per-step totals, not every event */
+    /** Called by device 0 after each finished step (e.g. to print progress); may be NULL. */
+    void (*on_step)(void *ctx, int done, int steps);
+    void *on_step_ctx;            /**< passed to on_step */
 } pl_job;
 
 /**

@@ -40,9 +40,16 @@ static const char usage[] =
     "  --recompute            keep stage inputs only; recompute before backward\n"
     "  --device-memory BYTES  activation memory each device may hold\n"
     "  --inject-fault device=D,action=K   make device D fail at its K-th action\n"
-    "  --watchdog SECONDS     stop if no device progresses this long [10]\n"
+    "  --watchdog SECONDS     stop if no device progresses this long\n"
+    "                         [auto: 5 s beyond the longest action]\n"
     "  --json                 one JSON summary line on stdout\n"
-    "  --help                 this text\n";
+    "  --trace FILE.json      Chrome trace (Perfetto, chrome://tracing): run, compare\n"
+    "  --svg FILE.svg         SVG timeline (run, compare) or bubble plot (sweep)\n"
+    "  --help                 this text\n"
+    "\n"
+    "exit status: 0 success; 1 the run failed (a device failed or ran out of\n"
+    "memory, verify found a difference, check found the schedule invalid);\n"
+    "2 bad input (an option, a value, an unreadable or invalid schedule file)\n";
 
 static int fail(const char *msg)
 {
@@ -93,8 +100,17 @@ static void print_run(const pl_experiment *x)
                x->max_abs_diff);
 }
 
+/* Progress on a terminal, for runs long enough to wait for. */
+static void progress(void *ctx, int done, int steps)
+{
+    (void)ctx;
+    fprintf(stderr, "\rpipelab: step %d of %d%s", done, steps, done == steps ? "\n" : "");
+}
+
 static int cmd_run(pl_args *a)
 {
+    if (a->opt.clock != PL_CLOCK_VIRTUAL && a->opt.steps > 1 && isatty(STDERR_FILENO))
+        a->opt.on_step = progress;
     char err[1024];
     const pl_schedule_info *info = a->opt.schedule ? pl_schedule_find(a->opt.schedule) : NULL;
     if (info && info->fixed_microbatches && a->given_m && a->opt.microbatches != 1)
@@ -105,6 +121,15 @@ static int cmd_run(pl_args *a)
     pl_outputs files;
     if (pl_outputs_open(&files, a->trace, a->svg, err, sizeof err))
         return fail(err);
+    if (a->opt.schedule_file) { /* a file that cannot run is bad input: exit 2 */
+        pl_schedule s;
+        if (pl_schedule_load(a->opt.schedule_file, &s, err, sizeof err))
+            return fail(err);
+        int bad = pl_validate(&s, NULL, err, sizeof err);
+        pl_schedule_free(&s);
+        if (bad)
+            return fail(err);
+    }
     pl_experiment x;
     int rc = pl_experiment_run(&a->opt, &x, err, sizeof err);
     if (rc) {
