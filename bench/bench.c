@@ -83,7 +83,7 @@ static void speedup(void)
     o.layers = 8;
     o.width = 384;
     o.batch = 256;
-    o.steps = 5;
+    o.steps = 9;
     o.clock = PL_CLOCK_REAL;
     o.watchdog_s = 120;
     double seq = reference_step(o);
