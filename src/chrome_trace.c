@@ -36,21 +36,6 @@ static void micros(int64_t ns, FILE *out)
     fprintf(out, "%lld.%03lld", (long long)(ns / 1000), (long long)(ns % 1000));
 }
 
-/* A JSON string; a schedule file's name may hold any character. */
-static void string(const char *s, FILE *out)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(out, "\\u%04x", (unsigned)*s);
-        else
-            fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 static int64_t first_start(const pl_trace *t)
 {
     int64_t first = INT64_MAX;
@@ -66,7 +51,7 @@ static void names(const pl_experiment *x, int pid, writer *w)
     snprintf(name, sizeof name, "%s p=%d m=%d%s", x->name, x->schedule.devices,
              x->schedule.microbatches, x->opt.recompute ? " recompute" : "");
     fprintf(next(w), "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"args\":{\"name\":", pid);
-    string(name, w->out);
+    pl_json_string(name, w->out);
     fputs("}}", w->out);
     fprintf(next(w), "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":%d,"
             "\"args\":{\"sort_index\":%d}}", pid, pid);

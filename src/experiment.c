@@ -191,25 +191,11 @@ size_t pl_experiment_peak_bytes(const pl_experiment *x)
     return peak;
 }
 
-static void json_string(const char *s, FILE *out)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(out, "\\u%04x", *s);
-        else
-            fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 void pl_experiment_json(const pl_experiment *x, FILE *out)
 {
     const pl_trace *t = &x->result.trace;
     fputs("{\"schedule\":", out);
-    json_string(x->name, out);
+    pl_json_string(x->name, out);
     fprintf(out, ",\"devices\":%d,\"microbatches\":%d,\"chunks\":%d,\"clock\":\"%s\","
             "\"executor\":\"%s\",\"steps\":%d,\"makespan_ns\":%lld,\"bubble\":%.9g,",
             x->schedule.devices, x->schedule.microbatches, x->schedule.chunks,

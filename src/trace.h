@@ -103,6 +103,12 @@ void pl_metrics_free(pl_metrics *m);
  */
 void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FILE *out);
 
+/**
+ * Write s as a JSON string literal (quotes, backslashes and control
+ * characters escaped), for the JSON summary and the Chrome trace alike.
+ */
+void pl_json_string(const char *s, FILE *out);
+
 /** 1 if the two traces hold identical events (same order, same times). */
 int pl_trace_equal(const pl_trace *a, const pl_trace *b);
 

@@ -5,7 +5,9 @@
 #define PL_TEST_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "experiment.h"
 
@@ -32,6 +34,18 @@ static inline void run_ok(const pl_options *o, pl_experiment *x)
     int rc = pl_experiment_run(o, x, err, sizeof err);
     cr_assert_eq(rc, 0, "%s p=%d m=%d: %s", o->schedule ? o->schedule : "file",
                  o->devices, o->microbatches, err);
+}
+
+/* Run a shell command, capture what it prints (up to n-1 bytes) into out,
+ * and return its exit status (-1 if it died by a signal). */
+static inline int shell_capture(const char *cmd, char *out, size_t n)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p, "popen %s", cmd);
+    size_t got = fread(out, 1, n - 1, p);
+    out[got] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 #endif

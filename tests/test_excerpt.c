@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
+
 #ifndef PL_EXCERPT
 #define PL_EXCERPT "build/excerpt"
 #endif
@@ -63,12 +65,7 @@ static int excerpt(const char *mode, char *err, size_t errlen)
     char tool[2 * PATH_MAX], cmd[2 * PATH_MAX + 512];
     tool_path(tool, sizeof tool);
     snprintf(cmd, sizeof cmd, "cd %s && %s %s chapter.md 2>&1", dir, tool, mode);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t n = fread(err, 1, errlen - 1, p);
-    err[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return shell_capture(cmd, err, errlen);
 }
 
 static const char source[] =

@@ -276,12 +276,7 @@ static int cli(const char *args, char *err, size_t errlen)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s %s 2>&1 >/dev/null", PL_CLI, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t n = fread(err, 1, errlen - 1, p);
-    err[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return shell_capture(cmd, err, errlen);
 }
 
 Test(cli, run_trace_and_svg_files, .timeout = 60)
