@@ -64,6 +64,6 @@ valgrind-faults: $(CLI) ## run a sample of --inject-fault runs and a watchdog st
 	  rc=$$?; [ $$rc -eq 1 ] || { cat $(BUILD)/valgrind.log; echo "valgrind-faults: $$c: exit $$rc"; exit 1; }; \
 	  echo "  ok  $$1 $$3: no leak, no error"; done
 	@valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=9 \
-	  $(CLI) run --schedule gpipe --clock scaled --scale 2000 --watchdog 0.3 >/dev/null \
+	  $(CLI) run --schedule gpipe --inject-fault device=1,action=2,stall --watchdog 0.3 >/dev/null \
 	  2>$(BUILD)/valgrind.log; rc=$$?; [ $$rc -eq 1 ] || { cat $(BUILD)/valgrind.log; exit 1; }; \
 	  echo "  ok  watchdog stop: no leak, no error"

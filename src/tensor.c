@@ -51,6 +51,21 @@ void pl_tensor_copy(pl_tensor *dst, const pl_tensor *src)
     memcpy(dst->data, src->data, pl_tensor_bytes(src));
 }
 
+int pl_tensor_dup(pl_tensor *dst, const pl_tensor *src)
+{
+    *dst = pl_tensor_new(src->rows, src->cols);
+    if (!dst->data)
+        return -1;
+    pl_tensor_copy(dst, src);
+    return 0;
+}
+
+pl_tensor pl_tensor_rows(const pl_tensor *t, int start, int rows)
+{
+    pl_tensor v = {rows, t->cols, t->data + (size_t)start * (size_t)t->cols};
+    return v;
+}
+
 // [region tensor-forward]
 /* y (n, out) = x (n, in) w (in, out) + b (1, out).
  * Each output row depends only on its own input row, so a row gives the same

@@ -35,9 +35,9 @@ int main(void)
     pl_timeline_print(&re.result.trace, 0, 100, 0, stdout);
     printf("\n                 peak activation bytes (d0)   makespan\n");
     printf("plain            %26zu   %6.1f ms\n", plain.result.trace.lanes[0].peak_bytes,
-           plain.makespan / 1e6);
+           plain.makespan_ns / 1e6);
     printf("recompute        %26zu   %6.1f ms   bitwise: %s\n",
-           re.result.trace.lanes[0].peak_bytes, re.makespan / 1e6,
+           re.result.trace.lanes[0].peak_bytes, re.makespan_ns / 1e6,
            re.bitwise_equal ? "yes" : "NO");
     pl_experiment_free(&plain);
     pl_experiment_free(&re);
