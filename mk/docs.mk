@@ -41,10 +41,10 @@ check-figures: $(CLI) ## fail if a committed figure in docs/figures/ differs fro
 	  { echo "check-figures: $(FIGURES_DIR)/$$(basename $$f) is stale (run make figures)"; exit 1; }; \
 	done; echo "figures: every committed figure matches a fresh one"
 
-DOC_PAGES = README.md $(sort $(CHAPTER_PAGES)) docs/modules.md
+DOC_PAGES = README.md $(sort $(CHAPTER_PAGES)) docs/design.md docs/modules.md
 
 docs: ## build the Doxygen site into docs/html/ (README, chapters, headers, graphs; warnings fail)
-	@command -v doxygen >/dev/null && command -v dot >/dev/null || sh scripts/deps.sh
+	@sh scripts/deps.sh docs
 	@mkdir -p $(BUILD)/docs && rm -rf docs/html
 	@sh scripts/module-graph.sh | tred 2>/dev/null > $(BUILD)/docs/modules.dot
 	@( cat docs/Doxyfile; \

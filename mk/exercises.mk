@@ -58,7 +58,7 @@ ex_schedule = $(if $(filter 04,$(1)),; $(GRADE) $(BUILD)/exercise-ch04-schedule 
   "ch04 exercises/04-1f1b/schedule.txt" - "$(EX_04_SCHEDULE_TESTS)" \
   exercises/04-1f1b/schedule.txt || rc=1)
 define exercise_rule
-exercise-ch$(1): deps $(LIB_OBJ) $(CLI)
+exercise-ch$(1): deps-test $(LIB_OBJ) $(CLI)
 	@rc=0; $(GRADE) $(BUILD)/exercise-ch$(1) "ch$(1) $(call ex_dir,$(1))/$(call ex_file,$(1))" \
 	  $(call ex_ref,$(1))=$(call ex_dir,$(1))/$(call ex_file,$(1)) "$(call ex_tests,$(1))" \
 	  || rc=1 $(call ex_schedule,$(1)); exit $$$$rc
@@ -75,7 +75,7 @@ EX_EXPECT = sh -c 'want=$$1 log=$$2; shift 2; "$$@" >"$$log" 2>&1; rc=$$?; \
   if [ $$rc -eq $$want ]; then echo "  ok    $$(tail -1 "$$log")"; \
   else echo "  WRONG exit $$rc (want $$want): see $$log"; tail -15 "$$log"; exit 1; fi' expect
 
-check-exercises: deps $(LIB_OBJ) $(CLI) $(EXCERPT) ## prove starters are fresh, and each exercise's tests pass on the reference and fail on the starter
+check-exercises: deps-test $(LIB_OBJ) $(CLI) $(EXCERPT) ## prove starters are fresh, and each exercise's tests pass on the reference and fail on the starter
 	@set -e; out=$(BUILD)/exercise-check; mkdir -p $$out; \
 	for n in $(EXERCISES); do \
 	  case $$n in 01) e="$(EX_01)";; 02) e="$(EX_02)";; 03) e="$(EX_03)";; 04) e="$(EX_04)";; esac; \

@@ -1,5 +1,5 @@
 /*
- * chrome_trace.c -- runs in the Trace Event Format (DESIGN 3.3).
+ * chrome_trace.c -- runs in the Trace Event Format (docs/design.md).
  *
  *   {"traceEvents":[
  *   {"name":"process_name","ph":"M","pid":1,"args":{"name":"1f1b p=4 m=8"}},

@@ -1,5 +1,5 @@
 /*
- * plot.c -- the sweep plot (DESIGN 3.3): bubble against m, measured points
+ * plot.c -- the sweep plot (docs/design.md): bubble against m, measured points
  * on the chapters' curves.
  *
  *   1 |o..

@@ -6,7 +6,7 @@
  * forward through every layer, then backward-input and backward-weight, and
  * finally one SGD step -- exactly the kernels a pipeline runs, in the order
  * each pipeline stage runs them. So after N steps a correct pipeline's
- * weights are bitwise equal to the reference's (DESIGN 2.3).
+ * weights are bitwise equal to the reference's (docs/design.md, "Correctness").
  *
  * Invariant: the reference never reorders micro-batches.
  */

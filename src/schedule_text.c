@@ -1,5 +1,5 @@
 /*
- * schedule_text.c -- the schedule text format of DESIGN 3.2: write, parse,
+ * schedule_text.c -- the schedule text format of docs/design.md: write, parse,
  * load.
  *
  * The parser reads the text format line by line with a small cursor. It is

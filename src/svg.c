@@ -1,5 +1,5 @@
 /*
- * svg.c -- timelines to scale, as SVG (DESIGN 3.3).
+ * svg.c -- timelines to scale, as SVG (docs/design.md).
  *
  *   1f1b  p = 4, m = 8
  *   d0 [F0][F1][F2][F3][B0  ][F4][B1  ] ...

@@ -10,7 +10,7 @@
  * lane behind the boxes is the idle time, the bubble. Under each timeline a
  * time axis and a caption give the measured bubble (beside the chapter's
  * formula) and the peak activation memory. Several runs stack on one shared
- * time axis, so a longer makespan is a longer picture. DESIGN 3.3 describes
+ * time axis, so a longer makespan is a longer picture. docs/design.md describes
  * the pictures; every chapter's README shows one.
  *
  * Invariant: the output depends only on the runs (no dates, no random ids),

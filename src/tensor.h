@@ -6,7 +6,7 @@
  * here is single-threaded and loops in a fixed order, so the same inputs give
  * the same bits on every run and on every device thread -- the property that
  * lets chapter 00's sequential reference and every pipeline schedule agree bit
- * for bit (DESIGN 2.3).
+ * for bit (docs/design.md, "Correctness").
  *
  * Invariant: a kernel's output never aliases one of its inputs.
  */

@@ -1,5 +1,5 @@
 /*
- * timeline.c -- a pipeline drawn in the terminal (DESIGN 3.3).
+ * timeline.c -- a pipeline drawn in the terminal (docs/design.md).
  *
  *   d0 |F0F1F2F3B0....
  *   d1 |..F0F1F2F3B0..
@@ -25,10 +25,10 @@ static int64_t gcd(int64_t a, int64_t b)
     return a;
 }
 
-/* Nanoseconds per column: a whole number of columns per common unit when
- * that fits, else just enough to fit the step in `width` columns. */
-static int64_t ns_per_column(const pl_trace *t, int step, int64_t first,
-                             int64_t makespan, int width)
+/* Ticks per column: a whole number of columns per common unit when that
+ * fits, else just enough to fit the step in `width` columns. */
+static int64_t per_column(const pl_trace *t, int step, int64_t first, int64_t makespan,
+                          int width)
 {
     int64_t g = 0;
     for (int d = 0; d < t->devices; d++)
@@ -87,6 +87,17 @@ static void print_row(const char *row, const char *kinds, int width, int colour,
     fputc('\n', out);
 }
 
+int64_t pl_timeline_ticks_per_column(const pl_trace *t, int step, int columns)
+{
+    pl_metrics m;
+    if (pl_metrics_compute(t, step, &m) != 0)
+        return 1;
+    int width = columns - LABEL > 10 ? columns - LABEL : 10;
+    int64_t npc = per_column(t, step, m.first_start, m.makespan, width);
+    pl_metrics_free(&m);
+    return npc < 1 ? 1 : npc;
+}
+
 void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FILE *out)
 {
     pl_metrics m;
@@ -96,10 +107,8 @@ void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FIL
     }
     if (pl_metrics_compute(t, step, &m) != 0)
         return;
+    int64_t npc = pl_timeline_ticks_per_column(t, step, columns);
     int width = columns - LABEL > 10 ? columns - LABEL : 10;
-    int64_t npc = ns_per_column(t, step, m.first_start, m.makespan, width);
-    if (npc < 1)
-        npc = 1;
     int used = (int)((m.makespan + npc - 1) / npc);
     char *row = malloc((size_t)width + 1), *kinds = malloc((size_t)width + 1);
     for (int d = 0; row && kinds && d < t->devices; d++) {

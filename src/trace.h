@@ -138,6 +138,9 @@ long pl_trace_messages(const pl_trace *t, int step);
  */
 void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FILE *out);
 
+/** The ticks one column of pl_timeline_print stands for (at least 1). */
+int64_t pl_timeline_ticks_per_column(const pl_trace *t, int step, int columns);
+
 /** 1 if the two traces hold identical events (same order, same times, same bytes). */
 int pl_trace_equal(const pl_trace *a, const pl_trace *b);
 

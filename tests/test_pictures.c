@@ -1,6 +1,6 @@
 /*
  * test_pictures.c -- the Chrome trace, the SVG timelines and the sweep plot
- * (DESIGN 3.3): valid documents, one mark per executed action, and the same
+ * (docs/design.md): valid documents, one mark per executed action, and the same
  * bytes every time on the virtual clock.
  */
 #include <criterion/criterion.h>
@@ -344,4 +344,48 @@ Test(cli, figures_are_deterministic, .timeout = 120)
     }
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
+}
+
+/* A coarse timeline never draws an action in a column where it did not run:
+ * every drawn column of a device overlaps one of its actions, and every
+ * action shows in at least one column. */
+Test(timeline, columns_show_only_what_ran_there, .timeout = 60)
+{
+    static const char *names[] = {"gpipe", "1f1b", "microbatch"};
+    for (int k = 0; k < 24; k++) {
+        pl_options o = small_run(names[k % 3], 2 + k % 4, 3 + 5 * (k % 7));
+        o.batch = o.microbatches * 2 + k % 5; /* uneven micro-batches: odd times */
+        o.layers = o.devices + k % 3;         /* unequal stages */
+        o.recompute = k % 2;
+        pl_experiment x;
+        run_ok(&o, &x);
+        const pl_trace *t = &x.result.trace;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&buf, &len);
+        pl_timeline_print(t, 0, 80, 0, out);
+        fclose(out);
+        int64_t npc = pl_timeline_ticks_per_column(t, 0, 80), first = INT64_MAX;
+        for (int d = 0; d < t->devices; d++)
+            if (t->lanes[d].len && t->lanes[d].events[0].start < first)
+                first = t->lanes[d].events[0].start;
+        char *line = strtok(buf, "\n");
+        for (int d = 0; d < t->devices && line; d++, line = strtok(NULL, "\n")) {
+            const char *row = strchr(line, '|');
+            cr_assert_not_null(row, "%s", line);
+            row++;
+            for (int c = 0; row[c]; c++) {
+                if (row[c] == '.')
+                    continue;
+                int64_t lo = first + c * npc, hi = lo + npc;
+                int ran = 0;
+                for (long i = 0; i < t->lanes[d].len && !ran; i++)
+                    ran = t->lanes[d].events[i].start < hi && t->lanes[d].events[i].end > lo;
+                cr_expect(ran, "%s p=%d m=%d: d%d column %d drawn, but nothing ran there",
+                          x.name, o.devices, o.microbatches, d, c);
+            }
+        }
+        free(buf);
+        pl_experiment_free(&x);
+    }
 }

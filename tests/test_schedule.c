@@ -1,5 +1,5 @@
 /*
- * test_schedule.c -- schedules as data and their text format (DESIGN 3.2).
+ * test_schedule.c -- schedules as data and their text format (docs/design.md).
  */
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -145,10 +145,11 @@ static int sweep_point(const pl_args *a, const pl_registry_entry *e, char over, 
     return rc;
 }
 
-/* 1 if sweeping `over` means anything for entry e. */
+/* 1 if sweeping `over` means anything for entry e (one that fixes m shows
+ * its single point in a sweep over m). */
 static int sweeps(const pl_registry_entry *e, char over)
 {
-    return over == 'v' ? e->chunks == 0 : over == 'm' ? e->microbatches == 0 : 1;
+    return over == 'v' ? e->chunks == 0 : 1;
 }
 
 /* Bubble against m (p fixed), p (m fixed) or v (p and m fixed) for every
@@ -190,8 +191,11 @@ int pl_cmd_sweep(pl_args *a)
     for (int i = 0; i < n && rc == 0; i++) {
         if (!sweeps(&all[i], over))
             continue;
-        for (int k = 1; k <= top && rc == 0; k = over == 'v' ? k + 1 : 2 * k)
+        for (int k = 1; k <= top && rc == 0; k = over == 'v' ? k + 1 : 2 * k) {
             rc = sweep_point(a, &all[i], over, k, top, &plot);
+            if (over == 'm' && all[i].microbatches)
+                break;
+        }
     }
     int drawn = rc == 0 && svg.f && pl_plot_sweep(&plot, svg.f) == 0;
     if (pl_output_close(&svg, drawn, "the sweep plot", err, sizeof err) && svg.path && rc == 0) {
