@@ -31,6 +31,8 @@ int pl_device_init(pl_device *dv, const pl_job *job, pl_transport *net, int id, 
         dv->first_stage |= stage == 0;
         dv->last_stage |= stage == pl_schedule_stages(s) - 1;
     }
+    pl_memory_bill fixed = pl_job_static_memory(job, id);
+    dv->fixed = pl_memory_total(&fixed);
     dv->stash = calloc((size_t)s->chunks * s->microbatches, sizeof *dv->stash);
     if (dv->last_stage) {
         dv->share = calloc((size_t)s->microbatches, sizeof *dv->share);
@@ -53,6 +55,7 @@ void pl_device_free(pl_device *dv)
     free(dv->loss);
     pl_data_batch_free(&dv->batch);
     pl_lane_free(&dv->lane);
+    pl_memory_transit_free(&dv->transit);
     memset(dv, 0, sizeof *dv);
 }
 
@@ -87,8 +90,11 @@ static int finish_step(pl_device *dv)
     const pl_schedule *s = job->schedule;
     for (int c = 0; c < s->chunks; c++) {
         int stage = pl_schedule_stage(s, dv->id, c);
-        pl_model_sgd(job->model, job->partition->first[stage],
-                     job->partition->count[stage], job->opt->lr);
+        if (pl_model_sgd(job->model, job->partition->first[stage],
+                         job->partition->count[stage], job->opt->lr, job->opt->momentum)) {
+            pl_transport_abort(dv->net, dv->id, "out of host memory for the optimizer state");
+            return -1;
+        }
     }
     if (dv->last_stage) {
         float total = 0.0f; /* in micro-batch order, as the reference sums */
