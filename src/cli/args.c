@@ -328,5 +328,12 @@ int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen)
         return 0;
     if (!pl_args_given(a, "--watchdog"))
         a->opt.watchdog_s = -1.0; /* automatic */
+    /* A schedule that fixes m (naive: the whole batch at once) runs it, and
+     * its cost unit is that micro-batch, unless --microbatches says which
+     * nominal size to compare with (compare does so for every schedule). */
+    const pl_registry_entry *e = a->opt.schedule_file ? NULL : pl_registry_find(a->opt.schedule);
+    if (e && e->microbatches && !pl_args_given(a, "--microbatches") &&
+        a->command != PL_CMD_COMPARE && a->command != PL_CMD_SWEEP)
+        a->opt.microbatches = e->microbatches;
     return cross_check(a, err, errlen);
 }
