@@ -93,10 +93,11 @@ chapters: $(EXCERPT) ## refresh the code quoted in every chapter from its marked
 	@$(EXCERPT) --update $(CHAPTER_PAGES)
 
 check-outputs: $(OUTPUTS) $(CLI) $(LESSONS) ## fail if command output pasted into a chapter or the README differs from what it prints now
-	@$(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md && echo "outputs: every pasted output matches its command"
+	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md && \
+	  echo "outputs: every pasted output matches its command"
 
 outputs: $(OUTPUTS) $(CLI) $(LESSONS) ## rewrite the pasted command outputs in the chapters (not those with ...)
-	@$(OUTPUTS) --update $(CURDIR) $(CHAPTER_PAGES) README.md
+	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --update $(CURDIR) $(CHAPTER_PAGES) README.md
 
 deps: ## install everything the targets need (Criterion, Doxygen, Graphviz) if missing
 	@sh scripts/deps.sh test docs
@@ -113,7 +114,7 @@ test: deps-test ## install what the tests need, then build and run every test su
 test-only: $(TESTS) $(CLI) $(EXCERPT) $(OUTPUTS) $(LESSONS) ## run every test suite (no dependency check)
 	@sh scripts/run-tests.sh $(TESTS)
 	@$(EXCERPT) --check $(CHAPTER_PAGES)
-	@$(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md
+	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md
 
 compare: $(CLI) ## the main job: every schedule side by side (4 devices, 8 micro-batches)
 	@$(CLI) compare --devices 4 --microbatches 8

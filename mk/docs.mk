@@ -66,3 +66,5 @@ docs: ## build the Doxygen site into docs/html/ (README, chapters, headers, grap
 # The picture and chapter tests run the tools the Makefile builds.
 $(BUILD)/tests/test_pictures: private CFLAGS += -DPL_CLI='"$(CLI)"'
 $(BUILD)/tests/test_excerpt: private CFLAGS += -DPL_EXCERPT='"$(EXCERPT)"'
+$(BUILD)/tests/test_outputs: private CFLAGS += -DPL_OUTPUTS='"$(OUTPUTS)"'
+$(BUILD)/tests/test_outputs: $(OUTPUTS) $(CLI)

@@ -23,7 +23,8 @@
  *   outputs --check  ROOT FILE.md...   exit 1 if a pasted output differs
  *   outputs --update ROOT FILE.md...   rewrite the blocks without `...`
  *
- * ROOT is the project directory (the one holding build/).
+ * ROOT is the project directory. The build directory is ROOT/build, or
+ * $PL_BUILD (an absolute path) when set: `build/` in a command means it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +127,11 @@ static int block_matches(const lines *want, int i, const lines *got, int j)
 static void run(const char *root, const char *dir, const char *cmd, lines *out)
 {
     char shell[8192];
-    if (!strncmp(cmd, "make ", 5))
+    const char *build = getenv("PL_BUILD");
+    if (!strncmp(cmd, "make ", 5) && build)
+        snprintf(shell, sizeof shell, "cd '%s' && make -s --no-print-directory BUILD='%s' %s 2>&1",
+                 root, build, cmd + 5);
+    else if (!strncmp(cmd, "make ", 5))
         snprintf(shell, sizeof shell, "cd '%s' && make -s --no-print-directory %s 2>&1", root,
                  cmd + 5);
     else
@@ -219,7 +224,10 @@ static int process(checker *c, const char *path)
     }
     char link[512], target[512];
     snprintf(link, sizeof link, "%s/build", c->dir);
-    snprintf(target, sizeof target, "%s/build", c->root);
+    if (getenv("PL_BUILD"))
+        snprintf(target, sizeof target, "%s", getenv("PL_BUILD"));
+    else
+        snprintf(target, sizeof target, "%s/build", c->root);
     if (symlink(target, link) != 0)
         fprintf(stderr, "outputs: cannot link %s\n", link);
     char *text = NULL;
