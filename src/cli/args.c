@@ -14,8 +14,8 @@
 #include "registry.h"
 
 /* The commands an option applies to. */
-enum { RUN = 1, COMPARE = 2, SHOW = 4, CHECK = 8, SWEEP = 16, ALL = 31 };
-static const char *const command_names[] = {"run", "compare", "show", "check", "sweep"};
+enum { RUN = 1, COMPARE = 2, SHOW = 4, CHECK = 8, SWEEP = 16, LIST = 32, ALL = 63 };
+static const char *const command_names[] = {"run", "compare", "show", "check", "sweep", "list"};
 
 typedef struct {
     const char *name;
@@ -261,12 +261,12 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
 /* The command in argv[1]; -1 with a message if there is none such. */
 static int command(pl_args *a, const char *name, char *err, size_t errlen)
 {
-    for (int c = 0; c <= PL_CMD_SWEEP; c++)
+    for (int c = 0; c <= PL_CMD_LIST; c++)
         if (!strcmp(name, command_names[c])) {
             a->command = (pl_command)c;
             return 0;
         }
-    snprintf(err, errlen, "unknown command '%s' (run, compare, show, check, sweep)", name);
+    snprintf(err, errlen, "unknown command '%s' (run, compare, show, check, sweep, list)", name);
     return -1;
 }
 
