@@ -5,13 +5,18 @@
  * its list until an action needs a message that has not been sent. When an
  * action runs, everything it waits for already has an end time, so its start
  * is max(device free, message arrived) and its end start + cost. Every action
- * runs once and every message wakes at most one device: linear time, no
- * allocation per action, and the costs and memory deltas of every stage are
- * computed once up front. If the worklist empties with actions left, the
- * schedule deadlocks and the validator names where.
+ * runs once and every message wakes at most one device: linear time.
+ *
+ * It is built for speed, because `pipelab plan` and the benchmarks run it on
+ * millions of actions: the routes of every (device, chunk) -- computed once,
+ * by route.h -- and the costs and memory deltas of every stage are tables;
+ * a device's state lives in locals while it runs; nothing is allocated per
+ * action. If the worklist empties with actions left, the schedule deadlocks
+ * and the validator names where.
  *
  * A message to another device arrives pl_cost_link later than it was sent
- * (chapter 07); under --blocking-send its sender waits until then.
+ * (chapter 07); under --blocking-send its sender waits until then. The hop
+ * table holds each message's delay, so free links cost the loop nothing.
  */
 #include "simulate.h"
 
@@ -31,34 +36,51 @@ typedef struct {
     int64_t message[2]; /* bytes of the message it sends, per flow */
 } stage_cost;
 
-/* Per device: where it is in its list and what it holds. */
+/* The routes of one (device, chunk), from route.h: its stage, the devices
+ * holding the stages before and after it (-1 at the ends), and how long its
+ * messages to them take, per micro-batch size. */
+typedef struct {
+    int stage, prev_peer, next_peer;
+    int64_t next_delay[2], prev_delay[2];
+} hop;
+
+/* A message by its receiving end: flow, stage, and that stage's chunk. */
+typedef struct {
+    pl_flow flow;
+    int stage, chunk;
+} message;
+
+/* Per device, between runs: where it is in its list and what it holds. */
 typedef struct {
     int pos;
     int inflight;
     int64_t now, held;
-    int64_t fixed;               /* parameters, gradients, optimizer state */
-    pl_memory_transit transit;   /* messages it sent still on a link */
+    int64_t fixed;             /* parameters, gradients, optimizer state */
+    pl_memory_transit transit; /* messages it sent still on a link */
 } device_state;
 
 typedef struct {
     const pl_job *job;
     const pl_schedule *s;
     stage_cost *table;   /* [2 * stage + (larger micro-batch)] */
-    int64_t *arrival[2]; /* per flow, [stage * m + mb]: when the message arrived, -1 before */
+    hop *hops;           /* [device * v + chunk] */
+    int64_t *arrival[2]; /* per flow, [receiving stage * m + mb]: arrival + 1, 0 before */
     device_state *dev;
     int *work, nwork;
     char *queued;
     long done;
     pl_trace *trace;
+    int links;           /* 1 if some message takes time */
 } sim;
 
-static int build_table(sim *x)
+static int build_tables(sim *x)
 {
     const pl_job *job = x->job;
-    int stages = pl_schedule_stages(x->s), m = x->s->microbatches;
-    int small = job->opt->batch / m;
+    const pl_schedule *s = x->s;
+    int stages = pl_schedule_stages(s), m = s->microbatches, small = job->opt->batch / m;
     x->table = malloc((size_t)stages * 2 * sizeof *x->table);
-    if (!x->table)
+    x->hops = malloc((size_t)stages * sizeof *x->hops);
+    if (!x->table || !x->hops)
         return -1;
     for (int st = 0; st < stages; st++)
         for (int big = 0; big < 2; big++)
@@ -73,114 +95,187 @@ static int build_table(sim *x)
                     c->message[f] = pl_memory_message_bytes(job->model, first, count,
                                                             small + big, (pl_flow)f);
             }
+    for (int d = 0; d < s->devices; d++)
+        for (int c = 0; c < s->chunks; c++) {
+            pl_route r;
+            hop *h = &x->hops[d * s->chunks + c];
+            h->stage = pl_schedule_stage(s, d, c);
+            h->next_peer = pl_schedule_output(s, d, (pl_action){PL_F, 0, c}, &r) ? r.peer : -1;
+            h->prev_peer = pl_schedule_output(s, d, (pl_action){PL_B, 0, c}, &r) ? r.peer : -1;
+            for (int big = 0; big < 2; big++) {
+                const stage_cost *sc = &x->table[2 * h->stage + big];
+                h->next_delay[big] = h->next_peer < 0 ? 0
+                    : pl_cost_link(&job->cost, d, h->next_peer, sc->message[PL_ACTIVATION]);
+                h->prev_delay[big] = h->prev_peer < 0 ? 0
+                    : pl_cost_link(&job->cost, d, h->prev_peer, sc->message[PL_GRADIENT]);
+                x->links |= h->next_delay[big] > 0 || h->prev_delay[big] > 0;
+            }
+        }
     return 0;
 }
 
-/* Check that device d may take `need` more bytes of `what` for action a. */
-static int fits(sim *x, int d, pl_action a, pl_kind kind, const char *what, int64_t need,
-                int64_t transit, char *err, size_t errlen)
+/* A device while it runs: its state in locals, so the hot loop keeps them in
+ * registers instead of re-reading them through pointers after every store. */
+typedef struct {
+    int d;
+    int64_t now, held, fixed;
+    int inflight;
+    pl_lane *lane;
+    pl_memory_transit *transit;
+} runner;
+
+/* Bytes device r sent that are still on a link at its time now. */
+static inline int64_t in_transit(const sim *x, runner *r)
 {
-    const device_state *ds = &x->dev[d];
-    char name[32];
-    pl_action shown = {kind == PL_R ? a.kind : kind, a.mb, a.chunk};
-    return need <= 0 || !x->job->opt->device_memory ||
-           pl_memory_check(x->job->opt->device_memory, d,
-                           pl_schedule_format(x->s, shown, name, sizeof name), what,
-                           (size_t)(ds->fixed + ds->held + transit), (size_t)need, err,
-                           errlen) == 0;
+    return x->links ? pl_memory_transit_at(r->transit, r->now) : 0;
 }
 
-/* Send action a's output, if it has one, at the device's time: when it
- * arrives, who is woken, the sender's bytes in transit, the transfer.
- * *wait gets the arrival time if the sender must wait for it. */
-static int send(sim *x, int d, pl_action a, const stage_cost *c, int64_t *wait, char *err,
-                size_t errlen)
+/* The rare paths of an action, out of the loop: a memory budget to check
+ * (returns -1 with err if `need` more bytes of `what` do not fit). */
+static int check_budget(sim *x, runner *r, pl_action a, pl_kind kind, const char *what,
+                        int64_t need, char *err, size_t errlen)
 {
-    device_state *ds = &x->dev[d];
-    size_t m = (size_t)x->s->microbatches;
-    pl_route out;
-    *wait = ds->now;
-    if (!pl_schedule_output(x->s, d, a, &out))
-        return 0;
-    int64_t bytes = c->message[out.flow];
-    int64_t arrival = ds->now + pl_cost_link(&x->job->cost, d, out.peer, bytes);
-    x->arrival[out.flow][(size_t)out.stage * m + (size_t)a.mb] = arrival;
-    if (!x->queued[out.peer]) {
-        x->queued[out.peer] = 1;
-        x->work[x->nwork++] = out.peer;
-    }
-    if (out.peer == d)
-        return 0;
-    if (arrival > ds->now) {
-        int64_t transit = pl_memory_transit_at(&ds->transit, ds->now);
-        if (!fits(x, d, a, a.kind, "in-flight messages", bytes, transit, err, errlen))
+    char name[32];
+    pl_action shown = {kind == PL_R ? a.kind : kind, a.mb, a.chunk};
+    return pl_memory_check(x->job->opt->device_memory, r->d,
+                           pl_schedule_format(x->s, shown, name, sizeof name), what,
+                           (size_t)(r->fixed + r->held + in_transit(x, r)), (size_t)need, err,
+                           errlen);
+}
+
+/* A message on a link: its sender's bytes in transit until it arrives (and
+ * the budget they need), and the transfer in the trace. */
+static int on_link(sim *x, runner *r, pl_action a, int to, const message *hint,
+                   int64_t bytes, int64_t arrival, char *err, size_t errlen)
+{
+    if (arrival > r->now) {
+        if (x->job->opt->device_memory &&
+            check_budget(x, r, a, a.kind, "in-flight messages", bytes, err, errlen))
             return -1;
-        if (pl_memory_transit_add(&ds->transit, arrival, bytes))
+        if (pl_memory_transit_add(r->transit, arrival, bytes))
             goto oom;
     }
-    if (x->job->opt->blocking_send)
-        *wait = arrival;
-    pl_transfer t = {ds->now, arrival, bytes, a.mb, (int16_t)d, (int16_t)out.peer,
-                     (int16_t)out.stage, 0, (int8_t)out.flow, (int8_t)out.chunk};
-    if (pl_lane_send(&x->trace->lanes[d], &t) == 0)
+    pl_transfer t = {r->now, arrival, bytes, a.mb, (int16_t)r->d, (int16_t)to,
+                     (int16_t)hint->stage, 0, (int8_t)hint->flow, (int8_t)hint->chunk};
+    if (pl_lane_send(r->lane, &t) == 0)
         return 0;
 oom:
     snprintf(err, errlen, "simulate: out of host memory");
     return -1;
 }
 
-/* Run an action of `kind` on device d from `start`: check the memory it
- * needs, account it, send its output (not R's), record its event. */
-static int run_kind(sim *x, int d, pl_action a, pl_kind kind, const stage_cost *c, int stage,
-                    int64_t start, char *err, size_t errlen)
+/* Account an action of `kind` that starts at `start`: the memory it needs,
+ * its end. */
+static inline int account(sim *x, runner *r, pl_action a, pl_kind kind, const stage_cost *c,
+                          int64_t start, char *err, size_t errlen)
 {
-    device_state *ds = &x->dev[d];
-    int64_t delta = c->bytes[kind], wait = 0;
-    if (!fits(x, d, a, kind, "activations", delta,
-              pl_memory_transit_at(&ds->transit, ds->now), err, errlen))
+    int64_t delta = c->bytes[kind];
+    if (delta > 0 && x->job->opt->device_memory &&
+        check_budget(x, r, a, kind, "activations", delta, err, errlen))
         return -1;
-    ds->held += delta;
-    ds->inflight += pl_memory_inflight_delta(kind);
-    ds->now = start + c->ticks[kind];
-    if (kind != PL_R && send(x, d, a, c, &wait, err, errlen))
-        return -1;
-    pl_event e = {start, ds->now, ds->held, pl_memory_transit_at(&ds->transit, ds->now), a.mb,
-                  (int16_t)d, (int16_t)stage, 0, (int16_t)ds->inflight, (int8_t)kind,
-                  (int8_t)a.chunk};
-    if (wait > ds->now) /* a blocking send: the device waits for the arrival */
-        ds->now = wait;
-    if (pl_lane_add(&x->trace->lanes[d], &e) == 0)
+    r->held += delta;
+    r->inflight += pl_memory_inflight_delta(kind);
+    r->now = start + c->ticks[kind];
+    return 0;
+}
+
+/* Record the action of `kind` that ran from `start` to the device's now. */
+static inline int record(sim *x, runner *r, pl_action a, pl_kind kind, int stage,
+                         int64_t start, char *err, size_t errlen)
+{
+    pl_event e = {start, r->now, r->held, in_transit(x, r), a.mb, (int16_t)r->d,
+                  (int16_t)stage, 0, (int16_t)r->inflight, (int8_t)kind, (int8_t)a.chunk};
+    if (pl_lane_add(r->lane, &e) == 0)
         return 0;
     snprintf(err, errlen, "simulate: out of host memory for the trace");
     return -1;
 }
 
-/* Run device d until it finishes or needs a message that has not arrived. */
+/* Wake device d: a message it may be waiting for has arrived. */
+static inline void wake(sim *x, int d)
+{
+    if (!x->queued[d]) {
+        x->queued[d] = 1;
+        x->work[x->nwork++] = d;
+    }
+}
+
+/* Run device d until it finishes or needs a message that has not arrived.
+ * The routing is route.h's, through the hop table; the message of (stage,
+ * micro-batch) is indexed by the stage that receives it. */
 static int run_device(sim *x, int d, char *err, size_t errlen)
 {
     const pl_schedule *s = x->s;
     device_state *ds = &x->dev[d];
-    size_t m = (size_t)s->microbatches;
+    const pl_action *list = s->actions[d];
+    const hop *hops = &x->hops[(size_t)d * s->chunks];
+    int64_t *act = x->arrival[PL_ACTIVATION], *grad = x->arrival[PL_GRADIENT];
+    int len = s->len[d], pos = ds->pos, rc = 0, recompute = x->job->opt->recompute;
     int larger = x->job->opt->batch % s->microbatches; /* micro-batches 0..larger-1 */
-    for (; ds->pos < s->len[d]; ds->pos++) {
-        pl_action a = s->actions[d][ds->pos];
-        pl_route in;
-        int64_t ready = 0;
-        if (pl_schedule_input(s, d, a, &in)) {
-            ready = x->arrival[in.flow][(size_t)in.stage * m + (size_t)a.mb];
-            if (ready < 0)
-                return 0; /* blocked: the sender will queue us again */
+    size_t m = (size_t)s->microbatches;
+    runner r = {d, ds->now, ds->held, ds->fixed, ds->inflight, &x->trace->lanes[d],
+                &ds->transit};
+    for (; pos < len; pos++) {
+        pl_action a = list[pos];
+        const hop *h = &hops[a.chunk];
+        size_t here = (size_t)h->stage * m + (size_t)a.mb;
+        int64_t ready = 1; /* arrival + 1: 0 means the message has not arrived */
+        if (a.kind == PL_F && h->prev_peer >= 0)
+            ready = act[here];
+        else if (pl_action_is_backward(a.kind) && h->next_peer >= 0)
+            ready = grad[here];
+        if (ready-- == 0)
+            break; /* blocked: the sender will wake us */
+        int big = a.mb < larger;
+        const stage_cost *c = &x->table[2 * h->stage + big];
+        if (recompute && pl_action_is_backward(a.kind)) {
+            int64_t start = r.now;
+            if ((rc = account(x, &r, a, PL_R, c, start, err, errlen)) ||
+                (rc = record(x, &r, a, PL_R, h->stage, start, err, errlen)))
+                break;
         }
-        int stage = pl_schedule_stage(s, d, a.chunk);
-        const stage_cost *c = &x->table[2 * stage + (a.mb < larger)];
-        if (x->job->opt->recompute && pl_action_is_backward(a.kind) &&
-            run_kind(x, d, a, PL_R, c, stage, ds->now, err, errlen))
-            return -1;
-        if (run_kind(x, d, a, a.kind, c, stage, ds->now > ready ? ds->now : ready, err, errlen))
-            return -1;
+        int64_t start = r.now > ready ? r.now : ready, arrival = -1;
+        if ((rc = account(x, &r, a, a.kind, c, start, err, errlen)))
+            break;
         x->done++;
+        int to = -1;
+        message hint = {0, 0, 0};
+        if (a.kind == PL_F && h->next_peer >= 0) {
+            arrival = r.now + h->next_delay[big];
+            act[here + m] = arrival + 1; /* to stage + 1 */
+            to = h->next_peer;
+            hint = (message){PL_ACTIVATION, h->stage + 1, 0};
+        } else if (pl_action_is_backward(a.kind) && h->prev_peer >= 0) {
+            arrival = r.now + h->prev_delay[big];
+            grad[here - m] = arrival + 1; /* to stage - 1 */
+            to = h->prev_peer;
+            hint = (message){PL_GRADIENT, h->stage - 1, 0};
+        }
+        if (to >= 0) {
+            wake(x, to);
+            if (to != d) {
+                int64_t bytes = c->message[hint.flow];
+                int home;
+                pl_route_home(s->placement, s->devices, hint.stage, &home, &hint.chunk);
+                if (x->trace->lanes[d].keep_events || arrival > r.now)
+                    rc = on_link(x, &r, a, to, &hint, bytes, arrival, err, errlen);
+                else
+                    r.lane->totals[0].bytes_sent += bytes;
+                if (rc)
+                    break;
+            }
+        }
+        if ((rc = record(x, &r, a, a.kind, h->stage, start, err, errlen)))
+            break;
+        if (arrival > r.now && x->job->opt->blocking_send)
+            r.now = arrival; /* the sender waits for its message to arrive */
     }
-    return 0;
+    ds->pos = pos;
+    ds->now = r.now;
+    ds->fixed = r.fixed;
+    ds->held = r.held;
+    ds->inflight = r.inflight;
+    return rc;
 }
 
 static int run_all(sim *x, char *err, size_t errlen)
@@ -210,18 +305,18 @@ int pl_simulate(const pl_job *job, pl_result *out, char *err, size_t errlen)
     if (pl_validate_local(s, err, errlen))
         return -1;
     size_t n = (size_t)pl_schedule_stages(s) * (size_t)s->microbatches;
-    sim x = {job, s, NULL, {malloc(n * sizeof(int64_t)), malloc(n * sizeof(int64_t))},
+    /* calloc: large zeroed blocks come straight from the kernel, touched only
+     * where a message arrives. */
+    sim x = {job, s, NULL, NULL, {calloc(n, sizeof(int64_t)), calloc(n, sizeof(int64_t))},
              calloc((size_t)s->devices, sizeof(device_state)),
              malloc((size_t)s->devices * sizeof(int)), 0, calloc((size_t)s->devices, 1), 0,
-             &out->trace};
+             &out->trace, 0};
     int rc = -1, keep = !job->opt->totals_only;
-    if (!x.arrival[0] || !x.arrival[1] || !x.dev || !x.work || !x.queued || build_table(&x) ||
+    if (!x.arrival[0] || !x.arrival[1] || !x.dev || !x.work || !x.queued || build_tables(&x) ||
         pl_trace_init(&out->trace, s->devices, 1, keep)) {
         snprintf(err, errlen, "simulate: out of host memory");
         goto done;
     }
-    memset(x.arrival[0], 0xff, n * sizeof(int64_t)); /* -1: not arrived */
-    memset(x.arrival[1], 0xff, n * sizeof(int64_t));
     if (pl_job_check_memory(job, err, errlen))
         goto done;
     for (int d = 0; d < s->devices; d++) {
@@ -246,6 +341,7 @@ done:
     for (int d = 0; x.dev && d < s->devices; d++)
         pl_memory_transit_free(&x.dev[d].transit);
     free(x.table);
+    free(x.hops);
     free(x.arrival[0]);
     free(x.arrival[1]);
     free(x.dev);

@@ -14,8 +14,9 @@
 #include "registry.h"
 
 /* The commands an option applies to. */
-enum { RUN = 1, COMPARE = 2, SHOW = 4, CHECK = 8, SWEEP = 16, PARTITION = 32, ALL = 63 };
-static const char *const command_names[] = {"run", "compare", "show", "check", "sweep",
+enum { RUN = 1, COMPARE = 2, SHOW = 4, CHECK = 8, SWEEP = 16, LIST = 32, PARTITION = 64,
+       ALL = 127 };
+static const char *const command_names[] = {"run", "compare", "show", "check", "sweep", "list",
                                             "partition"};
 
 typedef struct {
@@ -387,8 +388,8 @@ static int command(pl_args *a, const char *name, char *err, size_t errlen)
             a->command = (pl_command)c;
             return 0;
         }
-    snprintf(err, errlen, "unknown command '%s' (run, compare, show, check, sweep, partition)",
-             name);
+    snprintf(err, errlen, "unknown command '%s' (run, compare, show, check, sweep, list, "
+             "partition)", name);
     return -1;
 }
 
@@ -453,5 +454,12 @@ int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen)
         a->opt.watchdog_s = -1.0; /* automatic */
     if (a->opt.widths && !pl_args_given(a, "--layers"))
         a->opt.layers = a->n_widths; /* --widths says how many layers there are */
+    /* A schedule that fixes m (naive: the whole batch at once) runs it, and
+     * its cost unit is that micro-batch, unless --microbatches says which
+     * nominal size to compare with (compare does so for every schedule). */
+    const pl_registry_entry *e = a->opt.schedule_file ? NULL : pl_registry_find(a->opt.schedule);
+    if (e && e->microbatches && !pl_args_given(a, "--microbatches") &&
+        a->command != PL_CMD_COMPARE && a->command != PL_CMD_SWEEP)
+        a->opt.microbatches = e->microbatches;
     return cross_check(a, err, errlen);
 }

@@ -21,6 +21,7 @@ typedef enum {
     PL_CMD_SHOW,
     PL_CMD_CHECK,
     PL_CMD_SWEEP,
+    PL_CMD_LIST,
     PL_CMD_PARTITION
 } pl_command;
 
