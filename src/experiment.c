@@ -376,7 +376,26 @@ void pl_experiment_json(const pl_experiment *x, FILE *out)
     fputs("],\"peak_activation_bytes\":[", out);
     for (int d = 0; d < t->devices; d++)
         fprintf(out, "%s%zu", d ? "," : "", t->lanes[d].peak_bytes);
-    fputs("],\"loss\":", out);
+    fputs("],\"bytes_sent\":[", out);
+    for (int d = 0; d < t->devices; d++)
+        fprintf(out, "%s%lld", d ? "," : "", (long long)pl_trace_bytes_sent(t, d, x->step));
+    fputs("],\"memory\":[", out);
+    for (int d = 0; d < t->devices; d++) {
+        pl_memory_bill b = pl_experiment_memory(x, d);
+        fprintf(out, "%s{\"parameters\":%zu,\"gradients\":%zu,\"optimizer\":%zu,"
+                "\"activations\":%zu,\"messages\":%zu,\"total\":%zu}", d ? "," : "", b.params,
+                b.grads, b.optimizer, b.activations, b.messages, pl_memory_total(&b));
+    }
+    fputs("],\"partition\":[", out);
+    for (int st = 0; st < x->partition.stages; st++)
+        fprintf(out, "%s%d", st ? "," : "", x->partition.count[st]);
+    fputs("],\"link_latency_ms\":", out);
+    pl_json_number(x->opt.link_latency_ms, out);
+    fputs(",\"link_bandwidth\":", out);
+    pl_json_number(x->opt.link_bandwidth > 0 ? x->opt.link_bandwidth : NAN, out);
+    fprintf(out, ",\"blocking_send\":%s,\"warmup_extra\":%d",
+            x->opt.blocking_send ? "true" : "false", x->warmup_extra);
+    fputs(",\"loss\":", out);
     if (x->result.loss) {
         for (int k = 0; k < x->result.steps; k++) {
             fputs(k ? "," : "[", out);

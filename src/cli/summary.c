@@ -128,10 +128,11 @@ static void memory(const pl_experiment *x, FILE *out)
     fprintf(out, ")\nactivation  ");
     for (int d = 0; d < t->devices; d++)
         fprintf(out, "d%d:%.1fKiB ", d, (double)t->lanes[d].peak_bytes / 1024.0);
-    fprintf(out, "(peak)\nmessages    %ld per step between devices;", pl_trace_messages(t, x->step));
+    fprintf(out, "(peak)\nmessages    %ld per step between devices; KiB sent",
+            pl_trace_messages(t, x->step));
     for (int d = 0; d < t->devices; d++)
-        fprintf(out, " d%d:%.1fKiB", d, (double)pl_trace_bytes_sent(t, d, x->step) / 1024.0);
-    fprintf(out, " sent\n");
+        fprintf(out, " d%d:%.1f", d, (double)pl_trace_bytes_sent(t, d, x->step) / 1024.0);
+    fprintf(out, "\n");
     bill(x, out);
 }
 

@@ -75,7 +75,10 @@ int pl_reference_train(pl_model *m, const pl_options *cfg, float *loss, char *er
         pl_data_batch_free(&b);
         if (loss)
             loss[step] = total;
-        pl_model_sgd(m, 0, m->n_layers, cfg->lr);
+        if (pl_model_sgd(m, 0, m->n_layers, cfg->lr, cfg->momentum)) {
+            snprintf(err, errlen, "out of memory for the optimizer state in step %d", step);
+            return -1;
+        }
     }
     return 0;
 }
