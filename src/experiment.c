@@ -67,7 +67,10 @@ static int make_partition(pl_experiment *x, int stages, int rows, char *err, siz
         snprintf(err, errlen, "out of host memory measuring the layers");
     else
         rc = pl_partition_balanced(&x->partition, cost, o->layers, stages, err, errlen);
-    free(cost);
+    if (o->partition == PL_PARTITION_MEASURED)
+        x->layer_ns = cost; /* what the host measured, for the curious */
+    else
+        free(cost);
     return rc;
 }
 
@@ -312,6 +315,8 @@ void pl_experiment_free(pl_experiment *x)
     pl_result_free(&x->prediction);
     pl_model_free(&x->model);
     pl_partition_free(&x->partition);
+    free(x->layer_ns);
+    x->layer_ns = NULL;
     pl_schedule_free(&x->schedule);
 }
 

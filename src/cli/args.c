@@ -207,7 +207,7 @@ static int store(pl_args *a, int i, const char *v)
             o->stage_layers = a->stage_layers;
         }
     } else if (!strcmp(n, "--partition-by")) {
-        if (!strcmp(v, "measured")) o->partition = PL_PARTITION_MEASURED;
+        if (!strcmp(v, "measured")) a->measured = 1;
         else if (strcmp(v, "model")) return -1;
     } else if (!strcmp(n, "--momentum")) {
         double mu;
@@ -358,8 +358,7 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
                  a->n_widths);
     else if (pl_args_given(a, "--widths") && pl_args_given(a, "--width"))
         snprintf(err, errlen, "--width sets every layer's width; --widths lists them: give one");
-    else if (pl_args_given(a, "--partition-by") && pl_args_given(a, "--partition") &&
-             o->partition != PL_PARTITION_MEASURED)
+    else if (a->measured && o->partition != PL_PARTITION_MEASURED)
         snprintf(err, errlen, "--partition-by measured balances the stages; it cannot be "
                  "combined with --partition %s", o->partition == PL_PARTITION_EVEN ? "even"
                  : "N,N,... (the stages are given)");
@@ -452,6 +451,9 @@ int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen)
         return 0;
     if (!pl_args_given(a, "--watchdog"))
         a->opt.watchdog_s = -1.0; /* automatic */
+    if (a->measured && (!pl_args_given(a, "--partition") ||
+                        a->opt.partition == PL_PARTITION_BALANCED))
+        a->opt.partition = PL_PARTITION_MEASURED; /* balanced, on times measured here */
     if (a->opt.widths && !pl_args_given(a, "--layers"))
         a->opt.layers = a->n_widths; /* --widths says how many layers there are */
     /* A schedule that fixes m (naive: the whole batch at once) runs it, and

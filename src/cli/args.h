@@ -41,6 +41,7 @@ typedef struct {
     const char *file;   /**< check: the positional FILE */
     int widths[PL_ARGS_MAX_LAYERS];       /**< --widths; opt.widths points here ... */
     int n_widths;                         /**< ... and this many are given */
+    int measured;                         /**< --partition-by measured */
     int stage_layers[PL_ARGS_MAX_LAYERS]; /**< --partition N,N,...; opt.stage_layers points here */
 } pl_args;
 

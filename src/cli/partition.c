@@ -71,6 +71,16 @@ static int method(const pl_args *a, pl_partition_kind kind, int first)
                                    x.partition.count[st], rows, PL_B);
         slowest = t > slowest ? t : slowest;
     }
+    if (x.layer_ns) {
+        printf("          measured on this host, F + I + W per stage (us):");
+        for (int st = 0; st < x.partition.stages; st++) {
+            int64_t ns = 0;
+            for (int l = x.partition.first[st]; l < x.partition.first[st] + x.partition.count[st]; l++)
+                ns += x.layer_ns[l];
+            printf(" %.1f", (double)ns / 1e3);
+        }
+        printf("\n");
+    }
     printf("          slowest stage %.3f ms (F + B); %s: step %.3f ms, peak memory",
            pl_cost_ns(&x.job.cost, slowest) / 1e6, x.name, x.makespan_ns / 1e6);
     for (int d = 0; d < x.schedule.devices; d++) {
