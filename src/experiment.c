@@ -265,6 +265,29 @@ int pl_experiment_warmup_extra(const pl_job *job, const pl_shape *shape)
 }
 // [endregion warmup-auto]
 
+/* Chapter 07's costs in a few words, for the pictures' titles: the model if
+ * its widths differ, the partition if not even, the links if not free. */
+static void describe_setup(const pl_experiment *x, char *buf, size_t n)
+{
+    const pl_options *o = &x->opt;
+    static const char *const how[] = {"even", "balanced", "measured", "given"};
+    size_t k = 0;
+    buf[0] = '\0';
+    if (o->widths || o->model == PL_MODEL_LM_LIKE)
+        k += (size_t)snprintf(buf + k, n - k, "%s", o->widths ? "--widths" : "lm-like");
+    if (o->partition != PL_PARTITION_EVEN && k < n) {
+        k += (size_t)snprintf(buf + k, n - k, "%s%s", k ? ", " : "", how[o->partition]);
+        for (int st = 0; st < x->partition.stages && k < n; st++)
+            k += (size_t)snprintf(buf + k, n - k, "%s%d", st ? "," : " ", x->partition.count[st]);
+    }
+    if (pl_cost_has_links(&x->job.cost) && k < n)
+        k += (size_t)snprintf(buf + k, n - k, "%slinks %g ms%s%s", k ? ", " : "",
+                              o->link_latency_ms, o->link_bandwidth > 0 ? " + bytes/beta" : "",
+                              o->blocking_send ? ", blocking" : "");
+    if (x->warmup_extra && k < n)
+        snprintf(buf + k, n - k, ", warm-up +%d per link", x->warmup_extra);
+}
+
 int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t errlen)
 {
     memset(x, 0, sizeof *x);
@@ -302,6 +325,7 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
     if (predict(x, err, errlen))
         return -1;
     formula(x);
+    describe_setup(x, x->result.trace.info.setup, sizeof x->result.trace.info.setup);
     x->result.trace.info.formula = x->bubble_theory;
     x->result.trace.info.shown_step = x->step;
     if (o->verify && !o->simulate)

@@ -259,10 +259,12 @@ static void header(const panel *p, FILE *out)
         snprintf(chunks, sizeof chunks, ", v = %d", i->chunks);
     fprintf(out, "<text class=\"title\" x=\"%d\" y=\"%d\">", 12, p->top + 20);
     pl_svg_text(i->name, out);
-    fprintf(out, "</text>\n<text x=\"%d\" y=\"%d\">p = %d, m = %d%s%s, %s clock%s</text>\n",
-            180, p->top + 20, i->devices, i->microbatches, chunks,
-            i->recompute ? ", recompute" : "", i->clock,
-            strcmp(i->executor, "simulator") == 0 ? ", simulator" : "");
+    fprintf(out, "</text>\n<text x=\"%d\" y=\"%d\">p = %d, m = %d%s%s, %s clock%s%s", 180,
+            p->top + 20, i->devices, i->microbatches, chunks, i->recompute ? ", recompute" : "",
+            i->clock, strcmp(i->executor, "simulator") == 0 ? ", simulator" : "",
+            i->setup[0] ? ", " : "");
+    pl_svg_text(i->setup, out);
+    fputs("</text>\n", out);
     if (p->t->steps > 1)
         fprintf(out, "<text class=\"small\" x=\"%d\" y=\"%d\" text-anchor=\"end\">"
                 "step %d of %d (median)</text>\n", WIDTH - 4, p->top + 20, p->step + 1,

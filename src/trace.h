@@ -95,6 +95,7 @@ typedef struct {
     double ns_per_tick;      /**< how long one tick is */
     double formula;          /**< the chapter's closed-form bubble, or < 0 if none applies */
     int shown_step;          /**< the step the run's summary reports */
+    char setup[128];         /**< chapter 07's costs in words ("lm-like, balanced 1,3,3,1"), or "" */
 } pl_trace_info;
 
 /** A run's trace: one lane per device. */

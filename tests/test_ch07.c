@@ -293,6 +293,19 @@ Test(ch07, balancing_lm_like_saves_what_the_chapter_predicts, .timeout = 30)
         }
 }
 
+/* The slowest stage in the middle: GPipe still takes sum + (m - 1) max, but
+ * 1F1B hides some of the downstream work (measured: 107 units, not 111). */
+Test(ch07, one_f_one_b_beats_the_pace_when_the_slowest_stage_is_inside, .timeout = 30)
+{
+    pl_options o = small_run("gpipe", 4, 8);
+    o.layers = 4;
+    o.width = 8;
+    o.widths = (const int[]){8, 16, 16, 8}; /* forwards of 1, 2, 4 and 2 units */
+    cr_expect_eq(makespan(&o), 3 * ((1 + 2 + 4 + 2) + 7 * 4) * U);
+    o.schedule = "1f1b";
+    cr_expect_eq(makespan(&o), 107 * U);
+}
+
 /* --partition-by measured times the layers on this host: layers costing
  * 8, 8 and 1 (in FLOPs) split 1 | 2 over two devices -- the other split's
  * slowest stage is almost twice as slow, far beyond any timing noise. */
