@@ -579,12 +579,20 @@ static long count(const char *text, const char *needle)
     return n;
 }
 
+/* A stream whose text lands in *buf when it is closed. */
+static FILE *text(char **buf)
+{
+    static size_t len;
+    *buf = NULL;
+    FILE *out = open_memstream(buf, &len);
+    cr_assert_not_null(out);
+    return out;
+}
+
 static char *draw(int (*f)(const pl_trace *const *, int, FILE *), const pl_trace *t)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    cr_assert_not_null(out);
+    char *buf;
+    FILE *out = text(&buf);
     cr_assert_eq(f(&t, 1, out), 0);
     fclose(out);
     return buf;
@@ -616,15 +624,14 @@ Test(ch07, pictures_show_every_transfer, .timeout = 30)
     cr_expect_eq(xml_check(svg), 0);
     cr_expect_eq(count(svg, "<rect class=\"link\""), messages);
     free(svg);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
+    char *rows;
+    FILE *out = text(&rows);
     pl_timeline_print(t, 0, 100, 0, out);
     fclose(out);
-    cr_expect(strstr(text, "\n0-1 |") && strstr(text, "\n1-2 |") && strstr(text, "\n2-3 |"),
-              "%s", text);
-    cr_expect(strchr(text, '>') && strchr(text, '<'), "%s", text);
-    free(text);
+    cr_expect(strstr(rows, "\n0-1 |") && strstr(rows, "\n1-2 |") && strstr(rows, "\n2-3 |"),
+              "%s", rows);
+    cr_expect(strchr(rows, '>') && strchr(rows, '<'), "%s", rows);
+    free(rows);
     pl_experiment_free(&x);
 
     /* Free links: arrows, but no link tracks, no link lanes. */
@@ -647,9 +654,8 @@ Test(ch07, json_reports_bytes_and_the_bill, .timeout = 30)
     o.link_latency_ms = 0.5;
     pl_experiment x;
     run_ok(&o, &x);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
+    char *buf;
+    FILE *out = text(&buf);
     pl_experiment_json(&x, out);
     fclose(out);
     cr_expect_eq(json_check(buf), 0, "%s", buf);
