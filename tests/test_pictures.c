@@ -194,8 +194,8 @@ Test(svg, one_box_per_action_for_every_schedule, .timeout = 60)
                          xml_check(svg));
             cr_expect_eq(count(svg, "<rect class=\"act "), events(&x.result.trace, 1),
                          "%s%s", all[i].name, recompute ? " recompute" : "");
-            cr_expect_eq(count(svg, "<rect class=\"act R "), recompute ? 4 * x.schedule.microbatches
-                                                                       : 0);
+            cr_expect_eq(count(svg, "<rect class=\"act R "),
+                         recompute ? 4 * x.schedule.microbatches * x.schedule.chunks : 0);
             cr_expect_not_null(strstr(svg, "bubble "));
             cr_expect_not_null(strstr(svg, "peak activation memory"));
             free(svg);
