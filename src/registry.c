@@ -80,10 +80,23 @@ static int peak_interleaved(int p, int m, int v, int d)
     return whole + t / p * r + (t % p < r ? t % p : r);
 }
 
+/* Chapter 05: looped BFS fills and drains once -- if each chunk's m
+ * forwards last long enough for micro-batch 0 to come round the p devices to
+ * the next chunk; with m < p every chunk after the first waits for it. */
+static double looped_bfs_bubble(const pl_formula_case *c, const char **why)
+{
+    if (c->v > 1 && c->m < c->p) {
+        *why = "with m < p each chunk waits for micro-batch 0 to come round the devices: "
+               "the formula needs m >= p";
+        return -1.0;
+    }
+    return fill_drain(c, why);
+}
+
 /* ---- the schedules ---- */
 
 pl_generator pl_schedule_naive, pl_schedule_microbatch, pl_schedule_gpipe, pl_schedule_1f1b,
-    pl_schedule_interleaved;
+    pl_schedule_interleaved, pl_schedule_looped_bfs;
 
 enum { EQUAL = PL_ASSUME_EQUAL_STAGES | PL_ASSUME_EQUAL_MICROBATCHES | PL_ASSUME_NO_RECOMPUTE };
 
@@ -103,6 +116,9 @@ static const pl_registry_entry entries[] = {
     {"interleaved", 5, pl_schedule_interleaved, PL_PLACE_LOOP, 0, 2, 0, EQUAL,
      interleaved_bubble, "(p-1)/(v*m+p-1)", peak_interleaved, "min(2(p-d-1)+(v-1)p+1, v*m) when p divides m",
      "v chunks per device, 1F1B over chunks in groups of p micro-batches"},
+    {"looped-bfs", 5, pl_schedule_looped_bfs, PL_PLACE_LOOP, 0, 2, 0, EQUAL,
+     looped_bfs_bubble, "(p-1)/(v*m+p-1)", peak_all, "v*m",
+     "v chunks per device, every micro-batch through one chunk before the next"},
 };
 
 enum { N_ENTRIES = sizeof entries / sizeof entries[0] };
