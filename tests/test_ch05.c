@@ -321,12 +321,15 @@ Test(ch05, interleaved_orders_are_megatron_s_and_pytorch_s)
 }
 
 /* PyTorch's ScheduleLoopedBFS._calculate_single_rank_operations (same file)
- * for p = 3, m = 4, v = 2 gives every device
- *   F0.0 F1.0 F2.0 F3.0 F0.1 F1.1 F2.1 F3.1 B3.1 B2.1 B1.1 B0.1 B3.0 B2.0 B1.0 B0.0
- * -- each chunk's backwards from the last micro-batch down. Ours are PyTorch's
- * with each chunk's backwards in increasing order, the order the weights'
- * bitwise equality needs; everything else is the same. */
-Test(ch05, looped_bfs_is_pytorch_s_with_backwards_in_micro_batch_order)
+ * for p = 3, m = 4, v = 2 gives every device this list, without its None
+ * padding -- each chunk's backwards from the last micro-batch down. */
+static const char pytorch_bfs[] =
+    "F0.0 F1.0 F2.0 F3.0 F0.1 F1.1 F2.1 F3.1 B3.1 B2.1 B1.1 B0.1 B3.0 B2.0 B1.0 B0.0";
+
+/* Ours is PyTorch's with each chunk's backwards in increasing order, the
+ * order bitwise equality needs; with equal micro-batches it takes exactly as
+ * long. */
+Test(ch05, looped_bfs_is_pytorch_s_with_backwards_in_micro_batch_order, .timeout = 30)
 {
     char line[4096];
     for (int d = 0; d < 3; d++) {
@@ -334,6 +337,24 @@ Test(ch05, looped_bfs_is_pytorch_s_with_backwards_in_micro_batch_order)
         cr_expect_str_eq(line, "F0.0 F1.0 F2.0 F3.0 F0.1 F1.1 F2.1 F3.1 "
                                "B0.1 B1.1 B2.1 B3.1 B0.0 B1.0 B2.0 B3.0", "d%d", d);
     }
+    char path[] = "/tmp/pipelab-test-ch05-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "devices 3\nmicrobatches 4\nchunks 2\n");
+    for (int d = 0; d < 3; d++)
+        fprintf(f, "d%d: %s\n", d, pytorch_bfs);
+    fclose(f);
+    pl_options o = chunk_run("looped-bfs", 3, 4, 2, 1);
+    pl_experiment ours, theirs;
+    run_ok(&o, &ours);
+    o.schedule = NULL;
+    o.schedule_file = path;
+    run_ok(&o, &theirs);
+    unlink(path);
+    cr_expect_eq(theirs.makespan_ns, ours.makespan_ns);
+    pl_experiment_free(&ours);
+    pl_experiment_free(&theirs);
 }
 
 /* ---- what the command shows ---- */

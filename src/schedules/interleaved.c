@@ -4,8 +4,8 @@
  * Each device holds v model chunks in the loop placement (chunk c of device
  * d holds stage c*p + d), so a micro-batch goes round the devices v times.
  * The schedule is 1F1B's three phases, run over chunk-actions instead of
- * micro-batches, in the order Megatron-LM's
- * forward_backward_pipelining_with_interleaving uses:
+ * micro-batches, in the order of Megatron-LM's
+ * forward_backward_pipelining_with_interleaving:
  *
  *   order     micro-batches in groups of p; a group goes through chunk 0,
  *             then chunk 1, ..., then the next group ("depth first"). With
@@ -13,23 +13,25 @@
  *             F0.0 F1.0 F0.1 F1.1 F2.0 F3.0 F2.1 F3.1; the k-th backward is
  *             the k-th entry with its chunk mirrored (v-1-c), so backwards
  *             walk the chunks from the last down;
- *   warmup    2(p-d-1) + (v-1)p chunk-forwards on device d (capped at v*m):
- *             (v-1)p to reach the last chunk of the first micro-batch, and
- *             two per device downstream -- one backward's worth of forwards
- *             for each hop the first gradient travels before it gets here;
+ *   warmup    (v-1)p + 2(p-d-1) chunk-forwards on device d, capped at v*m:
+ *             counting every action as one step, the forwards that fit
+ *             before the first gradient comes back -- (v-1)p to bring
+ *             micro-batch 0 to the last chunk, one step per device on its
+ *             way down and one on its way back up;
  *   steady    one chunk-forward, one chunk-backward;
  *   cooldown  the chunk-backwards that are left.
  *
- * With v = 1 there is nothing to interleave and this is exactly chapter 04's
- * 1F1B (warm-up p-d-1); the chapter says why the second forward per hop is
- * needed only when the micro-batches come round again.
+ * With v = 1 there is nothing to interleave and the warm-up is chapter 04's
+ * p-d-1: this is exactly 1F1B. (The same count would give 2(p-d-1); the
+ * chapter measures that the extra forwards buy 1F1B nothing.)
  *
- * Megatron-LM and PyTorch (ScheduleInterleaved1F1B) need m to be a multiple
- * of p. Here every m >= 1 runs: the last group just holds the m mod p
- * micro-batches left (with m < p it is the only group). The chapter and its
- * tests show it valid, deadlock-free and bitwise equal; what it costs is a
- * larger bubble than (p-1)/(v*m+p-1), since a short group cannot keep the
- * loop of devices full.
+ * Where p divides m this is the order of Megatron-LM and of PyTorch's
+ * ScheduleInterleaved1F1B, action for action. Otherwise Megatron-LM
+ * refuses; here every m >= 1 runs, as the schedule for whole groups with
+ * the missing micro-batches' actions left out (push, below). Leaving
+ * actions out of a valid schedule keeps it valid and delays nothing; what
+ * the short last group costs is a bubble above (p-1)/(v*m+p-1), which the
+ * chapter measures.
  *
  * Every chunk sees its backwards in increasing micro-batch order, so weight
  * gradients accumulate as in the sequential reference.
@@ -49,13 +51,14 @@ static pl_action nth(int k, int p, int v, pl_kind kind)
     int group = k / (p * v), i = k % (p * v), chunk = i / p;
     return (pl_action){kind, group * p + i % p, kind == PL_F ? chunk : v - 1 - chunk};
 }
-// [endregion interleaved-order]
 
-/* Append a unless it belongs to a micro-batch past the last (m). */
+/* Append a unless it belongs to a micro-batch past the last: when p does not
+ * divide m, the schedule is the one for whole groups without those. */
 static int push(pl_schedule *s, int d, pl_action a, int m)
 {
     return a.mb < m ? pl_schedule_push(s, d, a.kind, a.mb, a.chunk) : 0;
 }
+// [endregion interleaved-order]
 
 int pl_schedule_interleaved(pl_schedule *s, const pl_shape *shape, char *err, size_t errlen)
 {

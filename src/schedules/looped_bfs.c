@@ -6,7 +6,8 @@
  * then every micro-batch through chunk 1, ..., and the backwards the same
  * way from the last chunk down:
  *
- *     d: F0.0 ... F(m-1).0  F0.1 ... F(m-1).1  ...  B0.(v-1) ... B(m-1).(v-1)  ...  B0.0 ... B(m-1).0
+ *     d: F0.0 ... F(m-1).0   F0.1 ... F(m-1).1   ...   (every chunk's forwards)
+ *        B0.(v-1) ... B(m-1).(v-1)   ...   B0.0 ... B(m-1).0   (backwards, last chunk first)
  *
  * It is GPipe with the pipeline looped v times (with v = 1 it is GPipe), as
  * PyTorch's ScheduleLoopedBFS runs it: the same bubble as interleaved 1F1B,
@@ -16,7 +17,8 @@
  * PyTorch runs each chunk's backwards from the last micro-batch down. Here
  * they run in increasing micro-batch order, as in every schedule of the
  * course, so each chunk accumulates its weight gradients in the sequential
- * reference's order; the timing is the same either way.
+ * reference's order; with equal micro-batches the timing is the same either
+ * way.
  */
 #include <stdio.h>
 
