@@ -83,6 +83,13 @@ void pl_matmul_input_grad_isa(pl_isa isa, pl_tensor *dx, const pl_tensor *dy,
 void pl_matmul_weight_grad_isa(pl_isa isa, pl_tensor *dw, pl_tensor *db,
                                const pl_tensor *x, const pl_tensor *dy);
 
+/**
+ * One SGD update from an accumulated gradient, which is then cleared:
+ * w -= lr g (a multiply, then a subtract: two roundings, as written), g = 0.
+ * w and g have the same shape and do not overlap.
+ */
+void pl_tensor_sgd(pl_tensor *w, pl_tensor *g, float lr);
+
 /** ReLU in place: t = max(t, 0). */
 void pl_relu(pl_tensor *t);
 
