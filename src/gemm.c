@@ -43,7 +43,7 @@ static void gemm_reference(const pl_gemm *g)
  * AVX-512) is copied into contiguous memory once and stays in the L1 cache
  * while every row tile of c streams past it. Partial sums go back to c
  * between panels; the next panel continues them at term p0 + KC. */
-enum { KC = 256, NR_MAX = 32 };
+enum { KC = 128, NR_MAX = 64 };
 
 static int min_int(int a, int b)
 {

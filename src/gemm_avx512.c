@@ -1,9 +1,9 @@
 /*
  * gemm_avx512.c -- the AVX-512 microkernel of gemm.c.
  *
- * A tile of c of up to 12 rows x 32 columns lives in 24 of the 32 zmm
- * registers for a whole panel of terms. For each term p, two vectors of b
- * (32 columns) are loaded once and each row's a[r][p] is broadcast to all 16
+ * A tile of c of up to 6 rows x 64 columns lives in 24 of the 32 zmm
+ * registers for a whole panel of terms. For each term p, four vectors of b
+ * (64 columns) are loaded once and each row's a[r][p] is broadcast to all 16
  * lanes: 24 independent fused multiply-adds, each lane its own output. No
  * lane ever adds to another lane, so every output is the same fma chain as
  * in gemm_reference(). Columns beyond nr are masked off on load and store.
@@ -17,10 +17,11 @@
 #if PL_ISA_X86
 #include <immintrin.h>
 
-#define TARGET __attribute__((target("avx512f,fma")))
+#define TARGET __attribute__((target("avx512f,avx2,fma")))
 #define INLINE TARGET __attribute__((always_inline)) static inline
 
-enum { MR = 12, NR = 32 };
+/* MR rows x NV vectors of 16 floats: the tile, NR = 64 columns. */
+enum { MR = 6, NV = 4, NR = 16 * NV };
 
 /* The lanes of a 16-float vector that hold columns of c: the first `cols`. */
 INLINE __mmask16 lanes(int cols)
@@ -29,43 +30,48 @@ INLINE __mmask16 lanes(int cols)
 }
 
 // [region gemm-microkernel]
-/* c (mr, 32) += a (mr, kc) panel (kc, 32). mr is a constant in every copy
- * the compiler makes of this function, so lo[] and hi[] become registers. */
+/* c (mr, 64) += a (mr, kc) panel (kc, 64). mr is a constant in every copy
+ * the compiler makes of this function, so acc[][] becomes 24 registers. */
 INLINE void tile(const int mr, int kc, const float *a, ptrdiff_t a_rs,
                  ptrdiff_t a_ps, const float *panel, float *c, ptrdiff_t ldc,
-                 __mmask16 m0, __mmask16 m1)
+                 const __mmask16 *mask)
 {
-    __m512 lo[MR], hi[MR]; /* row r: columns 0-15 and 16-31 */
+    __m512 acc[MR][NV]; /* acc[r][v]: c[r][16v .. 16v+15] */
     PL_GEMM_UNROLL
-    for (int r = 0; r < mr; r++) {
-        lo[r] = _mm512_maskz_loadu_ps(m0, c + r * ldc);
-        hi[r] = _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);
-    }
-    for (int p = 0; p < kc; p++, a += a_ps, panel += NR) {
-        const __m512 b0 = _mm512_load_ps(panel), b1 = _mm512_load_ps(panel + 16);
+    for (int r = 0; r < mr; r++)
         PL_GEMM_UNROLL
-    for (int r = 0; r < mr; r++) {
-            const __m512 ar = _mm512_set1_ps(a[r * a_rs]); /* a[r][p], 16 times */
-            lo[r] = _mm512_fmadd_ps(ar, b0, lo[r]);        /* lane j: c[r][j] += a b[p][j] */
-            hi[r] = _mm512_fmadd_ps(ar, b1, hi[r]);
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = _mm512_maskz_loadu_ps(mask[v], c + r * ldc + 16 * v);
+    for (int p = 0; p < kc; p++, a += a_ps, panel += NR) {
+        __m512 b[NV]; /* b[p][0 .. 63] */
+        PL_GEMM_UNROLL
+        for (int v = 0; v < NV; v++)
+            b[v] = _mm512_load_ps(panel + 16 * v);
+        PL_GEMM_UNROLL
+        for (int r = 0; r < mr; r++) {
+            const __m512 ar = _mm512_set1_ps(a[r * a_rs]); /* a[r][p] in every lane */
+            PL_GEMM_UNROLL
+            for (int v = 0; v < NV; v++)                   /* lane j: c[r][j] += a[r][p] b[p][j] */
+                acc[r][v] = _mm512_fmadd_ps(ar, b[v], acc[r][v]);
         }
     }
     PL_GEMM_UNROLL
-    for (int r = 0; r < mr; r++) {
-        _mm512_mask_storeu_ps(c + r * ldc, m0, lo[r]);
-        _mm512_mask_storeu_ps(c + r * ldc + 16, m1, hi[r]);
-    }
+    for (int r = 0; r < mr; r++)
+        PL_GEMM_UNROLL
+        for (int v = 0; v < NV; v++)
+            _mm512_mask_storeu_ps(c + r * ldc + 16 * v, mask[v], acc[r][v]);
 }
 // [endregion gemm-microkernel]
 
-/* panel (kc, 32) = rows of b (masked past nr: the lanes load as zero). */
+/* panel (kc, 64) = rows of b (masked past nr: the lanes load as zero). */
 TARGET static void pack_rows(float *panel, const float *b, ptrdiff_t ld, int kc, int nr)
 {
-    __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
-    for (int p = 0; p < kc; p++, b += ld, panel += NR) {
-        _mm512_store_ps(panel, _mm512_maskz_loadu_ps(m0, b));
-        _mm512_store_ps(panel + 16, _mm512_maskz_loadu_ps(m1, b + 16));
-    }
+    __mmask16 mask[NV];
+    for (int v = 0; v < NV; v++)
+        mask[v] = lanes(nr - 16 * v);
+    for (int p = 0; p < kc; p++, b += ld, panel += NR)
+        for (int v = 0; v < NV; v++)
+            _mm512_store_ps(panel + 16 * v, _mm512_maskz_loadu_ps(mask[v], b + 16 * v));
 }
 
 /* A transposed b goes through AVX2's 8 x 8 transposes. */
@@ -80,19 +86,20 @@ TARGET static void pack_columns(float *panel, const float *b, ptrdiff_t ld, int 
 #define ROWS(R)                                                                 \
     case R:                                                                     \
         if (a_rs == 1)                                                          \
-            tile(R, kc, a, 1, a_ps, panel, c, ldc, m0, m1);                     \
+            tile(R, kc, a, 1, a_ps, panel, c, ldc, mask);                       \
         else                                                                    \
-            tile(R, kc, a, a_rs, a_ps, panel, c, ldc, m0, m1);                  \
+            tile(R, kc, a, a_rs, a_ps, panel, c, ldc, mask);                    \
         break;
 
 TARGET static void tile_any(int mr, int nr, int kc, const float *a,
                             ptrdiff_t a_rs, ptrdiff_t a_ps, const float *panel,
                             float *c, ptrdiff_t ldc)
 {
-    __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
+    __mmask16 mask[NV];
+    for (int v = 0; v < NV; v++)
+        mask[v] = lanes(nr - 16 * v);
     switch (mr) {
         ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6)
-        ROWS(7) ROWS(8) ROWS(9) ROWS(10) ROWS(11) ROWS(12)
     }
 }
 

@@ -77,8 +77,8 @@ static void run_all(pl_isa isa, const layer *l, pl_tensor *y, pl_tensor *dx,
     pl_matmul_weight_grad_isa(isa, dw, db, &l->x, &l->dy);
 }
 
-/* Sizes that are multiples of no block (MR = 6 or 12 rows, NR = 16 or 32
- * columns, KC = 256 terms), and a few that are. */
+/* Sizes that are multiples of no block (MR = 6 rows, NR = 16 or 64
+ * columns, KC = 128 terms, 8 x 8 transposes), and a few that are. */
 static const int SIZES[] = {1, 3, 7, 16, 17, 33, 100, 257, 300};
 #define NSIZES (int)(sizeof SIZES / sizeof *SIZES)
 
