@@ -9,6 +9,10 @@
  * min / median / max over the pairs. The verdict compares the median of the
  * per-pair ratios with the target: each kernel at >= 50 % of sgemm.
  *
+ * It also shows, in bits, why pipelab cannot use the BLAS: whether a row
+ * computed alone equals the same row computed inside the batch, and whether
+ * dw accumulated over micro-batches equals dw from the whole batch.
+ *
  *   build/bench/kernels [n in out [pairs]]
  *   PL_ISA=avx2 build/bench/kernels     (another path; see src/isa.h)
  *
@@ -20,6 +24,7 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -137,6 +142,62 @@ static int compare(layer *l, kernel k, int pairs)
     return r >= TARGET_RATIO;
 }
 
+/* y = x w + b on rows [start, start+rows) of x into y (rows, out). */
+static void forward_rows(layer *l, int blas, pl_tensor *y, int start, int rows)
+{
+    pl_tensor x = pl_tensor_rows(&l->x, start, rows);
+    if (blas)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, l->out, l->in, 1.0f,
+                    x.data, l->in, l->w.data, l->out, 0.0f, y->data, l->out);
+    else
+        pl_matmul_forward(y, &x, &l->w, &l->b);
+}
+
+/* dw += x^T dy over rows [start, start+rows). */
+static void weight_grad_rows(layer *l, int blas, pl_tensor *dw, int start, int rows)
+{
+    pl_tensor x = pl_tensor_rows(&l->x, start, rows), dy = pl_tensor_rows(&l->dy, start, rows);
+    if (blas)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l->in, l->out, rows, 1.0f,
+                    x.data, l->in, dy.data, l->out, 1.0f, dw->data, l->out);
+    else
+        pl_matmul_weight_grad(dw, &l->db, &x, &dy);
+}
+
+/* Elements of a and b whose bits differ. */
+static long differ(const pl_tensor *a, const pl_tensor *b)
+{
+    long d = 0;
+    for (size_t i = 0; i < (size_t)a->rows * (size_t)a->cols; i++)
+        d += memcmp(&a->data[i], &b->data[i], sizeof(float)) != 0;
+    return d;
+}
+
+/* Why pipelab cannot use a BLAS, in bits: row 0 of y computed alone vs
+ * inside the whole batch, and dw accumulated over micro-batches of 64 rows
+ * vs from the whole batch in one call. */
+static void bits(layer *l)
+{
+    int mb = l->n < 64 ? l->n : 64;
+    pl_tensor row = pl_tensor_new(1, l->out), dw_whole = pl_tensor_new(l->in, l->out);
+    pl_tensor dw_micro = pl_tensor_new(l->in, l->out);
+    printf("\n  %-14s  %-27s  dw over micro-batches of %d rows = whole batch\n", "bits",
+           "row 0 alone = in the batch", mb);
+    for (int blas = 0; blas < 2 && row.data && dw_whole.data && dw_micro.data; blas++) {
+        pl_tensor_zero(&dw_whole), pl_tensor_zero(&dw_micro);
+        forward_rows(l, blas, &l->y, 0, l->n);
+        forward_rows(l, blas, &row, 0, 1);
+        pl_tensor row0 = pl_tensor_rows(&l->y, 0, 1);
+        weight_grad_rows(l, blas, &dw_whole, 0, l->n);
+        for (int start = 0; start < l->n; start += mb)
+            weight_grad_rows(l, blas, &dw_micro, start, l->n - start < mb ? l->n - start : mb);
+        long r = differ(&row, &row0), w = differ(&dw_whole, &dw_micro);
+        printf("  %-14s  %-27s  %s (%ld of %d elements differ)\n", blas ? "OpenBLAS" : "pipelab",
+               r ? "no" : "yes", w ? "no" : "yes", w, l->in * l->out);
+    }
+    pl_tensor_free(&row), pl_tensor_free(&dw_whole), pl_tensor_free(&dw_micro);
+}
+
 /* OpenBLAS chooses its kernel from its own table of CPUs when the library
  * loads, and a release older than the CPU falls back to a generic one
  * (0.3.21, Debian 12, runs a 2023 Xeon with its SSE3 "Prescott" kernel, a
@@ -195,6 +256,7 @@ int main(int argc, char **argv)
     int ok = 0;
     for (int k = FORWARD; k <= WEIGHT_GRAD; k++)
         ok += compare(&l, (kernel)k, pairs);
+    bits(&l);
     printf("\n%d of 3 kernels at >= %.0f%% of OpenBLAS sgemm\n", ok, TARGET_RATIO * 100);
     layer_free(&l);
     return 0;
