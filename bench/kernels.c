@@ -173,16 +173,27 @@ static long differ(const pl_tensor *a, const pl_tensor *b)
     return d;
 }
 
+/* A 64-bit FNV-1a hash of t's bytes: equal bits, equal hash. */
+static unsigned long long hash(const pl_tensor *t)
+{
+    unsigned long long h = 14695981039346656037ULL;
+    const unsigned char *b = (const unsigned char *)t->data;
+    for (size_t i = 0; i < pl_tensor_bytes(t); i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
 /* Why pipelab cannot use a BLAS, in bits: row 0 of y computed alone vs
  * inside the whole batch, and dw accumulated over micro-batches of 64 rows
- * vs from the whole batch in one call. */
+ * vs from the whole batch in one call. The hash of y tells runs on other
+ * paths (PL_ISA) or other OpenBLAS kernels (OPENBLAS_CORETYPE) apart. */
 static void bits(layer *l)
 {
     int mb = l->n < 64 ? l->n : 64;
     pl_tensor row = pl_tensor_new(1, l->out), dw_whole = pl_tensor_new(l->in, l->out);
     pl_tensor dw_micro = pl_tensor_new(l->in, l->out);
-    printf("\n  %-14s  %-27s  dw over micro-batches of %d rows = whole batch\n", "bits",
-           "row 0 alone = in the batch", mb);
+    printf("\n  %-10s  %-16s  %-26s  dw over micro-batches of %d rows = whole batch\n",
+           "bits", "hash of y", "row 0 alone = in the batch", mb);
     for (int blas = 0; blas < 2 && row.data && dw_whole.data && dw_micro.data; blas++) {
         pl_tensor_zero(&dw_whole), pl_tensor_zero(&dw_micro);
         forward_rows(l, blas, &l->y, 0, l->n);
@@ -192,8 +203,9 @@ static void bits(layer *l)
         for (int start = 0; start < l->n; start += mb)
             weight_grad_rows(l, blas, &dw_micro, start, l->n - start < mb ? l->n - start : mb);
         long r = differ(&row, &row0), w = differ(&dw_whole, &dw_micro);
-        printf("  %-14s  %-27s  %s (%ld of %d elements differ)\n", blas ? "OpenBLAS" : "pipelab",
-               r ? "no" : "yes", w ? "no" : "yes", w, l->in * l->out);
+        printf("  %-10s  %016llx  %-26s  %s (%ld of %d elements differ)\n",
+               blas ? "OpenBLAS" : "pipelab", hash(&l->y), r ? "no" : "yes", w ? "no" : "yes",
+               w, l->in * l->out);
     }
     pl_tensor_free(&row), pl_tensor_free(&dw_whole), pl_tensor_free(&dw_micro);
 }
