@@ -32,13 +32,17 @@
  * is c[r*ldc + j]. Strides let one primitive read x, x^T, w and w^T in place.
  */
 typedef struct {
-    int m, n, k;             /**< rows of c, columns of c, terms per output */
-    const float *a;          /**< (m, k) */
-    ptrdiff_t a_rs, a_ps;    /**< a's stride between rows r, between terms p */
-    const float *b;          /**< (k, n) */
-    ptrdiff_t b_ps, b_js;    /**< b's stride between terms p, between columns j */
-    float *c;                /**< (m, n), accumulated into */
-    ptrdiff_t ldc;           /**< c's stride between rows */
+    int m;           /**< rows of c */
+    int n;           /**< columns of c */
+    int k;           /**< terms in each output's sum */
+    const float *a;  /**< (m, k) */
+    ptrdiff_t a_rs;  /**< a's stride between rows r */
+    ptrdiff_t a_ps;  /**< a's stride between terms p */
+    const float *b;  /**< (k, n) */
+    ptrdiff_t b_ps;  /**< b's stride between terms p */
+    ptrdiff_t b_js;  /**< b's stride between columns j */
+    float *c;        /**< (m, n), accumulated into */
+    ptrdiff_t ldc;   /**< c's stride between rows */
 } pl_gemm;
 
 /**
@@ -92,7 +96,10 @@ void pl_gemm_avx2_pack_columns(float *panel, int nr_pad, const float *b,
 #define PL_GEMM_UNROLL _Pragma("GCC unroll 16")
 #endif
 
-/** The vector paths (gemm_avx2.c, gemm_avx512.c); all zero where PL_ISA_X86 is 0. */
-extern const pl_gemm_path pl_gemm_avx2, pl_gemm_avx512;
+/** The AVX2 + FMA path (gemm_avx2.c); all zero where PL_ISA_X86 is 0. */
+extern const pl_gemm_path pl_gemm_avx2;
+
+/** The AVX-512 path (gemm_avx512.c); all zero where PL_ISA_X86 is 0. */
+extern const pl_gemm_path pl_gemm_avx512;
 
 #endif

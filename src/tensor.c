@@ -63,6 +63,8 @@ void pl_matmul_forward_isa(pl_isa isa, pl_tensor *y, const pl_tensor *x,
                            const pl_tensor *w, const pl_tensor *b)
 {
     int n = x->rows, in = x->cols, out = w->cols;
+    if (n <= 0 || out <= 0)
+        return; /* no output (and maybe no storage to copy from) */
     for (int i = 0; i < n; i++)
         memcpy(y->data + (size_t)i * out, b->data, (size_t)out * sizeof *b->data);
     pl_gemm g = {n, out, in, x->data, in, 1, w->data, out, 1, y->data, out};
@@ -79,7 +81,7 @@ void pl_matmul_input_grad_isa(pl_isa isa, pl_tensor *dx, const pl_tensor *dy,
                               const pl_tensor *w)
 {
     int n = dy->rows, out = dy->cols, in = w->rows;
-    memset(dx->data, 0, (size_t)n * (size_t)in * sizeof *dx->data);
+    pl_tensor_zero(dx);
     pl_gemm g = {n, in, out, dy->data, out, 1, w->data, 1, out, dx->data, in};
     pl_gemm_run(isa, &g);
 }
