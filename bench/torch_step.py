@@ -20,7 +20,7 @@ own CPU table may not know this machine. For each burst the median step time is 
 median over pairs of torch_time / pipelab_time (>= 1.0: pipelab is no
 slower).
 
-    python3 bench/torch_step.py --pipelab build/bench/step [--pairs 11]
+    python3 bench/torch_step.py --pipelab build/bench/step [--pairs 21]
 
 Wall-clock figures, reported, never asserted.
 """
@@ -101,7 +101,7 @@ def spread(values, unit=1e6, fmt="{:7.2f}"):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pipelab", required=True, help="the step program (build/bench/step)")
-    ap.add_argument("--pairs", type=int, default=11)
+    ap.add_argument("--pairs", type=int, default=21)
     ap.add_argument("--steps", type=int, default=5, help="steps per burst")
     args = ap.parse_args()
 
