@@ -5,8 +5,11 @@ CC      ?= cc
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L
 WARN    := -Wall -Wextra -Werror -pedantic
 OPT     ?= -O2
-CFLAGS  ?=
-CFLAGS  += $(CSTD) $(WARN) $(OPT) -g -ffp-contract=off -Isrc -Isrc/cli
+CFLAGS  ?= $(WARN) $(OPT) -g
+# What bitwise equality and the build depend on stays, whatever CFLAGS a user
+# passes: the language, no fused multiply-add the source did not write, and
+# the include paths.
+override CFLAGS += $(CSTD) -ffp-contract=off -Isrc -Isrc/cli
 LDLIBS  += -lpthread -lm
 BUILD   ?= build
 
@@ -29,14 +32,15 @@ TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_LIBS := -lcriterion
 
 EXCERPT  := $(BUILD)/excerpt
+OUTPUTS  := $(BUILD)/outputs
 CHAPTER_PAGES = $(wildcard chapters/*/README.md)
 
 CHAPTERS := $(sort $(wildcard chapters/[0-9][0-9]-*))
 LESSONS  := $(foreach c,$(CHAPTERS),$(BUILD)/lessons/$(notdir $(c)))
 
-.PHONY: all help deps test test-only check-chapters chapters compare bench clean asan tsan lessons \
-        $(addprefix ch,00 01 02 03 04 05 06 07 08) \
-        $(addprefix test-ch,00 01 02 03 04 05 06 07 08)
+.PHONY: all help deps deps-test deps-docs test test-only check-chapters chapters check-outputs \
+        outputs compare bench \
+        clean asan tsan lessons
 
 all: $(LIB) $(CLI) $(LESSONS) ## build the library, the pipelab command and every lesson
 
@@ -66,12 +70,18 @@ $(BUILD)/lessons/%: chapters/%/lesson.c chapters/lesson.h $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/helpers.h $(LIB)
+TEST_HEADERS := $(wildcard tests/*.h) $(wildcard tests/tsan/criterion/*.h)
+$(BUILD)/tests/%: tests/%.c $(TEST_HEADERS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS)
 
 $(EXCERPT): tools/excerpt.c
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(OUTPUTS): tools/outputs.c
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
@@ -82,15 +92,29 @@ check-chapters: $(EXCERPT) ## fail if code quoted in a chapter differs from its 
 chapters: $(EXCERPT) ## refresh the code quoted in every chapter from its marked region
 	@$(EXCERPT) --update $(CHAPTER_PAGES)
 
-deps: ## install Criterion, Doxygen and Graphviz with the system package manager if missing
-	@sh scripts/deps.sh
+check-outputs: $(OUTPUTS) $(CLI) $(LESSONS) ## fail if command output pasted into a chapter or the README differs from what it prints now
+	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md && \
+	  echo "outputs: every pasted output matches its command"
 
-test: deps ## install what is missing, then build and run every test suite
+outputs: $(OUTPUTS) $(CLI) $(LESSONS) ## rewrite the pasted command outputs in the chapters (not those with ...)
+	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --update $(CURDIR) $(CHAPTER_PAGES) README.md
+
+deps: ## install everything the targets need (Criterion, Doxygen, Graphviz) if missing
+	@sh scripts/deps.sh test docs
+
+deps-test: ## install what the tests need (Criterion) if missing
+	@sh scripts/deps.sh test
+
+deps-docs: ## install what the docs need (Doxygen, Graphviz) if missing
+	@sh scripts/deps.sh docs
+
+test: deps-test ## install what the tests need, then build and run every test suite
 	@$(MAKE) --no-print-directory test-only
 
-test-only: $(TESTS) $(CLI) $(EXCERPT) ## run every test suite (no dependency check)
+test-only: $(TESTS) $(CLI) $(EXCERPT) $(OUTPUTS) $(LESSONS) ## run every test suite (no dependency check)
 	@sh scripts/run-tests.sh $(TESTS)
 	@$(EXCERPT) --check $(CHAPTER_PAGES)
+	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md
 
 compare: $(CLI) ## the main job: every schedule side by side (4 devices, 8 micro-batches)
 	@$(CLI) compare --devices 4 --microbatches 8
@@ -98,19 +122,23 @@ compare: $(CLI) ## the main job: every schedule side by side (4 devices, 8 micro
 bench: $(BUILD)/bench/bench $(CLI) ## benchmarks: mailbox hand-off, actions/s, real-clock speedup, scaled-clock bubble
 	@$(BUILD)/bench/bench
 
-$(BUILD)/bench/bench: bench/bench.c $(LIB)
+$(BUILD)/bench/bench: bench/bench.c bench/handoff.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) bench/bench.c bench/handoff.c $(LIB) -o $@ $(LDLIBS)
 
-# chNN and test-chNN for every chapter that exists.
+# chNN and test-chNN for every chapter that exists; for one that does not
+# yet, a clear message instead of "Nothing to be done".
 define chapter_rules
 ch$(1): $(BUILD)/lessons/$(2)
 	@$(BUILD)/lessons/$(2)
-test-ch$(1): $(BUILD)/tests/test_ch$(1) $(CLI)
+test-ch$(1): deps-test $(BUILD)/tests/test_ch$(1) $(CLI)
 	@sh scripts/run-tests.sh $(BUILD)/tests/test_ch$(1)
 endef
 $(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(firstword $(subst -, ,$(notdir $(c)))),$(notdir $(c)))))
+CHAPTER_NUMBERS := $(foreach c,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(c)))))
+ch% test-ch%:
+	@echo "chapter $(lastword $(subst ch, ,$@)) is not written yet (chapters: $(CHAPTER_NUMBERS))"; exit 2
 
 lessons: $(LESSONS) ## build every chapter's lesson
 

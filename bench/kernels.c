@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "data.h"
+#include "rng.h"
 #include "isa.h"
 #include "tensor.h"
 

@@ -6,8 +6,8 @@
  * thread, the real clock). One step is what the sequential reference does
  * for one micro-batch holding the whole batch: forward through every layer,
  * the loss gradient, backward-input, backward-weight, one SGD update -- the
- * same library calls (model.h), on a batch drawn once before timing starts,
- * as the PyTorch side draws its tensors once.
+ * same library calls (model.h, stage.h), on a batch drawn once before
+ * timing starts, as the PyTorch side draws its tensors once.
  *
  *   build/bench/step [layers width batch]     default 8 512 256
  *
@@ -22,6 +22,7 @@
 #include "data.h"
 #include "isa.h"
 #include "model.h"
+#include "stage.h"
 
 /* One step on batch b; returns 0, or -1 on allocation failure. */
 static int step(pl_model *m, const pl_batch *b, pl_tensor *dy, float lr)
@@ -30,14 +31,14 @@ static int step(pl_model *m, const pl_batch *b, pl_tensor *dy, float lr)
     pl_stash st = {0, 0, 0, NULL, NULL};
     int rc = pl_stage_forward(m, 0, L, &b->x, &st, 0);
     if (rc == 0) {
-        pl_loss_grad(dy, &st.act[L], &b->y, b->x.rows);
+        pl_model_loss_grad(dy, &st.act[L], &b->y, b->x.rows);
         rc = pl_stage_backward_input(m, &st, dy, NULL); /* the data needs no gradient */
     }
     if (rc == 0) {
         pl_stage_backward_weight(m, &st);
         pl_model_sgd(m, 0, L, lr);
     }
-    pl_stash_free(&st);
+    pl_stage_free(&st);
     return rc;
 }
 
@@ -75,7 +76,7 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     pl_tensor_free(&dy);
-    pl_batch_free(&b);
+    pl_data_batch_free(&b);
     pl_model_free(&m);
     if (rc)
         fprintf(stderr, "step: out of memory\n");

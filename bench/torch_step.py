@@ -6,7 +6,7 @@ a batch of BATCH rows drawn once before timing, one thread each. PyTorch
 does not compute a gradient for the input data, and neither does pipelab.
 
 pipelab's step runs in a child process (bench/step.c, the library's own
-model.h calls); this script times PyTorch in its own process. The two take
+model.h and stage.h calls); this script times PyTorch in its own process. The two take
 turns: each pair is a burst of STEPS steps of one, then of the other, and
 the order alternates between pairs, so slow spells on a shared machine hit
 both.

@@ -100,13 +100,13 @@ static void simulate_small(const pl_schedule *s)
     pl_partition part;
     PL_FUZZ_CHECK(pl_model_init(&model, stages, 2, 1) == 0, "model");
     PL_FUZZ_CHECK(pl_partition_even(&part, stages, stages, err, sizeof err) == 0, "%s", err);
-    pl_job job;
-    pl_job_defaults(&job);
-    job.model = &model;
-    job.partition = &part;
-    job.schedule = s;
-    job.batch = s->microbatches;
-    job.cost = pl_cost_uniform(job.batch, s->microbatches);
+    pl_options o;
+    pl_options_defaults(&o);
+    o.batch = s->microbatches;
+    o.layers = stages;
+    pl_job job = {&o, &model, &part, s,
+                  pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, stages, s->devices,
+                                  o.batch, s->microbatches)};
     pl_result r;
     int rc = pl_simulate(&job, &r, err, sizeof err);
     PL_FUZZ_CHECK(rc == 0, "a valid schedule does not simulate: %s", err);

@@ -12,7 +12,8 @@
 
 FIGURES_DIR := docs/figures
 
-# One line per figure: file name (without .svg) = the pipelab command that draws it.
+# One line per figure: file name (without .svg) = the pipelab command that
+# draws it, on the virtual clock (the default).
 FIG_ch00-reference  := run --schedule microbatch --devices 1 --microbatches 4 --steps 1
 FIG_ch01-naive      := run --schedule naive --devices 4 --steps 1
 FIG_ch02-microbatch := run --schedule microbatch --devices 4 --microbatches 4 --steps 1
@@ -26,7 +27,8 @@ FIGURE_NAMES := $(patsubst FIG_%,%,$(filter FIG_%,$(.VARIABLES)))
 # Draw every figure into directory $(1).
 draw_figures = @mkdir -p $(1) && set -e && $(foreach f,$(sort $(FIGURE_NAMES)),\
   echo "  pipelab $(FIG_$(f)) --svg $(1)/$(f).svg" && \
-  $(CLI) $(FIG_$(f)) --clock virtual --svg $(1)/$(f).svg > /dev/null &&) true
+  $(CLI) $(FIG_$(f)) --svg $(1)/$(f).svg > /dev/null 2>$(BUILD)/figure.log || \
+  { cat $(BUILD)/figure.log; exit 1; } &&) true
 
 .PHONY: figures check-figures docs
 
@@ -41,10 +43,10 @@ check-figures: $(CLI) ## fail if a committed figure in docs/figures/ differs fro
 	  { echo "check-figures: $(FIGURES_DIR)/$$(basename $$f) is stale (run make figures)"; exit 1; }; \
 	done; echo "figures: every committed figure matches a fresh one"
 
-DOC_PAGES = README.md $(sort $(CHAPTER_PAGES)) docs/modules.md
+DOC_PAGES = README.md $(sort $(CHAPTER_PAGES)) docs/design.md docs/modules.md
 
 docs: ## build the Doxygen site into docs/html/ (README, chapters, headers, graphs; warnings fail)
-	@command -v doxygen >/dev/null && command -v dot >/dev/null || sh scripts/deps.sh
+	@sh scripts/deps.sh docs
 	@mkdir -p $(BUILD)/docs && rm -rf docs/html
 	@sh scripts/module-graph.sh | tred 2>/dev/null > $(BUILD)/docs/modules.dot
 	@( cat docs/Doxyfile; \
@@ -64,3 +66,5 @@ docs: ## build the Doxygen site into docs/html/ (README, chapters, headers, grap
 # The picture and chapter tests run the tools the Makefile builds.
 $(BUILD)/tests/test_pictures: private CFLAGS += -DPL_CLI='"$(CLI)"'
 $(BUILD)/tests/test_excerpt: private CFLAGS += -DPL_EXCERPT='"$(EXCERPT)"'
+$(BUILD)/tests/test_outputs: private CFLAGS += -DPL_OUTPUTS='"$(OUTPUTS)"'
+$(BUILD)/tests/test_outputs: $(OUTPUTS) $(CLI)

@@ -1,11 +1,21 @@
 #!/bin/sh
-# Install what the tests and the docs need, only if it is missing.
+# Install what a group of targets needs, only if it is missing.
+#   sh scripts/deps.sh test     Criterion (make test)
+#   sh scripts/deps.sh docs     Doxygen and Graphviz (make docs)
 # Debian/Ubuntu: apt-get; elsewhere, say what to install.
 set -e
 missing=""
-[ -f /usr/include/criterion/criterion.h ] || missing="$missing libcriterion-dev"
-command -v doxygen >/dev/null 2>&1 || missing="$missing doxygen"
-command -v dot >/dev/null 2>&1 || missing="$missing graphviz"
+for group in "$@"; do
+    case $group in
+    test)
+        [ -f /usr/include/criterion/criterion.h ] || missing="$missing libcriterion-dev" ;;
+    docs)
+        command -v doxygen >/dev/null 2>&1 || missing="$missing doxygen"
+        command -v dot >/dev/null 2>&1 || missing="$missing graphviz" ;;
+    *)
+        echo "deps: unknown group '$group' (test, docs)" >&2; exit 2 ;;
+    esac
+done
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"
 if command -v apt-get >/dev/null 2>&1; then

@@ -1,21 +1,26 @@
 /*
- * clock.c -- the three clocks behind one interface (chapter 01).
+ * clock.c -- the interface of the three clocks, and host time (chapter 01).
+ * The back ends are clock_virtual.c, clock_scaled.c and clock_real.c.
  */
 #include "clock.h"
 
 #include <string.h>
 #include <time.h>
 
-static const char *names[] = {"virtual", "scaled", "real"};
+extern const pl_clock_ops pl_clock_virtual_ops, pl_clock_scaled_ops, pl_clock_real_ops;
+
+static const char *const names[] = {"virtual", "scaled", "real"};
+static const pl_clock_ops *const backends[] = {&pl_clock_virtual_ops, &pl_clock_scaled_ops,
+                                               &pl_clock_real_ops};
 
 const char *pl_clock_name(pl_clock_kind k)
 {
-    return names[k];
+    return (unsigned)k <= PL_CLOCK_REAL ? names[k] : "unknown";
 }
 
 int pl_clock_parse(const char *name, pl_clock_kind *out)
 {
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k <= PL_CLOCK_REAL; k++)
         if (strcmp(name, names[k]) == 0) {
             *out = (pl_clock_kind)k;
             return 0;
@@ -30,56 +35,45 @@ int64_t pl_clock_host_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-pl_clock pl_clock_make(pl_clock_kind kind, int64_t epoch, double scale)
+static int64_t system_now(void *ctx)
 {
-    pl_clock c = {kind, 0, epoch, scale, NULL};
+    (void)ctx;
+    return pl_clock_host_ns();
+}
+
+static void system_sleep_until(void *ctx, int64_t t)
+{
+    (void)ctx;
+    struct timespec ts = {(time_t)(t / 1000000000LL), (long)(t % 1000000000LL)};
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL); /* EINTR: callers loop */
+}
+
+const pl_host pl_host_system = {system_now, system_sleep_until, NULL};
+
+pl_clock pl_clock_make(pl_clock_kind kind, int64_t epoch, double ns_per_tick, double scale)
+{
+    pl_clock c;
+    memset(&c, 0, sizeof c);
+    c.ops = backends[(unsigned)kind <= PL_CLOCK_REAL ? kind : PL_CLOCK_VIRTUAL];
+    c.epoch = epoch;
+    c.ns_per_tick = ns_per_tick;
+    c.scale = scale;
+    c.host = &pl_host_system;
     return c;
 }
 
-// [region clock]
-int64_t pl_clock_begin(pl_clock *c, int64_t ready)
+void pl_clock_on_stop(pl_clock *c, int (*stopped)(void *ctx), void *ctx)
 {
-    if (c->kind == PL_CLOCK_VIRTUAL)
-        return c->now > ready ? c->now : ready;
-    return pl_clock_host_ns() - c->epoch;
+    c->stopped = stopped;
+    c->stop_ctx = ctx;
 }
 
-/* Sleep to an absolute deadline, not for a duration: a late wake-up in one
- * action is not carried into the next, so modelled time does not drift.
- * The sleep goes in slices of at most PL_CLOCK_SLICE_NS and ends early once
- * the run's stop flag is set, so a failed or stalled run stops promptly even
- * when one modelled action lasts minutes. */
-static void sleep_until(const pl_clock *c, int64_t host_ns)
+void pl_clock_use_host(pl_clock *c, const pl_host *host)
 {
-    for (;;) {
-        int64_t now = pl_clock_host_ns(), t = host_ns;
-        if (now >= host_ns || (c->stop && atomic_load(c->stop)))
-            return;
-        if (t - now > PL_CLOCK_SLICE_NS)
-            t = now + PL_CLOCK_SLICE_NS;
-        struct timespec ts = {(time_t)(t / 1000000000LL), (long)(t % 1000000000LL)};
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL); /* EINTR: loop */
-    }
+    c->host = host;
 }
 
-int64_t pl_clock_end(pl_clock *c, int64_t start, int64_t cost)
+double pl_clock_predict_ns(pl_clock_kind kind, int64_t ticks, double ns_per_tick, double scale)
 {
-    switch (c->kind) {
-    case PL_CLOCK_VIRTUAL:
-        c->now = start + cost;
-        return c->now;
-    case PL_CLOCK_SCALED:
-        sleep_until(c, c->epoch + start + (int64_t)((double)cost * c->scale));
-        return pl_clock_host_ns() - c->epoch;
-    case PL_CLOCK_REAL:
-        break;
-    }
-    return pl_clock_host_ns() - c->epoch;
-}
-// [endregion clock]
-
-void pl_clock_advance(pl_clock *c, int64_t t)
-{
-    if (c->kind == PL_CLOCK_VIRTUAL && t > c->now)
-        c->now = t;
+    return (double)ticks * ns_per_tick * (kind == PL_CLOCK_SCALED ? scale : 1.0);
 }

@@ -1,61 +1,70 @@
 /**
  * @file cost.h
- * @brief The cost model: how long each action takes on a simulated device.
+ * @brief The cost model: how long each action takes on a modelled device.
  *
- * Two models (chapter 00):
- *  - uniform: t_F, t_I, t_W are fixed times for a micro-batch of the nominal
- *    size batch/m, scaled linearly with its rows, independent of how many
- *    layers a stage holds. t_B = t_I + t_W. With equal micro-batches every
- *    action of a kind costs the same, which is the setting the bubble
- *    formulas assume.
- *  - flops: the time the stage's layers need on a device of a given speed:
- *    FLOPs of the forward (the input-grad and the weight-grad each cost as
- *    much again) divided by FLOP/s.
+ * Time on the modelled timeline is counted in integer *ticks*, so every
+ * executor that asks the same model gets exactly the same numbers; the cost
+ * model says how long a tick is (docs/design.md, "Time"). Two models
+ * (chapter 00):
  *
- * Invariant: costs are integer nanoseconds, so every executor that asks the
- * same model gets the same numbers (DESIGN 2.1).
+ *  - uniform: one *unit* is the forward of one device's share of the layers
+ *    (L/p) on one nominal micro-batch (batch/m rows), 1 ms by default, and a
+ *    tick is 1 ns. An action costs its kind's time (t_F, t_I, t_W; t_B =
+ *    t_I + t_W; a recomputed forward t_F) in proportion to the layers its
+ *    stage holds and the rows of its micro-batch: with v chunks per device
+ *    and an even split, a chunk's forward is 1/v unit.
+ *  - flops: a tick is the time of one FLOP on a device of the given speed,
+ *    so an action costs exactly its FLOPs: the forward's matmuls, the
+ *    input-grad and the weight-grad as much again each, B both.
+ *
+ * Invariant: a tick count never depends on which executor asks.
  */
 #ifndef PL_COST_H
 #define PL_COST_H
 
 #include <stdint.h>
 
+#include "action.h"
 #include "model.h"
-#include "partition.h"
-#include "schedule.h"
+#include "options.h"
 
-/** Which cost model. */
-typedef enum { PL_COST_UNIFORM = 0, PL_COST_FLOPS = 1 } pl_cost_kind;
+/** One uniform unit, in ticks of 1 ns: 1 ms. */
+#define PL_COST_UNIT 1000000LL
 
 /** Parameters of the cost model. */
 typedef struct {
-    pl_cost_kind kind;       /**< uniform or flops */
-    int64_t t_f;             /**< uniform: ns per forward of a nominal micro-batch */
-    int64_t t_i;             /**< uniform: ns per input-grad */
-    int64_t t_w;             /**< uniform: ns per weight-grad */
-    double flops_per_s;      /**< flops: device speed */
-    int nominal_rows_num;    /**< uniform: nominal rows = batch / m ... */
-    int nominal_rows_den;    /**< ... kept as a fraction batch/m */
+    pl_cost_kind kind;  /**< uniform or flops */
+    double ns_per_tick; /**< how long one tick is */
+    int64_t t_f;        /**< uniform: ticks of a forward of one unit */
+    int64_t t_i;        /**< uniform: ticks of an input-grad of one unit */
+    int64_t t_w;        /**< uniform: ticks of a weight-grad of one unit */
+    int layers;         /**< uniform: L, the model's layers ... */
+    int devices;        /**< ... over p devices: a unit is L/p layers */
+    int batch;          /**< uniform: samples per step ... */
+    int nominal_m;      /**< ... over this many micro-batches: a unit is batch/m rows */
 } pl_cost;
 
-/** Default uniform unit: one forward of a nominal micro-batch, 1 ms. */
-#define PL_COST_UNIT_NS 1000000LL
-
 /**
- * A uniform cost model with t_F = t_I = t_W = PL_COST_UNIT_NS for a
- * micro-batch of batch/m rows.
+ * A uniform cost model: t_F, t_I, t_W ticks for a unit, the forward of L/p
+ * layers on batch/m rows (PL_COST_UNIT each by default).
  */
-pl_cost pl_cost_uniform(int batch, int m);
+pl_cost pl_cost_uniform(int64_t t_f, int64_t t_i, int64_t t_w, int layers, int devices,
+                        int batch, int m);
 
 /** A FLOP-based cost model for devices of the given speed (FLOP/s). */
 pl_cost pl_cost_flops(double flops_per_s);
 
 /**
- * Duration of one action. `kind` is 'F', 'R' (a recomputed forward), 'B',
- * 'I' or 'W'; the stage holds layers [first, first+count); rows is the
- * micro-batch's size.
+ * Ticks of one action of `kind` (F, B, I, W or R) on the stage holding layers
+ * [first, first+count) of `model`, for a micro-batch of `rows` rows.
  */
-int64_t pl_cost_action(const pl_cost *c, const pl_model *m, int first, int count,
-                       int rows, char kind);
+int64_t pl_cost_action(const pl_cost *c, const pl_model *model, int first, int count,
+                       int rows, pl_kind kind);
+
+/** A tick count in nanoseconds. */
+static inline double pl_cost_ns(const pl_cost *c, int64_t ticks)
+{
+    return (double)ticks * c->ns_per_tick;
+}
 
 #endif

@@ -1,47 +1,17 @@
 /*
  * data.c -- deterministic synthetic data and micro-batch ranges.
- *
- * Everything random in pipelab comes from splitmix64: tiny, fast, and its
- * output depends only on the seed, never on the machine or the thread.
  */
 #include "data.h"
 
 #include "model.h"
+#include "rng.h"
+#include "stage.h"
 
 /* Constants that keep the three streams (model weights, teacher weights,
  * inputs) apart even when a run uses the same number for every seed. */
 #define TEACHER_SALT 0x7eac4e7eac4e7eaULL
 #define GOLDEN 0x9e3779b97f4a7c15ULL
 #define TEACHER_LAYERS 2
-
-/* The splitmix64 finaliser: scrambles 64 bits so nearby seeds give
- * unrelated streams. */
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-void pl_rng_seed(pl_rng *r, uint64_t seed)
-{
-    r->state = seed;
-}
-
-uint64_t pl_rng_next(pl_rng *r)
-{
-    r->state += GOLDEN;
-    return mix64(r->state);
-}
-
-float pl_rng_uniform(pl_rng *r, float lo, float hi)
-{
-    /* The top 24 bits fill a float mantissa exactly: u in [0, 1). */
-    float u = (float)(pl_rng_next(r) >> 40) * (1.0f / 16777216.0f);
-    float v = lo + (hi - lo) * u;
-    /* lo + (hi-lo)u can round up to hi for some bounds; keep the promise. */
-    return v < hi ? v : lo;
-}
 
 int pl_data_batch(pl_batch *out, uint64_t seed, int step, int batch, int width)
 {
@@ -57,7 +27,7 @@ int pl_data_batch(pl_batch *out, uint64_t seed, int step, int batch, int width)
     /* Random teacher biases give every target feature its own offset: the
      * first thing a student learns, so the loss visibly falls early. */
     pl_rng tr;
-    pl_rng_seed(&tr, mix64(seed ^ TEACHER_SALT));
+    pl_rng_seed(&tr, pl_rng_mix(seed ^ TEACHER_SALT));
     for (int l = 0; l < TEACHER_LAYERS; l++)
         for (int j = 0; j < width; j++)
             teacher.layers[l].b.data[j] = pl_rng_uniform(&tr, -1.0f, 1.0f);
@@ -67,7 +37,7 @@ int pl_data_batch(pl_batch *out, uint64_t seed, int step, int batch, int width)
     int rc = -1;
     if (out->x.data && out->y.data) {
         pl_rng r;
-        pl_rng_seed(&r, mix64(seed) ^ mix64((uint64_t)step * GOLDEN + 1));
+        pl_rng_seed(&r, pl_rng_mix(seed) ^ pl_rng_mix((uint64_t)step * GOLDEN + 1));
         size_t n = (size_t)batch * (size_t)width;
         for (size_t i = 0; i < n; i++)
             out->x.data[i] = pl_rng_uniform(&r, -1.0f, 1.0f);
@@ -75,14 +45,14 @@ int pl_data_batch(pl_batch *out, uint64_t seed, int step, int batch, int width)
         if (rc == 0)
             pl_tensor_copy(&out->y, &st.act[TEACHER_LAYERS]);
     }
-    pl_stash_free(&st);
+    pl_stage_free(&st);
     pl_model_free(&teacher);
     if (rc)
-        pl_batch_free(out);
+        pl_data_batch_free(out);
     return rc;
 }
 
-void pl_batch_free(pl_batch *b)
+void pl_data_batch_free(pl_batch *b)
 {
     pl_tensor_free(&b->x);
     pl_tensor_free(&b->y);
@@ -92,16 +62,10 @@ void pl_batch_free(pl_batch *b)
 /* Sizes differ by at most one: every micro-batch gets batch/m rows, and the
  * first batch%m get one more. Micro-batch j starts after the j earlier ones,
  * min(j, extra) of which were the larger kind. */
-void pl_microbatch_range(int batch, int m, int j, int *start, int *rows)
+void pl_data_microbatch_range(int batch, int m, int j, int *start, int *rows)
 {
     int base = batch / m, extra = batch % m;
     *start = j * base + (j < extra ? j : extra);
     *rows = base + (j < extra ? 1 : 0);
 }
 // [endregion microbatch-range]
-
-pl_tensor pl_tensor_rows(const pl_tensor *t, int start, int rows)
-{
-    pl_tensor v = {rows, t->cols, t->data + (size_t)start * (size_t)t->cols};
-    return v;
-}

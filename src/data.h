@@ -16,20 +16,6 @@
 
 #include "tensor.h"
 
-/** A small deterministic generator (splitmix64). */
-typedef struct {
-    uint64_t state; /**< the whole generator state */
-} pl_rng;
-
-/** Seed a generator. */
-void pl_rng_seed(pl_rng *r, uint64_t seed);
-
-/** Next 64 random bits. */
-uint64_t pl_rng_next(pl_rng *r);
-
-/** Uniform float in [lo, hi). */
-float pl_rng_uniform(pl_rng *r, float lo, float hi);
-
 /** One training batch: inputs x (batch, width) and targets y (batch, width). */
 typedef struct {
     pl_tensor x; /**< inputs (batch, width) */
@@ -44,19 +30,13 @@ typedef struct {
 int pl_data_batch(pl_batch *out, uint64_t seed, int step, int batch, int width);
 
 /** Free a batch. */
-void pl_batch_free(pl_batch *b);
+void pl_data_batch_free(pl_batch *b);
 
 /**
  * Rows [start, start+rows) of micro-batch j when `batch` rows are split into
  * m micro-batches: the first (batch mod m) get one row more.
  * Requires 1 <= m <= batch and 0 <= j < m.
  */
-void pl_microbatch_range(int batch, int m, int j, int *start, int *rows);
-
-/**
- * A view of rows [start, start+rows) of t: shares t's storage, must not be
- * freed, and lives no longer than t.
- */
-pl_tensor pl_tensor_rows(const pl_tensor *t, int start, int rows);
+void pl_data_microbatch_range(int batch, int m, int j, int *start, int *rows);
 
 #endif

@@ -1,169 +1,162 @@
 /*
- * device.c -- a device thread's life (chapter 01): walk the action list step
- * after step, hand messages to and from the mailboxes, account memory, record
- * the trace, and meet the other devices at the end of every step. What one
- * action does is in action.c.
+ * device.c -- a device's life (chapter 01): walk the action list step after
+ * step, apply the optimizer step to its own layers, meet the other devices
+ * at the end of every step, and hand in what it measured. What one action
+ * does is in device_action.c.
  */
 #include "device.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* The mailbox slot of a message: activations first, then gradients. */
-static int slot_of(const pl_run *r, pl_kind kind, int chunk, int mb)
+static int stopped(void *net)
 {
-    return (kind == PL_F ? 0 : r->v * r->m) + chunk * r->m + mb;
+    return pl_transport_stopped(net);
+}
+
+int pl_device_init(pl_device *dv, const pl_job *job, pl_transport *net, int id, int64_t epoch)
+{
+    const pl_schedule *s = job->schedule;
+    const pl_options *o = job->opt;
+    memset(dv, 0, sizeof *dv);
+    dv->job = job;
+    dv->net = net;
+    dv->id = id;
+    dv->clock = pl_clock_make(o->clock, epoch, job->cost.ns_per_tick, o->scale);
+    pl_clock_on_stop(&dv->clock, stopped, net); /* a stopped run cuts sleeps short */
+    for (int c = 0; c < s->chunks; c++) {
+        int stage = pl_schedule_stage(s, id, c);
+        dv->first_stage |= stage == 0;
+        dv->last_stage |= stage == pl_schedule_stages(s) - 1;
+    }
+    dv->stash = calloc((size_t)s->chunks * s->microbatches, sizeof *dv->stash);
+    if (dv->last_stage) {
+        dv->share = calloc((size_t)s->microbatches, sizeof *dv->share);
+        dv->loss = calloc((size_t)o->steps, sizeof *dv->loss);
+    }
+    if (!dv->stash || (dv->last_stage && (!dv->share || !dv->loss)) ||
+        pl_lane_init(&dv->lane, o->steps, !o->totals_only) ||
+        pl_lane_reserve(&dv->lane, (long)o->steps * s->len[id] * (o->recompute ? 2 : 1)))
+        return -1;
+    return 0;
+}
+
+void pl_device_free(pl_device *dv)
+{
+    const pl_schedule *s = dv->job ? dv->job->schedule : NULL;
+    for (int k = 0; s && dv->stash && k < s->chunks * s->microbatches; k++)
+        pl_stage_free(&dv->stash[k]);
+    free(dv->stash);
+    free(dv->share);
+    free(dv->loss);
+    pl_data_batch_free(&dv->batch);
+    pl_lane_free(&dv->lane);
+    memset(dv, 0, sizeof *dv);
 }
 
 void pl_device_fail(pl_device *dv, pl_action a, const char *why)
 {
     char name[32], msg[512];
     snprintf(msg, sizeof msg, "d%d failed at step %d position %d (%s): %s", dv->id,
-             atomic_load(&dv->step), atomic_load(&dv->pos),
-             pl_action_format(dv->run->s, a, name, sizeof name), why);
-    pl_run_fail(dv->run, msg);
+             dv->step, atomic_load(&dv->watch.pos),
+             pl_schedule_format(dv->job->schedule, a, name, sizeof name), why);
+    pl_transport_abort(dv->net, dv->id, msg);
 }
 
-/* Wait for the input of action a, if another stage sends it. *ready gets the
- * message's send time (0 if none); *in the tensor (empty if none). */
-int pl_device_receive(pl_device *dv, pl_action a, int64_t *ready, pl_tensor *in)
+/* The step's data, made when the step starts and only by the devices that
+ * read it: the first stage's inputs, the last stage's targets. */
+static int load_batch(pl_device *dv)
 {
-    pl_run *r = dv->run;
-    int src_dev;
-    pl_action src;
-    *ready = 0;
-    *in = (pl_tensor){0, 0, NULL};
-    if (!pl_action_source(r->s, dv->id, a, &src_dev, &src))
+    const pl_options *o = dv->job->opt;
+    if (!dv->first_stage && !dv->last_stage)
         return 0;
-    pl_message msg;
-    atomic_store(&dv->state, PL_DEV_RECEIVING);
-    int rc = pl_mailbox_take(&r->mail[dv->id], slot_of(r, a.kind, a.chunk, a.mb),
-                             &r->stop, &msg);
-    atomic_store(&dv->state, PL_DEV_COMPUTING);
-    if (rc != 0)
-        return -1;
-    *ready = msg.time;
-    *in = msg.t;
-    return 0;
-}
-
-/* Send action a's output (ownership of t passes to the receiver). */
-int pl_device_send(pl_device *dv, pl_action a, int64_t time, pl_tensor t)
-{
-    pl_run *r = dv->run;
-    int dst_dev;
-    pl_action dst;
-    if (!pl_action_dest(r->s, dv->id, a, &dst_dev, &dst)) {
-        pl_tensor_free(&t);
+    pl_data_batch_free(&dv->batch);
+    if (pl_data_batch(&dv->batch, o->seed, dv->step, o->batch, dv->job->model->width) == 0)
         return 0;
+    pl_transport_abort(dv->net, dv->id, "out of host memory for the step's batch");
+    return -1;
+}
+
+/* After its list: the optimizer step on its own stages, the step's loss,
+ * then the barrier, where every device's clock moves on to the latest. */
+static int finish_step(pl_device *dv)
+{
+    const pl_job *job = dv->job;
+    const pl_schedule *s = job->schedule;
+    for (int c = 0; c < s->chunks; c++) {
+        int stage = pl_schedule_stage(s, dv->id, c);
+        pl_model_sgd(job->model, job->partition->first[stage],
+                     job->partition->count[stage], job->opt->lr);
     }
-    if (pl_mailbox_put(&r->mail[dst_dev], slot_of(r, dst.kind, dst.chunk, a.mb), time, t)) {
-        pl_tensor_free(&t);
-        pl_device_fail(dv, a, "message sent twice");
-        return -1;
+    if (dv->last_stage) {
+        float total = 0.0f; /* in micro-batch order, as the reference sums */
+        for (int j = 0; j < s->microbatches; j++)
+            total += dv->share[j];
+        dv->loss[dv->step] = total;
     }
-    return 0;
+    int64_t agreed;
+    atomic_store(&dv->watch.state, PL_DEV_AT_BARRIER);
+    int rc = pl_transport_barrier(dv->net, dv->id, pl_clock_stamp(&dv->clock), &agreed);
+    atomic_store(&dv->watch.state, PL_DEV_COMPUTING);
+    if (rc == 0)
+        pl_clock_advance(&dv->clock, agreed);
+    return rc;
 }
 
-void pl_device_record(pl_device *dv, int stage, pl_action a, char kind, int64_t start,
-                      int64_t end)
+/* The injected fault: fail at once, or stall -- wait for nothing until the
+ * run is stopped, which only a watchdog can do. */
+static void inject_fault(pl_device *dv, pl_action a)
 {
-    pl_event e = {start, end, a.mb, (int16_t)dv->id, (int16_t)stage,
-                  (int16_t)atomic_load(&dv->step), kind, (char)a.chunk};
-    if (pl_trace_add(dv->run->trace, &e))
-        pl_device_fail(dv, a, "out of host memory for the trace");
-}
-
-/* Update held bytes and in-flight count after the stash of (chunk, mb) changed. */
-void pl_device_account(pl_device *dv, size_t before, size_t after, int delta_inflight)
-{
-    pl_lane *lane = &dv->run->trace->lanes[dv->id];
-    dv->held = dv->held - before + after;
-    dv->inflight += delta_inflight;
-    if (dv->held > lane->peak_bytes)
-        lane->peak_bytes = dv->held;
-    if (dv->inflight > lane->peak_inflight)
-        lane->peak_inflight = dv->inflight;
-}
-
-int pl_device_fits(pl_device *dv, pl_action a, int first, int count, int rows, char kind)
-{
-    const pl_job *job = dv->run->job;
-    int64_t delta = pl_stash_delta(job, first, count, rows, kind);
-    char why[256];
-    if (delta <= 0 ||
-        pl_job_check_memory(job, dv->id, a, dv->held, (size_t)delta, why, sizeof why) == 0)
-        return 1;
-    pl_run_fail(dv->run, why);
-    return 0;
-}
-
-/* Wait for every device to finish the step. On the virtual clock, the step
- * ends for everyone at the latest device's time (the optimizer step is a
- * synchronisation point). Returns -1 if the run stopped meanwhile. */
-static int barrier(pl_device *dv)
-{
-    pl_run *r = dv->run;
-    atomic_store(&dv->state, PL_DEV_AT_BARRIER);
-    pthread_mutex_lock(&r->mu);
-    long gen = r->barrier_gen;
-    if (dv->clock.now > r->barrier_time)
-        r->barrier_time = dv->clock.now;
-    if (++r->at_barrier == r->p) {
-        r->at_barrier = 0;
-        r->barrier_gen++;
-        pthread_cond_broadcast(&r->cv);
+    if (!dv->job->opt->fault_stall) {
+        pl_device_fail(dv, a, "injected fault");
+        return;
     }
-    while (gen == r->barrier_gen && !atomic_load(&r->stop))
-        pthread_cond_wait(&r->cv, &r->mu);
-    int released = gen != r->barrier_gen;
-    int64_t t = r->barrier_time;
-    pthread_mutex_unlock(&r->mu);
-    atomic_store(&dv->state, PL_DEV_COMPUTING);
-    pl_clock_advance(&dv->clock, t);
-    return released ? 0 : -1;
+    atomic_store(&dv->watch.state, PL_DEV_STALLED);
+    while (!pl_transport_stopped(dv->net)) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 // [region device-main]
-void *pl_device_main(void *arg)
+int pl_device_run(pl_device *dv)
 {
-    pl_device *dv = arg;
-    pl_run *r = dv->run;
-    const pl_job *job = r->job;
-    int n = r->s->len[dv->id];
-    for (int step = 0; step < job->steps; step++) {
-        atomic_store(&dv->step, step);
+    const pl_job *job = dv->job;
+    const pl_options *o = job->opt;
+    int n = job->schedule->len[dv->id], rc = -1;
+    for (dv->step = 0; dv->step < o->steps; dv->step++) {
+        atomic_store(&dv->watch.step, dv->step);
+        if (load_batch(dv))
+            goto out;
         for (int i = 0; i < n; i++) {
-            pl_action a = r->s->actions[dv->id][i];
-            atomic_store(&dv->pos, i);
-            if (atomic_load(&r->stop))
+            pl_action a = job->schedule->actions[dv->id][i];
+            atomic_store(&dv->watch.pos, i);
+            if (pl_transport_stopped(dv->net))
                 goto out;
-            if (dv->id == job->fault_device && dv->actions_done == job->fault_action) {
-                pl_device_fail(dv, a, "injected fault");
+            if (dv->id == o->fault_device && dv->actions_done == o->fault_action) {
+                inject_fault(dv, a);
                 goto out;
             }
             if (pl_device_run_action(dv, a))
                 goto out;
             dv->actions_done++;
-            atomic_fetch_add(&r->progress, 1);
+            atomic_fetch_add(&dv->watch.progress, 1);
         }
-        for (int c = 0; c < r->v; c++) {
-            int stage = pl_stage_of(r->s, dv->id, c);
-            pl_model_sgd(job->model, job->partition->first[stage],
-                         job->partition->count[stage], job->lr);
-        }
-        if (barrier(dv))
+        if (finish_step(dv))
             goto out;
-        if (dv->id == 0 && job->on_step)
-            job->on_step(job->on_step_ctx, step + 1, job->steps);
+        if (dv->id == 0 && o->on_step)
+            o->on_step(o->on_step_ctx, dv->step + 1, o->steps);
     }
+    pl_report report = {dv->lane, dv->loss};
+    memset(&dv->lane, 0, sizeof dv->lane);
+    dv->loss = NULL;
+    rc = pl_transport_collect(dv->net, dv->id, &report);
+    pl_lane_free(&report.lane); /* whatever the transport did not take */
+    free(report.loss);
 out:
-    atomic_store(&dv->state, PL_DEV_DONE);
-    pthread_mutex_lock(&r->mu);
-    r->finished++;
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-    return NULL;
+    atomic_store(&dv->watch.state, PL_DEV_DONE);
+    return rc;
 }
 // [endregion device-main]

@@ -1,116 +1,90 @@
 /**
  * @file device.h
- * @brief One simulated accelerator: its thread, its stash, its action loop.
+ * @brief One simulated accelerator: its stash, its clock, its action loop.
  *
- * Internal to the runtime: runtime.c creates the devices, device.c is what
- * each device thread runs (its loop over steps, messaging, accounting, the
- * barrier), and action.c is one action. Chapter 01 walks through both: take
- * the next action, wait for its input, run the kernels, send the output on,
- * account the memory.
+ * A device walks its list of actions step after step (device.c); one action
+ * is: wait for its input, check the memory it needs, run the kernels, record
+ * the event, account what it now holds, send its output on
+ * (device_action.c). Chapter 01 walks through both. A device reaches other
+ * devices only through its transport (transport.h) and keeps time only
+ * through its clock (clock.h), so the same loop runs as a thread
+ * (runtime.c) or as an MPI rank (chapter 09).
  *
- * Invariant: a device touches only its own stash, layers, clock and trace
- * lane; everything shared goes through mailboxes or the run's mutex.
+ * Invariant: a device touches only its own stash, clock, lane and data; the
+ * model's layers it writes are those of its own stages.
  */
 #ifndef PL_DEVICE_H
 #define PL_DEVICE_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 
+#include "clock.h"
 #include "data.h"
 #include "job.h"
-#include "mailbox.h"
+#include "stage.h"
+#include "transport.h"
 
-typedef struct pl_run pl_run;
+/** What a device is doing, for a watchdog's report. */
+enum {
+    PL_DEV_COMPUTING = 0,
+    PL_DEV_RECEIVING = 1,
+    PL_DEV_AT_BARRIER = 2,
+    PL_DEV_DONE = 3,
+    PL_DEV_STALLED = 4 /* an injected stall: it waits for nothing, until the run stops */
+};
 
-/** What a device is doing, for the watchdog's report. */
-enum { PL_DEV_COMPUTING = 0, PL_DEV_RECEIVING = 1, PL_DEV_AT_BARRIER = 2, PL_DEV_DONE = 3 };
-
-/** One device thread's state. */
+/** What a watchdog may read while the device runs (another thread reads it). */
 typedef struct {
-    pl_run *run;           /**< what all devices share */
+    atomic_int step;       /**< the step it is in */
+    atomic_int pos;        /**< its position in the action list */
+    atomic_int state;      /**< PL_DEV_* */
+    atomic_long progress;  /**< actions completed */
+} pl_device_watch;
+
+/** One device. */
+typedef struct {
+    const pl_job *job;     /**< the run */
+    pl_transport *net;     /**< how it reaches the other devices */
     int id;                /**< device index d */
-    pthread_t thread;      /**< the device's thread */
-    pl_clock clock;        /**< the device's own clock */
+    pl_clock clock;        /**< its own clock */
     pl_stash *stash;       /**< [chunk * m + mb] */
+    int first_stage;       /**< 1 if it holds stage 0: it reads the inputs */
+    int last_stage;        /**< 1 if it holds the last stage: it computes the loss */
+    pl_batch batch;        /**< this step's batch, if it holds the first or last stage */
+    float *share;          /**< [m] this step's loss shares, if it holds the last stage */
+    float *loss;           /**< [steps] the loss of every step, if it holds the last stage */
+    pl_lane lane;          /**< what it ran */
     size_t held;           /**< activation bytes held now */
     int inflight;          /**< micro-batches held now */
     long actions_done;     /**< over the whole run, for fault injection */
-    atomic_int step;       /**< the step it is in, for the watchdog */
-    atomic_int pos;        /**< its position in the action list, for the watchdog */
-    atomic_int state;      /**< PL_DEV_* */
+    int step;              /**< the step it is in */
+    pl_device_watch watch; /**< for the watchdog */
 } pl_device;
 
-/** Everything the device threads share. */
-struct pl_run {
-    const pl_job *job;     /**< the run */
-    const pl_schedule *s;  /**< the job's schedule */
-    int p;                 /**< devices */
-    int m;                 /**< micro-batches */
-    int v;                 /**< chunks per device */
-    pl_batch *batches;     /**< one per step, made before the threads start */
-    float *loss_share;     /**< [step * m + mb], written by the last stage */
-    pl_mailbox *mail;      /**< one per device */
-    pl_device *dev;        /**< one per device */
-    pl_trace *trace;       /**< where the devices record */
-    atomic_int stop;       /**< set once by the first failure */
-    atomic_long progress;  /**< actions completed, for the watchdog */
-    pthread_mutex_t mu;    /**< guards everything below */
-    pthread_cond_t cv;     /**< signalled at the barrier and on failure */
-    int at_barrier;        /**< devices waiting at the step barrier */
-    long barrier_gen;      /**< steps the barrier has released */
-    int64_t barrier_time;  /**< virtual clock: latest end of the step */
-    int finished;          /**< devices done with every step */
-    int failed;            /**< 1 once a device failed */
-    char err[1024];        /**< the first failure's message */
-};
+/**
+ * Prepare device `id` of `job`, talking through `net`, on a clock whose time
+ * zero is host time `epoch`. Returns 0, or -1 on allocation failure (free
+ * with pl_device_free either way).
+ */
+int pl_device_init(pl_device *dv, const pl_job *job, pl_transport *net, int id, int64_t epoch);
 
-/** The device thread's body: every step of its action list. */
-void *pl_device_main(void *arg);
+/** Free what the device holds. Safe after a failed init. */
+void pl_device_free(pl_device *dv);
 
 /**
- * Run one action on device dv (action.c): receive its input, check memory,
- * compute, record, account, send. Returns 0, or -1 once the run has failed
- * or been stopped (the failure is already reported).
+ * Run every step of the device's action list, then hand its report to the
+ * transport. Returns 0, or -1 once the run failed (the failure has been
+ * reported through the transport, the first one winning).
+ */
+int pl_device_run(pl_device *dv);
+
+/**
+ * Run one action (device_action.c): receive its input, check memory,
+ * compute, record, account, send. Returns 0, or -1 once the run failed.
  */
 int pl_device_run_action(pl_device *dv, pl_action a);
 
-/**
- * Wait for the message action a needs, if another stage sends it. *ready
- * gets its send time and *in its tensor (the caller frees it); both are zero
- * if the action needs no message. Returns -1 if the run stopped meanwhile.
- */
-int pl_device_receive(pl_device *dv, pl_action a, int64_t *ready, pl_tensor *in);
-
-/**
- * Send action a's output t, stamped with `time`, to the stage that needs it;
- * ownership of t passes to the receiver (or t is freed if nobody needs it).
- * Returns 0, or -1 after reporting a failure.
- */
-int pl_device_send(pl_device *dv, pl_action a, int64_t time, pl_tensor t);
-
-/** Append an event of `kind` ('F', 'B', 'I', 'W', 'R') for action a to the trace. */
-void pl_device_record(pl_device *dv, int stage, pl_action a, char kind, int64_t start,
-                      int64_t end);
-
-/**
- * Account a stash that held `before` bytes and now holds `after`, and a
- * change of delta_inflight in-flight micro-batches; update the peaks.
- */
-void pl_device_account(pl_device *dv, size_t before, size_t after, int delta_inflight);
-
-/**
- * 1 if the device may grow its stash as an action of `kind` on a micro-batch
- * of `rows` rows of layers [first, first+count) would (pl_stash_delta), within
- * the job's device_memory; otherwise reports "dD out of memory at ..." as the
- * run's failure and returns 0.
- */
-int pl_device_fits(pl_device *dv, pl_action a, int first, int count, int rows, char kind);
-
 /** Report "dD failed at step S position P (A): why" as the run's failure. */
 void pl_device_fail(pl_device *dv, pl_action a, const char *why);
-
-/** Record the first failure of the run and wake every device so it stops. */
-void pl_run_fail(pl_run *r, const char *msg);
 
 #endif

@@ -1,35 +1,19 @@
 /*
- * experiment.c -- options in, measured numbers out.
+ * experiment.c -- options in; measured, predicted and formula figures out.
  */
 #include "experiment.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "json.h"
 #include "reference.h"
 #include "runtime.h"
 #include "simulate.h"
 
-void pl_options_defaults(pl_options *o)
-{
-    memset(o, 0, sizeof *o);
-    o->schedule = "1f1b";
-    o->devices = 4;
-    o->microbatches = 8;
-    o->layers = 8;
-    o->width = 32;
-    o->batch = 32;
-    o->steps = 2;
-    o->seed = 1;
-    o->cost = PL_COST_UNIFORM;
-    o->flops_per_s = 1e9;
-    o->clock = PL_CLOCK_VIRTUAL;
-    o->scale = 1.0;
-    o->fault_device = -1;
-    o->fault_action = -1;
-    o->watchdog_s = 10.0;
-}
-
+/* The schedule: a registered one in the shape the options ask for, or a file. */
 static int make_schedule(pl_experiment *x, char *err, size_t errlen)
 {
     const pl_options *o = &x->opt;
@@ -37,104 +21,171 @@ static int make_schedule(pl_experiment *x, char *err, size_t errlen)
         x->name = o->schedule_file;
         return pl_schedule_load(o->schedule_file, &x->schedule, err, errlen);
     }
-    const pl_schedule_info *info = pl_schedule_find(o->schedule);
-    if (!info) {
-        snprintf(err, errlen, "unknown schedule '%s'", o->schedule);
+    x->entry = pl_registry_find(o->schedule);
+    if (!x->entry) {
+        snprintf(err, errlen, "unknown schedule '%s'", o->schedule ? o->schedule : "(none)");
         return -1;
     }
-    x->name = info->name;
-    int m = info->fixed_microbatches ? 1 : o->microbatches;
-    return info->generate(&x->schedule, o->devices, m, err, errlen);
+    x->name = x->entry->name;
+    pl_shape shape = pl_registry_shape(x->entry, o->devices, o->microbatches, o->chunks);
+    return pl_registry_generate(x->entry, &shape, &x->schedule, err, errlen);
 }
 
-static int64_t median_i64(int64_t *v, int n)
+/* Units of the uniform model: one is the forward of L/p layers on batch/m
+ * rows, with the m asked for -- so naive, which runs the whole batch as one
+ * micro-batch, pays m units for it: micro-batching alone saves no time. */
+static void make_job(pl_experiment *x)
 {
-    for (int i = 1; i < n; i++) /* insertion sort: n is the number of steps */
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            int64_t t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return v[n / 2];
+    const pl_options *o = &x->opt;
+    pl_job *j = &x->job;
+    j->opt = &x->opt;
+    j->model = &x->model;
+    j->partition = &x->partition;
+    j->schedule = &x->schedule;
+    int nominal_m = o->schedule_file ? x->schedule.microbatches : o->microbatches;
+    j->cost = o->cost == PL_COST_FLOPS
+        ? pl_cost_flops(o->flops_per_s)
+        : pl_cost_uniform(llround(o->t_f * PL_COST_UNIT), llround(o->t_i * PL_COST_UNIT),
+                          llround(o->t_w * PL_COST_UNIT), o->layers, x->schedule.devices,
+                          o->batch, nominal_m);
 }
 
-/* Makespan and bubble of every step; report the step with the median makespan. */
+typedef struct {
+    int64_t span;
+    int step;
+} step_span;
+
+static int by_span(const void *a, const void *b)
+{
+    const step_span *x = a, *y = b;
+    return x->span != y->span ? (x->span > y->span) - (x->span < y->span)
+                              : (x->step > y->step) - (x->step < y->step);
+}
+
+/* The step of median makespan: the one the summary and the pictures show.
+ * (With an even number of steps, the upper median: a step that ran.) */
 static int measure(pl_experiment *x)
 {
-    int steps = x->result.steps;
-    int64_t *span = calloc((size_t)steps, sizeof *span);
-    if (!span)
-        return -1;
-    for (int k = 0; k < steps; k++) {
-        pl_metrics m;
-        if (pl_metrics_compute(&x->result.trace, k, &m)) {
-            free(span);
+    const pl_trace *t = &x->result.trace;
+    step_span *s = calloc((size_t)t->steps, sizeof *s);
+    int rc = s ? 0 : -1;
+    pl_metrics m;
+    for (int k = 0; rc == 0 && k < t->steps; k++) {
+        rc = pl_metrics_compute(t, k, &m);
+        s[k] = (step_span){m.makespan, k};
+        pl_metrics_free(&m);
+    }
+    if (rc == 0) {
+        qsort(s, (size_t)t->steps, sizeof *s, by_span);
+        x->step = s[t->steps / 2].step;
+        rc = pl_metrics_compute(t, x->step, &m);
+    }
+    if (rc == 0) {
+        x->makespan_ns = (double)m.makespan * t->info.ns_per_tick;
+        x->bubble = m.bubble;
+        pl_metrics_free(&m);
+    }
+    free(s);
+    return rc;
+}
+
+/* The simulator's figures for the same job, in the measured clock's ns. */
+static int predict(pl_experiment *x, char *err, size_t errlen)
+{
+    const pl_result *sim = &x->result;
+    if (!x->opt.simulate) {
+        pl_options quiet = x->opt;
+        quiet.totals_only = 1;
+        pl_job job = x->job;
+        job.opt = &quiet;
+        if (pl_simulate(&job, &x->prediction, err, errlen))
             return -1;
-        }
-        span[k] = m.makespan;
-        pl_metrics_free(&m);
+        sim = &x->prediction;
     }
-    int64_t median = median_i64(span, steps);
-    free(span);
-    for (int k = 0; k < steps; k++) {
-        pl_metrics m;
-        pl_metrics_compute(&x->result.trace, k, &m);
-        int hit = m.makespan == median;
-        if (hit) {
-            x->makespan = m.makespan;
-            x->bubble = m.bubble;
-        }
-        pl_metrics_free(&m);
-        if (hit)
-            break;
-    }
+    pl_metrics m;
+    if (pl_metrics_compute(&sim->trace, 0, &m))
+        return -1;
+    x->predicted_makespan_ns = pl_clock_predict_ns(x->opt.clock, m.makespan,
+                                                   x->job.cost.ns_per_tick, x->opt.scale);
+    x->predicted_bubble = m.bubble;
+    pl_metrics_free(&m);
     return 0;
+}
+
+/* Empty if every stage's F, I and W cost the same; else what differs. */
+static void equal_stages(const pl_experiment *x, int rows, char *why, size_t n)
+{
+    const pl_job *j = &x->job;
+    int64_t base[3];
+    for (int st = 0; st < x->partition.stages; st++)
+        for (int k = 0; k < 3; k++) {
+            static const pl_kind kinds[3] = {PL_F, PL_I, PL_W};
+            int64_t t = pl_cost_action(&j->cost, j->model, x->partition.first[st],
+                                       x->partition.count[st], rows, kinds[k]);
+            if (st == 0)
+                base[k] = t;
+            else if (t != base[k]) {
+                snprintf(why, n, "stages are unequal: stage %d's %s takes %g ns, stage 0's "
+                         "%g ns (%d layers over %d stages)", st, pl_action_name(kinds[k]),
+                         pl_cost_ns(&j->cost, t), pl_cost_ns(&j->cost, base[k]),
+                         x->opt.layers, x->partition.stages);
+                return;
+            }
+        }
+}
+
+/* The chapter's closed form, where each assumption it needs holds. */
+static void formula(pl_experiment *x)
+{
+    const pl_registry_entry *e = x->entry;
+    const pl_schedule *s = &x->schedule;
+    char *why = x->theory_note;
+    size_t n = sizeof x->theory_note;
+    int rows = x->opt.batch / s->microbatches;
+    x->bubble_theory = -1;
+    why[0] = '\0';
+    if (!e)
+        snprintf(why, n, "a schedule file has no formula");
+    else if (!e->bubble)
+        snprintf(why, n, "%s has no closed form", e->name);
+    else if ((e->assumes & PL_ASSUME_NO_RECOMPUTE) && x->opt.recompute)
+        snprintf(why, n, "recomputed forwards are extra work the formula does not count");
+    else if ((e->assumes & PL_ASSUME_EQUAL_MICROBATCHES) && x->opt.batch % s->microbatches)
+        snprintf(why, n, "micro-batches are unequal: batch %d is not a multiple of m = %d",
+                 x->opt.batch, s->microbatches);
+    else if (e->assumes & PL_ASSUME_EQUAL_STAGES)
+        equal_stages(x, rows, why, n);
+    if (why[0])
+        return;
+    const pl_job *j = &x->job;
+    int first = x->partition.first[0], count = x->partition.count[0];
+    pl_formula_case c = {s->devices, s->microbatches, s->chunks,
+                         pl_cost_action(&j->cost, j->model, first, count, rows, PL_F),
+                         pl_cost_action(&j->cost, j->model, first, count, rows, PL_I),
+                         pl_cost_action(&j->cost, j->model, first, count, rows, PL_W)};
+    const char *outside = NULL;
+    double b = e->bubble(&c, &outside);
+    if (b >= 0)
+        x->bubble_theory = b;
+    else
+        snprintf(why, n, "%s", outside ? outside : "outside the formula's domain");
 }
 
 /* Train a fresh copy of the initial model sequentially and compare bits. */
 static int verify(pl_experiment *x, char *err, size_t errlen)
 {
-    const pl_options *o = &x->opt;
+    pl_options o = x->opt;
+    o.microbatches = x->schedule.microbatches; /* naive runs 1 */
     pl_model ref;
-    if (pl_model_init(&ref, o->layers, o->width, o->seed)) {
+    if (pl_model_init(&ref, o.layers, o.width, o.seed)) {
         snprintf(err, errlen, "verify: out of host memory");
         return -1;
     }
-    pl_train_config cfg = {o->seed, o->steps, o->batch, x->schedule.microbatches, x->job.lr};
-    int rc = pl_reference_train(&ref, &cfg, NULL, err, errlen);
+    int rc = pl_reference_train(&ref, &o, NULL, err, errlen);
     if (rc == 0)
         x->bitwise_equal = pl_model_equal(&x->model, &ref, &x->max_abs_diff);
     pl_model_free(&ref);
     return rc;
-}
-
-static void build_job(pl_experiment *x)
-{
-    const pl_options *o = &x->opt;
-    pl_job *j = &x->job;
-    pl_job_defaults(j);
-    j->model = &x->model;
-    j->partition = &x->partition;
-    j->schedule = &x->schedule;
-    /* One uniform unit is the forward of a micro-batch of batch/m rows, with
-     * the m asked for: naive, which runs the whole batch as one, then pays m
-     * units for it -- micro-batching alone saves no time. */
-    int nominal_m = o->schedule_file ? x->schedule.microbatches : o->microbatches;
-    j->cost = o->cost == PL_COST_FLOPS ? pl_cost_flops(o->flops_per_s)
-                                       : pl_cost_uniform(o->batch, nominal_m);
-    j->clock = o->clock;
-    j->scale = o->scale;
-    j->seed = o->seed;
-    j->steps = o->steps;
-    j->batch = o->batch;
-    j->recompute = o->recompute;
-    j->device_memory = o->device_memory;
-    j->fault_device = o->fault_device;
-    j->fault_action = o->fault_action;
-    j->watchdog_s = o->watchdog_s;
-    j->totals_only = o->totals_only;
-    j->on_step = o->on_step;
-    j->on_step_ctx = o->on_step_ctx;
 }
 
 int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t errlen)
@@ -155,20 +206,21 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
         snprintf(err, errlen, "out of host memory for the model");
         return -1;
     }
-    build_job(x);
+    make_job(x);
     int rc = o->simulate ? pl_simulate(&x->job, &x->result, err, errlen)
                          : pl_runtime_run(&x->job, &x->result, err, errlen);
     if (rc)
         return -1;
+    snprintf(x->result.trace.info.name, sizeof x->result.trace.info.name, "%s", x->name);
     if (measure(x)) {
         snprintf(err, errlen, "no actions were executed");
         return -1;
     }
-    /* The formulas assume no recomputation: with it the recomputed forwards
-     * are extra busy time, and no closed form is claimed. */
-    x->bubble_theory = o->schedule_file || o->recompute ? -1.0
-        : pl_bubble_theory(x->name, x->schedule.devices, x->schedule.microbatches,
-                           x->schedule.chunks);
+    if (predict(x, err, errlen))
+        return -1;
+    formula(x);
+    x->result.trace.info.formula = x->bubble_theory;
+    x->result.trace.info.shown_step = x->step;
     if (o->verify && !o->simulate)
         return verify(x, err, errlen);
     return 0;
@@ -177,6 +229,7 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
 void pl_experiment_free(pl_experiment *x)
 {
     pl_result_free(&x->result);
+    pl_result_free(&x->prediction);
     pl_model_free(&x->model);
     pl_partition_free(&x->partition);
     pl_schedule_free(&x->schedule);
@@ -191,32 +244,54 @@ size_t pl_experiment_peak_bytes(const pl_experiment *x)
     return peak;
 }
 
+// [region json]
 void pl_experiment_json(const pl_experiment *x, FILE *out)
 {
     const pl_trace *t = &x->result.trace;
     fputs("{\"schedule\":", out);
     pl_json_string(x->name, out);
-    fprintf(out, ",\"devices\":%d,\"microbatches\":%d,\"chunks\":%d,\"clock\":\"%s\","
-            "\"executor\":\"%s\",\"steps\":%d,\"makespan_ns\":%lld,\"bubble\":%.9g,",
-            x->schedule.devices, x->schedule.microbatches, x->schedule.chunks,
-            pl_clock_name(x->opt.clock), x->opt.simulate ? "simulator" : "threads",
-            x->opt.steps, (long long)x->makespan, x->bubble);
-    if (x->bubble_theory >= 0)
-        fprintf(out, "\"bubble_theory\":%.9g,", x->bubble_theory);
+    fprintf(out, ",\"devices\":%d,\"microbatches\":%d,\"chunks\":%d,\"placement\":\"%s\","
+            "\"clock\":\"%s\",\"executor\":\"%s\",\"steps\":%d,\"step\":%d,"
+            "\"cost_unit_ns\":%.9g,\"makespan_ns\":", x->schedule.devices,
+            x->schedule.microbatches, x->schedule.chunks,
+            pl_route_placement_name(x->schedule.placement), pl_clock_name(x->opt.clock),
+            t->info.executor, x->opt.steps, x->step,
+            x->opt.cost == PL_COST_UNIFORM ? (double)PL_COST_UNIT : NAN);
+    pl_json_number(x->makespan_ns, out);
+    fputs(",\"bubble\":", out);
+    pl_json_number(x->bubble, out);
+    fputs(",\"makespan_predicted_ns\":", out);
+    pl_json_number(x->predicted_makespan_ns, out);
+    fputs(",\"bubble_predicted\":", out);
+    pl_json_number(x->predicted_bubble, out);
+    fputs(",\"bubble_theory\":", out);
+    pl_json_number(x->bubble_theory >= 0 ? x->bubble_theory : NAN, out);
+    fputs(",\"theory_note\":", out);
+    if (x->theory_note[0])
+        pl_json_string(x->theory_note, out);
     else
-        fputs("\"bubble_theory\":null,", out);
-    fputs("\"peak_inflight\":[", out);
+        fputs("null", out);
+    fprintf(out, ",\"messages\":%ld,\"peak_inflight\":[", pl_trace_messages(t, x->step));
     for (int d = 0; d < t->devices; d++)
         fprintf(out, "%s%d", d ? "," : "", t->lanes[d].peak_inflight);
     fputs("],\"peak_activation_bytes\":[", out);
     for (int d = 0; d < t->devices; d++)
         fprintf(out, "%s%zu", d ? "," : "", t->lanes[d].peak_bytes);
-    fputs("],\"loss\":[", out);
-    for (int k = 0; x->result.loss && k < x->result.steps; k++)
-        fprintf(out, "%s%.9g", k ? "," : "", (double)x->result.loss[k]);
-    fputc(']', out);
-    if (x->opt.verify && !x->opt.simulate)
-        fprintf(out, ",\"bitwise_equal\":%s,\"max_abs_diff\":%.9g",
-                x->bitwise_equal ? "true" : "false", x->max_abs_diff);
+    fputs("],\"loss\":", out);
+    if (x->result.loss) {
+        for (int k = 0; k < x->result.steps; k++) {
+            fputs(k ? "," : "[", out);
+            pl_json_number((double)x->result.loss[k], out);
+        }
+        fputc(']', out);
+    } else {
+        fputs("null", out);
+    }
+    if (x->opt.verify && !x->opt.simulate) {
+        fprintf(out, ",\"bitwise_equal\":%s,\"max_abs_diff\":",
+                x->bitwise_equal ? "true" : "false");
+        pl_json_number(x->max_abs_diff, out);
+    }
     fputs("}\n", out);
 }
+// [endregion json]

@@ -1,11 +1,7 @@
 /*
- * model.c -- the MLP and the four per-stage kernels: forward (F), the
- * recomputed forward, backward-input (I) and backward-weight (W).
- *
- * A stage is any contiguous run of layers. The reference runs one stage that
- * holds every layer; a pipeline runs several. Both go layer by layer through
- * the same tensor kernels, and the tensors handed between stages are exact
- * copies, so the bits cannot tell the two apart.
+ * model.c -- the MLP: its layers, their initialisation, the loss, the SGD
+ * step, and what a layer costs. The kernels a stage runs on a micro-batch
+ * are in stage.c.
  */
 #include "model.h"
 
@@ -13,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data.h"
+#include "rng.h"
 
 /* ---------------------------------------------------------------- the model */
 
@@ -73,15 +69,6 @@ void pl_model_free(pl_model *m)
     memset(m, 0, sizeof *m);
 }
 
-static int tensor_dup(pl_tensor *dst, const pl_tensor *src)
-{
-    *dst = pl_tensor_new(src->rows, src->cols);
-    if (!dst->data)
-        return -1;
-    pl_tensor_copy(dst, src);
-    return 0;
-}
-
 int pl_model_clone(pl_model *dst, const pl_model *src)
 {
     memset(dst, 0, sizeof *dst);
@@ -96,8 +83,8 @@ int pl_model_clone(pl_model *dst, const pl_model *src)
         d->in = s->in;
         d->out = s->out;
         d->relu = s->relu;
-        if (tensor_dup(&d->w, &s->w) || tensor_dup(&d->b, &s->b) ||
-            tensor_dup(&d->dw, &s->dw) || tensor_dup(&d->db, &s->db)) {
+        if (pl_tensor_dup(&d->w, &s->w) || pl_tensor_dup(&d->b, &s->b) ||
+            pl_tensor_dup(&d->dw, &s->dw) || pl_tensor_dup(&d->db, &s->db)) {
             pl_model_free(dst);
             return -1;
         }
@@ -105,142 +92,8 @@ int pl_model_clone(pl_model *dst, const pl_model *src)
     return 0;
 }
 
-/* ---------------------------------------------------------------- the stash */
-
-static void free_range(pl_tensor *t, int from, int to)
-{
-    for (int k = from; t && k < to; k++)
-        pl_tensor_free(&t[k]);
-}
-
-void pl_stash_free(pl_stash *s)
-{
-    free_range(s->act, 0, s->count + 1);
-    free_range(s->grad, 0, s->count);
-    free(s->act);
-    free(s->grad);
-    memset(s, 0, sizeof *s);
-}
-
-size_t pl_stash_bytes(const pl_stash *s)
-{
-    size_t n = 0;
-    for (int k = 0; s->act && k <= s->count; k++)
-        n += pl_tensor_bytes(&s->act[k]);
-    for (int k = 0; s->grad && k < s->count; k++)
-        n += pl_tensor_bytes(&s->grad[k]);
-    return n;
-}
-
-// [region stash-bytes]
-size_t pl_stage_stash_bytes(const pl_model *m, int first, int count, int rows,
-                            char after_kind, int recompute)
-{
-    size_t input = (size_t)rows * (size_t)m->layers[first].in;
-    size_t outputs = 0; /* act[1..count], and as many floats again in grad[] */
-    for (int k = first; k < first + count; k++)
-        outputs += (size_t)rows * (size_t)m->layers[k].out;
-    if (after_kind == 'F') /* recomputation keeps the stage input only */
-        return (recompute ? input : input + outputs) * sizeof(float);
-    if (after_kind == 'I') /* acts (recomputed if need be) and grads */
-        return (input + 2 * outputs) * sizeof(float);
-    return 0; /* after B or W the caller frees the stash */
-}
-// [endregion stash-bytes]
-
-/* --------------------------------------------------------- stage kernels */
-
-// [region stage-forward]
-/* act[k+1] = layer(first+k)(act[k]) for every layer of the stage. */
-static int forward_layers(const pl_model *m, pl_stash *s)
-{
-    for (int k = 0; k < s->count; k++) {
-        const pl_layer *l = &m->layers[s->first + k];
-        pl_tensor_free(&s->act[k + 1]);
-        s->act[k + 1] = pl_tensor_new(s->rows, l->out);
-        if (!s->act[k + 1].data)
-            return -1;
-        pl_matmul_forward(&s->act[k + 1], &s->act[k], &l->w, &l->b);
-        if (l->relu)
-            pl_relu(&s->act[k + 1]);
-    }
-    return 0;
-}
-
-int pl_stage_forward(const pl_model *m, int first, int count,
-                     const pl_tensor *x, pl_stash *s, int keep_input_only)
-{
-    /* A stash is reused micro-batch after micro-batch: drop what is left. */
-    pl_stash_free(s);
-    if (count < 1 || first < 0 || first + count > m->n_layers ||
-        x->cols != m->layers[first].in)
-        return -1;
-    s->first = first;
-    s->count = count;
-    s->rows = x->rows;
-    s->act = calloc((size_t)count + 1, sizeof *s->act);
-    s->grad = calloc((size_t)count, sizeof *s->grad);
-    /* act[0] is a copy: x may be a view of the batch or a message that the
-     * caller frees as soon as this returns. */
-    if (!s->act || !s->grad || tensor_dup(&s->act[0], x) || forward_layers(m, s)) {
-        pl_stash_free(s);
-        return -1;
-    }
-    if (keep_input_only)
-        free_range(s->act, 1, count + 1);
-    return 0;
-}
-// [endregion stage-forward]
-
-int pl_stage_recompute(const pl_model *m, pl_stash *s)
-{
-    if (!s->act || !s->act[0].data)
-        return -1;
-    return forward_layers(m, s);
-}
-
-// [region stage-backward]
-/* Walk the stage's layers from last to first. grad[k] is the gradient at the
- * pre-activation output of layer k: the incoming gradient, zeroed wherever
- * the ReLU was off. Passing it back through W gives the gradient at the
- * layer's input, which is the previous layer's incoming gradient. */
-int pl_stage_backward_input(const pl_model *m, pl_stash *s,
-                            const pl_tensor *dy, pl_tensor *dx)
-{
-    int c = s->count;
-    if (!s->act || !s->grad || !s->act[c].data)
-        return -1; /* no forward, or recomputation still owed */
-    free_range(s->grad, 0, c);
-    for (int k = c - 1; k >= 0; k--) {
-        const pl_layer *l = &m->layers[s->first + k];
-        s->grad[k] = pl_tensor_new(s->rows, l->out);
-        if (!s->grad[k].data)
-            return -1;
-        if (k == c - 1)
-            pl_tensor_copy(&s->grad[k], dy);
-        else
-            pl_matmul_input_grad(&s->grad[k], &s->grad[k + 1],
-                                 &m->layers[s->first + k + 1].w);
-        if (l->relu)
-            pl_relu_backward(&s->grad[k], &s->act[k + 1]);
-    }
-    /* The first stage's input is data: nobody needs its gradient. */
-    if (dx)
-        pl_matmul_input_grad(dx, &s->grad[0], &m->layers[s->first].w);
-    return 0;
-}
-
-void pl_stage_backward_weight(pl_model *m, const pl_stash *s)
-{
-    for (int k = 0; k < s->count; k++) {
-        pl_layer *l = &m->layers[s->first + k];
-        pl_matmul_weight_grad(&l->dw, &l->db, &s->act[k], &s->grad[k]);
-    }
-}
-// [endregion stage-backward]
-
 // [region loss]
-float pl_loss_grad(pl_tensor *dy, const pl_tensor *y, const pl_tensor *target,
+float pl_model_loss_grad(pl_tensor *dy, const pl_tensor *y, const pl_tensor *target,
                    int batch)
 {
     size_t n = (size_t)y->rows * (size_t)y->cols;
@@ -268,7 +121,7 @@ void pl_model_sgd(pl_model *m, int first, int count, float lr)
 
 /* Only the matmul: 2 FLOPs per multiply-add. The bias and ReLU add rows*out
  * each, too few to matter next to rows*in*out. */
-int64_t pl_layer_flops(const pl_layer *l, int rows)
+int64_t pl_model_layer_flops(const pl_layer *l, int rows)
 {
     return (int64_t)2 * rows * l->in * l->out;
 }

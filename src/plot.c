@@ -1,5 +1,5 @@
 /*
- * plot.c -- the sweep plot (DESIGN 3.3): bubble against m, measured points
+ * plot.c -- the sweep plot (docs/design.md): bubble against m, measured points
  * on the chapters' curves.
  *
  *   1 |o..
@@ -13,7 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "schedule.h"
+#include "registry.h"
 #include "svg.h"
 
 enum { WIDTH = 720, HEIGHT = 440, LEFT = 70, RIGHT = 190, TOP = 46, BOTTOM = 56 };
@@ -21,7 +21,7 @@ enum { WIDTH = 720, HEIGHT = 440, LEFT = 70, RIGHT = 190, TOP = 46, BOTTOM = 56 
 static const char *const colours[] = {"#d1495b", "#edae49", "#2e9e4f", "#1f6fd1",
                                       "#8e44ad", "#17a2a2", "#444444", "#e07b39"};
 
-int pl_sweep_add(pl_sweep *s, const char *name, int x, double bubble)
+int pl_sweep_add(pl_sweep *s, const char *name, int v, int x, double bubble)
 {
     int i = 0;
     while (i < s->count && strcmp(s->series[i].name, name) != 0)
@@ -31,6 +31,7 @@ int pl_sweep_add(pl_sweep *s, const char *name, int x, double bubble)
             return -1;
         memset(&s->series[i], 0, sizeof s->series[i]);
         s->series[i].name = name;
+        s->series[i].v = v;
         s->count++;
     }
     pl_sweep_series *r = &s->series[i];
@@ -78,12 +79,18 @@ static void axes(const pl_sweep *s, const frame *f, FILE *out)
             x1, y0);
     fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
             (x0 + x1) / 2, y0 + 40, s->over_p ? "p, devices (log scale)"
-                                               : "m, micro-batches per step (log scale)");
+                                  : s->over_v ? "v, chunks per device (log scale)"
+                                              : "m, micro-batches per step (log scale)");
     fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 %d %d)\">"
             "bubble</text>\n", 22, (TOP + y0) / 2, 22, (TOP + y0) / 2);
-    fprintf(out, "<text class=\"title\" x=\"%d\" y=\"%d\">Bubble against %s (%s = %d): "
-            "measured points, analytic curves</text>\n", x0, 26, s->over_p ? "p" : "m",
-            s->over_p ? "m" : "p", s->fixed);
+    if (s->over_v)
+        fprintf(out, "<text class=\"title\" x=\"%d\" y=\"%d\">Bubble against v (p = %d, "
+                "m = %d): measured points, analytic curves</text>\n", x0, 26, s->fixed,
+                s->fixed2);
+    else
+        fprintf(out, "<text class=\"title\" x=\"%d\" y=\"%d\">Bubble against %s (%s = %d): "
+                "measured points, analytic curves</text>\n", x0, 26, s->over_p ? "p" : "m",
+                s->over_p ? "m" : "p", s->fixed);
 }
 
 /* A marker per series, so points of schedules with equal bubbles stay visible:
@@ -103,16 +110,24 @@ static void series(const pl_sweep *s, const frame *f, int i, FILE *out)
 {
     const pl_sweep_series *r = &s->series[i];
     const char *c = colours[i % (int)(sizeof colours / sizeof colours[0])];
-    if (r->n > 1) {
-        fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
-                "stroke-dasharray=\"%d,3\" points=\"", c, 10 - 2 * (i % 4));
-        for (int x = r->x[0]; x <= r->x[r->n - 1]; x++) {
-            double th = s->over_p ? pl_bubble_theory(r->name, x, s->fixed, 1)
-                                  : pl_bubble_theory(r->name, s->fixed, x, 1);
-            fprintf(out, "%s%.2f,%.2f", x > r->x[0] ? " " : "", fx(f, x), fy(th < 0 ? 0 : th));
-        }
-        fputs("\"/>\n", out);
+    const pl_registry_entry *e = pl_registry_find(r->name);
+    int open = 0; /* a polyline is open; the curve breaks where the formula does not apply */
+    for (int x = r->x[0]; e && r->n > 1 && x <= r->x[r->n - 1]; x++) {
+        double th = s->over_p ? pl_registry_bubble(e, x, s->fixed, r->v)
+                  : s->over_v ? pl_registry_bubble(e, s->fixed, s->fixed2, x)
+                              : pl_registry_bubble(e, s->fixed, x, r->v);
+        if (th < 0 && open)
+            fputs("\"/>\n", out);
+        else if (th >= 0 && !open)
+            fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+                    "stroke-dasharray=\"%d,3\" points=\"%.2f,%.2f", c, 10 - 2 * (i % 4),
+                    fx(f, x), fy(th));
+        else if (th >= 0)
+            fprintf(out, " %.2f,%.2f", fx(f, x), fy(th));
+        open = th >= 0;
     }
+    if (open)
+        fputs("\"/>\n", out);
     for (int k = 0; k < r->n; k++)
         marker(i, fx(f, r->x[k]), fy(r->bubble[k]), c, out);
     int y = TOP + 10 + 26 * i, x = WIDTH - RIGHT + 24;

@@ -11,8 +11,9 @@
 #include <stdio.h>
 
 #include "data.h"
+#include "stage.h"
 
-static int check_config(const pl_train_config *c, char *err, size_t errlen)
+static int check_config(const pl_options *c, char *err, size_t errlen)
 {
     if (c->steps < 1) {
         snprintf(err, errlen, "steps must be at least 1, got %d", c->steps);
@@ -38,27 +39,26 @@ static int run_microbatch(pl_model *m, const pl_batch *b, int batch, int mbs,
                           int j, float *share)
 {
     int start, rows, L = m->n_layers;
-    pl_microbatch_range(batch, mbs, j, &start, &rows);
+    pl_data_microbatch_range(batch, mbs, j, &start, &rows);
     pl_tensor x = pl_tensor_rows(&b->x, start, rows);
     pl_tensor target = pl_tensor_rows(&b->y, start, rows);
     pl_stash st = {0, 0, 0, NULL, NULL};
     pl_tensor dy = pl_tensor_new(rows, m->width);
     int rc = -1;
     if (dy.data && pl_stage_forward(m, 0, L, &x, &st, 0) == 0) {
-        *share = pl_loss_grad(&dy, &st.act[L], &target, batch);
+        *share = pl_model_loss_grad(&dy, &st.act[L], &target, batch);
         rc = pl_stage_backward_input(m, &st, &dy, NULL);
         if (rc == 0)
             pl_stage_backward_weight(m, &st);
     }
-    pl_stash_free(&st);
+    pl_stage_free(&st);
     pl_tensor_free(&dy);
     return rc;
 }
 // [endregion reference-microbatch]
 
-// [region reference-train]
-int pl_reference_train(pl_model *m, const pl_train_config *cfg, float *loss,
-                       char *err, size_t errlen)
+int pl_reference_train(pl_model *m, const pl_options *cfg, float *loss, char *err,
+                       size_t errlen)
 {
     if (check_config(cfg, err, errlen))
         return -1;
@@ -69,20 +69,21 @@ int pl_reference_train(pl_model *m, const pl_train_config *cfg, float *loss,
             return -1;
         }
         float total = 0.0f; /* summed in micro-batch order, as the runtime does */
+        // [region reference-accumulate]
         for (int j = 0; j < cfg->microbatches; j++) {
             float share = 0.0f;
             if (run_microbatch(m, &b, cfg->batch, cfg->microbatches, j, &share)) {
-                pl_batch_free(&b);
+                pl_data_batch_free(&b);
                 snprintf(err, errlen, "out of memory in step %d, micro-batch %d", step, j);
                 return -1;
             }
             total += share;
         }
-        pl_batch_free(&b);
+        // [endregion reference-accumulate]
+        pl_data_batch_free(&b);
         if (loss)
             loss[step] = total;
         pl_model_sgd(m, 0, m->n_layers, cfg->lr);
     }
     return 0;
 }
-// [endregion reference-train]

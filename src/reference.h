@@ -6,7 +6,7 @@
  * forward through every layer, then backward-input and backward-weight, and
  * finally one SGD step -- exactly the kernels a pipeline runs, in the order
  * each pipeline stage runs them. So after N steps a correct pipeline's
- * weights are bitwise equal to the reference's (DESIGN 2.3).
+ * weights are bitwise equal to the reference's (docs/design.md, "Correctness").
  *
  * Invariant: the reference never reorders micro-batches.
  */
@@ -16,22 +16,16 @@
 #include <stdint.h>
 
 #include "model.h"
-
-/** What to train on. */
-typedef struct {
-    uint64_t seed;     /**< data seed (targets and inputs) */
-    int steps;         /**< optimizer steps */
-    int batch;         /**< samples per step */
-    int microbatches;  /**< m: gradients accumulated over m micro-batches */
-    float lr;          /**< SGD learning rate */
-} pl_train_config;
+#include "options.h"
 
 /**
- * Train `m` in place for cfg->steps steps. If loss is not NULL it receives
- * cfg->steps values, the mean-squared-error loss of each step before its
- * update. Returns 0, or -1 with a message on bad sizes or allocation failure.
+ * Train `m` in place for o->steps steps of o->batch samples from o->seed,
+ * accumulating gradients over o->microbatches micro-batches, with SGD at
+ * o->lr. If loss is not NULL it receives o->steps values, the
+ * mean-squared-error loss of each step before its update. Returns 0, or -1
+ * with a message on bad sizes or allocation failure.
  */
-int pl_reference_train(pl_model *m, const pl_train_config *cfg, float *loss,
-                       char *err, size_t errlen);
+int pl_reference_train(pl_model *m, const pl_options *o, float *loss, char *err,
+                       size_t errlen);
 
 #endif

@@ -2,12 +2,14 @@
  * @file runtime.h
  * @brief The pipeline on real threads: one pthread per simulated device.
  *
- * Each device thread owns the layers of its stages, walks its action list,
- * receives activations and gradients through mailboxes, runs the real
- * kernels on real tensors, accounts the activation memory it holds, and keeps
- * time by its clock (clock.h). Chapter 01 builds it. Any device that fails --
- * out of memory, an injected fault, an allocation error -- stops every device
- * promptly, and the run returns the first failure.
+ * The runtime starts one thread per device, each running the device loop
+ * (device.h) over the threads transport (transport.h), watches them, and
+ * gathers what they measured. Each device owns the layers of its stages,
+ * receives activations and gradients as real tensors, runs the real kernels,
+ * accounts the activation memory it holds, and keeps time by its clock
+ * (clock.h). Chapter 01 builds it. Any device that fails -- out of memory, an
+ * injected fault, an allocation error -- stops every device promptly, and the
+ * run returns the first failure.
  *
  * Invariant: the runtime only runs schedules the validator accepts, so it
  * cannot deadlock; a watchdog guards against everything else.
@@ -19,14 +21,23 @@
 
 #include "job.h"
 
+/** The automatic watchdog's limit: seconds with no action completed and no
+ *  device computing, i.e. every device waiting for another. */
+#define PL_WATCHDOG_AUTO_S 5.0
+
 /**
- * Run job->steps training steps of job->schedule, training job->model in
- * place. Fills out->trace (every step) and out->loss. Returns 0, or -1 with a
- * one-line message naming the failing device and action.
+ * Check that a job can run: the partition matches the schedule, the batch
+ * has a row for every micro-batch, the schedule is valid, an injected fault
+ * can fire. Returns 0, or -1 with a one-line message. Every executor calls it.
+ */
+int pl_runtime_check(const pl_job *job, char *err, size_t errlen);
+
+/**
+ * Run job->opt->steps training steps of job->schedule on device threads,
+ * training job->model in place. Fills out->trace (every step) and out->loss.
+ * Returns 0, or -1 with a one-line message naming the failing device and
+ * action.
  */
 int pl_runtime_run(const pl_job *job, pl_result *out, char *err, size_t errlen);
-
-/** Median time (ns) for handing one message between two device threads. */
-double pl_runtime_handoff_ns(int rounds);
 
 #endif

@@ -1,11 +1,10 @@
 /*
- * schedule.c -- schedules as data (chapter 01), and the registry of the
- * built-in generators.
+ * schedule.c -- schedules as data (chapter 01).
  *
  * A schedule is nothing but one growable list of actions per device. Who sends
- * what to whom is not stored: it follows from the stage numbering (stage =
- * chunk * p + device), so pl_action_source and pl_action_dest compute it.
- * The text format lives in schedule_text.c.
+ * what to whom is not stored: it follows from the placement (route.h). The
+ * text format lives in schedule_text.c, the registry of named schedules in
+ * registry.c.
  */
 #include "schedule.h"
 
@@ -14,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- the data ---- */
 
 int pl_schedule_init(pl_schedule *s, int devices, int microbatches, int chunks)
 {
@@ -32,6 +29,7 @@ int pl_schedule_init(pl_schedule *s, int devices, int microbatches, int chunks)
     s->devices = devices;
     s->microbatches = microbatches;
     s->chunks = chunks;
+    s->placement = PL_PLACE_LOOP;
     return 0;
 }
 
@@ -71,68 +69,27 @@ long pl_schedule_total(const pl_schedule *s)
     return n;
 }
 
-char pl_kind_letter(pl_kind k)
+char *pl_schedule_format(const pl_schedule *s, pl_action a, char *buf, size_t n)
 {
-    return (unsigned)k <= PL_W ? "FBIW"[k] : '?';
+    return pl_action_format(a, s ? s->chunks : 1, buf, n);
 }
 
-char *pl_action_format(const pl_schedule *s, pl_action a, char *buf, size_t n)
-{
-    int chunked = (s && s->chunks > 1) || a.chunk != 0; /* shows a stray chunk too */
-    if (chunked)
-        snprintf(buf, n, "%c%d.%d", pl_kind_letter(a.kind), a.mb, a.chunk);
-    else
-        snprintf(buf, n, "%c%d", pl_kind_letter(a.kind), a.mb);
-    return buf;
-}
-
-/* ---- who talks to whom ---- */
-
-// [region action-source]
-/* The device and action of stage `stage` working on micro-batch mb. */
-static int at_stage(const pl_schedule *s, int stage, pl_kind kind, int mb,
-                    int *device, pl_action *a)
-{
-    *device = stage % s->devices;
-    *a = (pl_action){kind, mb, stage / s->devices};
-    return 1;
-}
-
-int pl_action_source(const pl_schedule *s, int device, pl_action a,
-                     int *src_device, pl_action *src)
-{
-    int stage = pl_stage_of(s, device, a.chunk), last = pl_schedule_stages(s) - 1;
-    if (a.kind == PL_F && stage > 0)
-        return at_stage(s, stage - 1, PL_F, a.mb, src_device, src);
-    if ((a.kind == PL_B || a.kind == PL_I) && stage < last)
-        return at_stage(s, stage + 1, PL_I, a.mb, src_device, src);
-    return 0;
-}
-// [endregion action-source]
-
-int pl_action_dest(const pl_schedule *s, int device, pl_action a,
-                   int *dst_device, pl_action *dst)
-{
-    int stage = pl_stage_of(s, device, a.chunk), last = pl_schedule_stages(s) - 1;
-    if (a.kind == PL_F && stage < last)
-        return at_stage(s, stage + 1, PL_F, a.mb, dst_device, dst);
-    if ((a.kind == PL_B || a.kind == PL_I) && stage > 0)
-        return at_stage(s, stage - 1, PL_I, a.mb, dst_device, dst);
-    return 0;
-}
-
-/* ---- the built-in schedules ---- */
-
-int pl_schedule_begin(pl_schedule *s, const char *name, int devices, int microbatches,
-                      int chunks, char *err, size_t errlen)
+int pl_schedule_begin(pl_schedule *s, const char *name, const pl_shape *shape, int chunks,
+                      char *err, size_t errlen)
 {
     *s = (pl_schedule){0};
-    if (devices < 1 || microbatches < 1) {
-        snprintf(err, errlen, "%s needs devices >= 1 and microbatches >= 1 (got %d and %d)",
-                 name, devices, microbatches);
+    if (chunks && shape->chunks != chunks) {
+        snprintf(err, errlen, "%s runs %d chunk%s per device (got %d)", name, chunks,
+                 chunks == 1 ? "" : "s", shape->chunks);
         return -1;
     }
-    if (pl_schedule_init(s, devices, microbatches, chunks) != 0) {
+    if (shape->devices < 1 || shape->microbatches < 1 || shape->chunks < 1) {
+        snprintf(err, errlen, "%s needs devices, microbatches and chunks >= 1 "
+                 "(got %d, %d and %d)", name, shape->devices, shape->microbatches,
+                 shape->chunks);
+        return -1;
+    }
+    if (pl_schedule_init(s, shape->devices, shape->microbatches, shape->chunks) != 0) {
         snprintf(err, errlen, "%s: out of memory", name);
         return -1;
     }
@@ -146,36 +103,4 @@ int pl_schedule_end(pl_schedule *s, const char *name, int failed, char *err, siz
     pl_schedule_free(s);
     snprintf(err, errlen, "%s: out of memory", name);
     return -1;
-}
-
-static const pl_schedule_info builtins[] = {
-    {"naive", pl_schedule_naive, 1, 1},
-    {"microbatch", pl_schedule_microbatch, 2, 0},
-    {"gpipe", pl_schedule_gpipe, 3, 0},
-    {"1f1b", pl_schedule_1f1b, 4, 0},
-};
-
-const pl_schedule_info *pl_schedules(int *count)
-{
-    *count = (int)(sizeof builtins / sizeof builtins[0]);
-    return builtins;
-}
-
-const pl_schedule_info *pl_schedule_find(const char *name)
-{
-    for (size_t i = 0; name && i < sizeof builtins / sizeof builtins[0]; i++)
-        if (strcmp(builtins[i].name, name) == 0)
-            return &builtins[i];
-    return NULL;
-}
-
-double pl_bubble_theory(const char *name, int p, int m, int v)
-{
-    const pl_schedule_info *info = pl_schedule_find(name);
-    (void)v; /* no built-in schedule of chapters 01-04 has chunks */
-    if (!info || p < 1 || m < 1)
-        return -1.0;
-    if (info->chapter <= 2)                 /* one micro-batch in flight */
-        return (double)(p - 1) / p;
-    return (double)(p - 1) / (m + p - 1);   /* fill and drain once */
 }

@@ -1,13 +1,14 @@
 /*
- * schedule_text.c -- the schedule text format of DESIGN 3.2: write, parse,
+ * schedule_text.c -- the schedule text format of docs/design.md: write, parse,
  * load.
  *
  * The parser reads the text format line by line with a small cursor. It is
  * tolerant of layout (blank lines, '#' comments anywhere, runs of spaces and
- * tabs, CRLF line ends) and strict about content: the three header keys
- * `devices`, `microbatches` and `chunks` exactly once each, in any order,
- * before the first device line; then exactly one line per device, in any
- * order. Limits: devices <= 4096, microbatches <= 1<<20, chunks <= 64.
+ * tabs, CRLF line ends, a UTF-8 byte-order mark) and strict about content:
+ * the three header keys `devices`, `microbatches` and `chunks` exactly once
+ * each, and optionally `placement loop|v` (default loop), in any order, before
+ * the first device line; then exactly one line per device, in any order.
+ * Limits: devices <= 4096, microbatches <= 1<<20, chunks <= 64.
  * Columns count bytes from 1 (a tab is one column). It never reads past
  * the terminating NUL, never recurses, and bounds every number before it can
  * overflow, so arbitrary bytes yield an error message, never a crash.
@@ -15,27 +16,33 @@
 #include "schedule.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum { MAX_DEVICES = 4096, MAX_MICROBATCHES = 1 << 20, MAX_CHUNKS = 64 };
 
 /* ---- writing ---- */
 
-void pl_schedule_write(const pl_schedule *s, FILE *out)
+int pl_schedule_write(const pl_schedule *s, FILE *out)
 {
     char name[32];
     fprintf(out, "# pipelab schedule\ndevices %d\nmicrobatches %d\nchunks %d\n",
             s->devices, s->microbatches, s->chunks);
+    if (s->chunks > 1 || s->placement != PL_PLACE_LOOP)
+        fprintf(out, "placement %s\n", pl_route_placement_name(s->placement));
     for (int d = 0; d < s->devices; d++) {
         fprintf(out, "d%d:", d);
         for (int i = 0; i < s->len[d]; i++)
-            fprintf(out, " %s", pl_action_format(s, s->actions[d][i], name, sizeof name));
+            fprintf(out, " %s", pl_schedule_format(s, s->actions[d][i], name, sizeof name));
         fputc('\n', out);
     }
+    return ferror(out) ? -1 : 0;
 }
 
 /* ---- reading ---- */
@@ -136,52 +143,84 @@ static int end_of_line(cursor *c, const char *after)
     return expected(c, what);
 }
 
-static const char *const header_key[3] = {"devices", "microbatches", "chunks"};
+/* The header: three numbers and an optional placement name. */
+enum { DEVICES, MICROBATCHES, CHUNKS, PLACEMENT, N_KEYS };
+static const char *const header_key[N_KEYS] = {"devices", "microbatches", "chunks",
+                                              "placement"};
 static const long header_max[3] = {MAX_DEVICES, MAX_MICROBATCHES, MAX_CHUNKS};
+
+typedef struct {
+    long value[3];          /* devices, microbatches, chunks; 0 = not given */
+    int placement_given;
+    pl_placement placement;
+} header;
 
 static int is_device_line(const cursor *c) { return c->at[0] == 'd' && is_digit(c->at[1]); }
 
 /* Reports what should come next, given the header keys already read. */
-static int missing(const cursor *c, const long value[3])
+static int missing(const cursor *c, const header *h)
 {
     char what[64];
     for (int k = 0; k < 3; k++)
-        if (!value[k]) {
+        if (!h->value[k]) {
             snprintf(what, sizeof what, "'%s'", header_key[k]);
             return expected(c, what);
         }
     return expected(c, "a device line such as 'd0:'");
 }
 
-/* One header line, "KEY N": fills value[k] for the key k it names. */
-static int parse_header(cursor *c, long value[3])
+/* "placement loop" or "placement v". */
+static int parse_placement(cursor *c, header *h)
+{
+    const char *start = c->at;
+    while (!at_eol(c) && !is_blank(*c->at))
+        c->at++;
+    char name[16];
+    size_t n = (size_t)(c->at - start);
+    if (n == 0 || n >= sizeof name) {
+        c->at = start;
+        return expected(c, "a placement: loop or v");
+    }
+    memcpy(name, start, n);
+    name[n] = '\0';
+    if (pl_route_placement_parse(name, &h->placement)) {
+        c->at = start;
+        return expected(c, "a placement: loop or v");
+    }
+    h->placement_given = 1;
+    return end_of_line(c, "the placement");
+}
+
+/* One header line, "KEY VALUE". */
+static int parse_header(cursor *c, header *h)
 {
     char what[64];
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < N_KEYS; k++) {
         size_t n = strlen(header_key[k]);
         if (strncmp(c->at, header_key[k], n) != 0 ||
             !(is_blank(c->at[n]) || ends_line(c->at[n])))
             continue;
-        if (value[k])
+        if (k == PLACEMENT ? h->placement_given : h->value[k] != 0)
             return fail(c, "'%s' given twice", header_key[k]);
         c->at += n;
         skip_blanks(c);
+        if (k == PLACEMENT)
+            return parse_placement(c, h);
         snprintf(what, sizeof what, "a number of %s 1..%ld", header_key[k], header_max[k]);
-        if (number(c, 1, header_max[k], &value[k], what))
+        if (number(c, 1, header_max[k], &h->value[k], what))
             return -1;
         return end_of_line(c, header_key[k]);
     }
-    return missing(c, value);
+    return missing(c, h);
 }
 
 /* One action, "F3" or "B2.1", appended to device d. */
 static int parse_action(cursor *c, pl_schedule *s, int d)
 {
-    static const char letters[] = "FBIW";
     char what[64];
-    const char *k = *c->at ? strchr(letters, *c->at) : NULL;
+    pl_kind kind;
     long mb = 0, chunk = 0; /* number() sets it; gcc -O3 cannot see that */
-    if (!k)
+    if (pl_action_kind(*c->at, &kind))
         return expected(c, "an action: F, B, I or W and a micro-batch");
     c->at++;
     snprintf(what, sizeof what, "a micro-batch 0..%d", s->microbatches - 1);
@@ -197,7 +236,7 @@ static int parse_action(cursor *c, pl_schedule *s, int d)
     }
     if (!at_eol(c) && !is_blank(*c->at))
         return expected(c, "a space between actions");
-    if (pl_schedule_push(s, d, (pl_kind)(k - letters), (int)mb, (int)chunk))
+    if (pl_schedule_push(s, d, kind, (int)mb, (int)chunk))
         return fail(c, "out of memory");
     return 0;
 }
@@ -229,11 +268,27 @@ static int parse_device(cursor *c, pl_schedule *s, long *first_line)
     return 0;
 }
 
-/* The whole text: header lines until all three keys are known (then s is
- * initialised), then device lines. */
+/* Start the schedule once the header is complete: at the first device line. */
+static int start(cursor *c, const header *h, pl_schedule *s, long **first_line)
+{
+    for (int k = 0; k < 3; k++)
+        if (!h->value[k])
+            return missing(c, h);
+    if (pl_schedule_init(s, (int)h->value[DEVICES], (int)h->value[MICROBATCHES],
+                         (int)h->value[CHUNKS]) ||
+        !(*first_line = calloc((size_t)h->value[DEVICES], sizeof **first_line)))
+        return fail(c, "out of memory");
+    s->placement = h->placement;
+    return 0;
+}
+
+/* The whole text: header lines, then device lines. */
 static int parse_lines(cursor *c, pl_schedule *s, long **first_line)
 {
-    long value[3] = {0, 0, 0};
+    header h = {{0, 0, 0}, 0, PL_PLACE_LOOP};
+    if ((unsigned char)c->at[0] == 0xef && (unsigned char)c->at[1] == 0xbb &&
+        (unsigned char)c->at[2] == 0xbf)
+        c->at += 3; /* a UTF-8 byte-order mark, as some editors write */
     for (;; next_line(c)) {
         skip_blanks(c);
         if (*c->at == '\0')
@@ -241,20 +296,18 @@ static int parse_lines(cursor *c, pl_schedule *s, long **first_line)
         if (at_eol(c))
             continue;
         if (!is_device_line(c)) {
-            if (parse_header(c, value))
+            if (s->devices && !strncmp(c->at, "placement", 9) && !h.placement_given)
+                return fail(c, "'placement' must come before the first device line");
+            if (parse_header(c, &h))
                 return -1;
-        } else if (!s->devices) {
-            return missing(c, value);
+        } else if (!s->devices && start(c, &h, s, first_line)) {
+            return -1;
         } else if (parse_device(c, s, *first_line)) {
             return -1;
         }
-        if (!s->devices && value[0] && value[1] && value[2] &&
-            (pl_schedule_init(s, (int)value[0], (int)value[1], (int)value[2]) ||
-             !(*first_line = calloc((size_t)value[0], sizeof **first_line))))
-            return fail(c, "out of memory");
     }
     if (!s->devices)
-        return missing(c, value);
+        return missing(c, &h);
     for (int d = 0; d < s->devices; d++)
         if (!(*first_line)[d])
             return fail(c, "expected a line for d%d, found end of input", d);
@@ -273,43 +326,57 @@ int pl_schedule_parse(const char *text, pl_schedule *s, char *err, size_t errlen
     return rc;
 }
 
-/* The whole file as a NUL-terminated string (caller frees), or NULL. */
-static char *slurp(FILE *f, size_t *len)
+/* Open `path` for reading if it is a regular file of at most
+ * PL_SCHEDULE_MAX_BYTES. O_NONBLOCK keeps open() itself from waiting for a
+ * writer when the path is a FIFO; such files are refused before any read. */
+static FILE *open_regular(const char *path, size_t *size, char *err, size_t errlen)
 {
-    size_t n = 0, cap = 4096;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1)
-            break;
-        char *grown = cap <= SIZE_MAX / 2 ? realloc(buf, cap *= 2) : NULL;
-        if (!grown)
-            free(buf);
-        buf = grown;
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
     }
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
+    if (!S_ISREG(st.st_mode) || st.st_size > PL_SCHEDULE_MAX_BYTES) {
+        if (!S_ISREG(st.st_mode))
+            snprintf(err, errlen, "%s: not a regular file (a schedule is read from a file)",
+                     path);
+        else
+            snprintf(err, errlen, "%s: %lld bytes, more than the %ld a schedule file may "
+                     "hold", path, (long long)st.st_size, PL_SCHEDULE_MAX_BYTES);
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+    }
+    *size = (size_t)st.st_size;
+    return f;
 }
 
 int pl_schedule_load(const char *path, pl_schedule *s, char *err, size_t errlen)
 {
     *s = (pl_schedule){0};
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    size_t size;
+    FILE *f = open_regular(path, &size, err, errlen);
+    if (!f)
         return -1;
-    }
-    size_t len;
-    char *text = slurp(f, &len);
+    /* Read at most the size fstat saw (+1 to notice growth), never more. */
+    char *text = malloc(size + 2);
+    size_t len = text ? fread(text, 1, size + 1, f) : 0;
     int bad = ferror(f) ? errno : 0;
     fclose(f);
-    if (!text || bad) {
-        snprintf(err, errlen, "%s: %s", path, bad ? strerror(bad) : "out of memory");
+    if (!text || bad || len > size) {
+        snprintf(err, errlen, "%s: %s", path,
+                 !text ? "out of memory" : bad ? strerror(bad) : "the file grew while read");
         free(text);
         return -1;
     }
+    text[len] = '\0';
     int rc = -1, n = snprintf(err, errlen, "%s: ", path);
     if (strlen(text) != len)
         snprintf(err, errlen, "%s: a NUL byte at offset %zu: not a text file", path, strlen(text));
@@ -320,4 +387,3 @@ int pl_schedule_load(const char *path, pl_schedule *s, char *err, size_t errlen)
     free(text);
     return rc;
 }
-

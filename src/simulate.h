@@ -5,9 +5,10 @@
  * A discrete-event execution with no threads and no tensors: each device
  * walks its action list; an action starts when its device is free and its
  * input has arrived, and lasts what the cost model says. In-flight
- * micro-batches and activation bytes follow the runtime's accounting rules.
- * Chapter 03 uses it to predict, and the tests check that the virtual-clock
- * runtime lands on exactly the same nanoseconds.
+ * micro-batches and activation bytes follow memory.h's rule. Every run
+ * reports the simulator's figures as its *prediction* beside what it
+ * measured; on the virtual clock the two are equal to the tick (tests check
+ * this over hundreds of configurations).
  *
  * Invariant: the simulator's trace of one step equals the virtual-clock
  * runtime's first step event for event.
@@ -20,10 +21,10 @@
 #include "job.h"
 
 /**
- * Simulate one step of job->schedule. Fills out->trace (one step); the model
- * is only read (for costs and activation sizes). Returns 0, or -1 with a
- * message if the schedule is invalid, deadlocks, or a device would exceed
- * job->device_memory.
+ * Simulate one step of job->schedule. Fills out->trace (one step; totals
+ * only under job->opt->totals_only); the model is only read (for costs and
+ * activation sizes). Returns 0, or -1 with a message if the schedule is
+ * invalid, deadlocks, or a device would exceed the device memory.
  */
 int pl_simulate(const pl_job *job, pl_result *out, char *err, size_t errlen);
 

@@ -1,5 +1,5 @@
 /*
- * svg.c -- timelines to scale, as SVG (DESIGN 3.3).
+ * svg.c -- timelines to scale, as SVG (docs/design.md).
  *
  *   1f1b  p = 4, m = 8
  *   d0 [F0][F1][F2][F3][B0  ][F4][B1  ] ...
@@ -65,30 +65,37 @@ void pl_svg_text(const char *s, FILE *out)
 
 /* The step a panel draws, its metrics, and where it sits. */
 typedef struct {
-    const pl_experiment *x;
+    const pl_trace *t;
     int step;
     pl_metrics m;
     int top; /* y of the panel */
 } panel;
 
-/* Pixels per ns shared by all panels, and a tick spacing of 1, 2 or 5 x 10^k ns. */
+/* Pixels per ns shared by all panels, and a tick spacing of 1, 2 or 5 x 10^k ns
+ * (times are converted from each trace's ticks to ns first). */
 typedef struct {
     double px_per_ns;
     int64_t tick;
     int64_t span;
 } scale;
 
-static int panel_height(const pl_experiment *x)
+static int panel_height(const pl_trace *t)
 {
-    return HEADER + x->result.trace.devices * (LANE + GAP) + AXIS + CAPTION;
+    return HEADER + t->devices * (LANE + GAP) + AXIS + CAPTION;
+}
+
+/* A panel's time in ns from its step's start. */
+static int64_t ns_of(const panel *p, int64_t ticks)
+{
+    return (int64_t)((double)(ticks - p->m.first_start) * p->t->info.ns_per_tick + 0.5);
 }
 
 static scale make_scale(const panel *ps, int n)
 {
     scale s = {0, 1, 1};
     for (int i = 0; i < n; i++)
-        if (ps[i].m.makespan > s.span)
-            s.span = ps[i].m.makespan;
+        if (ns_of(&ps[i], ps[i].m.first_start + ps[i].m.makespan) > s.span)
+            s.span = ns_of(&ps[i], ps[i].m.first_start + ps[i].m.makespan);
     s.px_per_ns = (double)(WIDTH - LEFT - RIGHT) / (double)s.span;
     int64_t mag = 1;
     while (mag * 10 <= s.span / 8)
@@ -107,26 +114,26 @@ static double px(const scale *s, int64_t ns)
 /* One action: its box, its tooltip, and its micro-batch if it fits. */
 static void box(const panel *p, const scale *s, const pl_event *e, int y, FILE *out)
 {
-    double x0 = px(s, e->start - p->m.first_start), x1 = px(s, e->end - p->m.first_start);
-    char label[32];
-    if (p->x->schedule.chunks > 1)
+    int64_t a = ns_of(p, e->start), b = ns_of(p, e->end);
+    double x0 = px(s, a), x1 = px(s, b);
+    char label[32], k = pl_action_letter((pl_kind)e->kind);
+    if (p->t->info.chunks > 1)
         snprintf(label, sizeof label, "%d.%d", (int)e->mb, (int)e->chunk);
     else
         snprintf(label, sizeof label, "%d", (int)e->mb);
-    fprintf(out, "<rect class=\"act %c\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\">"
+    fprintf(out, "<rect class=\"act %c c%d\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\">"
             "<title>%c%s on d%d, stage %d: %.3f to %.3f ms</title></rect>\n",
-            e->kind, x0, y, x1 - x0, LANE, e->kind, label, (int)e->device, (int)e->stage,
-            (double)(e->start - p->m.first_start) / 1e6,
-            (double)(e->end - p->m.first_start) / 1e6);
+            k, (int)e->chunk, x0, y, x1 - x0, LANE, k, label, (int)e->device, (int)e->stage,
+            (double)a / 1e6, (double)b / 1e6);
     if (x1 - x0 >= 7.0 * (double)strlen(label) + 2.0)
-        fprintf(out, "<text class=\"mb %c\" x=\"%.2f\" y=\"%d\">%s</text>\n", e->kind,
+        fprintf(out, "<text class=\"mb %c\" x=\"%.2f\" y=\"%d\">%s</text>\n", k,
                 (x0 + x1) / 2, y + LANE / 2 + 4, label);
 }
 
 /* Vertical grid lines at the ticks, over the idle lanes, under the boxes. */
 static void grid(const panel *p, const scale *s, FILE *out)
 {
-    int top = p->top + HEADER, bottom = top + p->x->result.trace.devices * (LANE + GAP);
+    int top = p->top + HEADER, bottom = top + p->t->devices * (LANE + GAP);
     for (int64_t t = 0; t <= s->span; t += s->tick)
         fprintf(out, "<line class=\"grid\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>\n",
                 px(s, t), top, px(s, t), bottom);
@@ -134,8 +141,8 @@ static void grid(const panel *p, const scale *s, FILE *out)
 
 static void lanes(const panel *p, const scale *s, FILE *out)
 {
-    const pl_trace *t = &p->x->result.trace;
-    double end = px(s, p->m.makespan);
+    const pl_trace *t = p->t;
+    double end = px(s, ns_of(p, p->m.first_start + p->m.makespan));
     for (int d = 0; d < t->devices; d++) {
         int y = p->top + HEADER + d * (LANE + GAP);
         fprintf(out, "<text x=\"%d\" y=\"%d\">d%d</text>\n", 12, y + LANE / 2 + 5, d);
@@ -153,7 +160,7 @@ static void lanes(const panel *p, const scale *s, FILE *out)
 
 static void axis(const panel *p, const scale *s, FILE *out)
 {
-    int y = p->top + HEADER + p->x->result.trace.devices * (LANE + GAP);
+    int y = p->top + HEADER + p->t->devices * (LANE + GAP);
     fprintf(out, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>\n", LEFT, y,
             px(s, s->span), y);
     for (int64_t t = 0; t <= s->span; t += s->tick) {
@@ -169,83 +176,73 @@ static void axis(const panel *p, const scale *s, FILE *out)
 
 static void caption(const panel *p, FILE *out)
 {
-    const pl_experiment *x = p->x;
-    const pl_trace *t = &x->result.trace;
+    const pl_trace *t = p->t;
     int peak_d = 0;
     for (int d = 1; d < t->devices; d++)
         if (t->lanes[d].peak_bytes > t->lanes[peak_d].peak_bytes)
             peak_d = d;
-    int y = p->top + panel_height(x) - 8;
+    int y = p->top + panel_height(t) - 8;
     fprintf(out, "<text x=\"%d\" y=\"%d\">bubble %.4f", LEFT, y, p->m.bubble);
-    if (x->bubble_theory >= 0)
-        fprintf(out, " (theory %.4f)", x->bubble_theory);
+    if (t->info.formula >= 0)
+        fprintf(out, " (theory %.4f)", t->info.formula);
     fprintf(out, " \xc2\xb7 makespan %.3f ms \xc2\xb7 peak activation memory %.1f KiB (d%d)"
-            "</text>\n", (double)p->m.makespan / 1e6,
+            "</text>\n", (double)p->m.makespan * t->info.ns_per_tick / 1e6,
             (double)t->lanes[peak_d].peak_bytes / 1024.0, peak_d);
 }
 
 static void header(const panel *p, FILE *out)
 {
-    const pl_experiment *x = p->x;
+    const pl_trace_info *i = &p->t->info;
+    char chunks[32] = "";
+    if (i->chunks > 1)
+        snprintf(chunks, sizeof chunks, ", v = %d", i->chunks);
     fprintf(out, "<text class=\"title\" x=\"%d\" y=\"%d\">", 12, p->top + 20);
-    pl_svg_text(x->name, out);
-    fprintf(out, "</text>\n<text x=\"%d\" y=\"%d\">p = %d, m = %d%s, %s clock%s</text>\n",
-            180, p->top + 20, x->schedule.devices, x->schedule.microbatches,
-            x->opt.recompute ? ", recompute" : "", pl_clock_name(x->opt.clock),
-            x->opt.simulate ? ", simulator" : "");
-    if (x->result.trace.steps > 1)
+    pl_svg_text(i->name, out);
+    fprintf(out, "</text>\n<text x=\"%d\" y=\"%d\">p = %d, m = %d%s%s, %s clock%s</text>\n",
+            180, p->top + 20, i->devices, i->microbatches, chunks,
+            i->recompute ? ", recompute" : "", i->clock,
+            strcmp(i->executor, "simulator") == 0 ? ", simulator" : "");
+    if (p->t->steps > 1)
         fprintf(out, "<text class=\"small\" x=\"%d\" y=\"%d\" text-anchor=\"end\">"
-                "step %d of %d</text>\n", WIDTH - 4, p->top + 20, p->step + 1,
-                x->result.trace.steps);
+                "step %d of %d (median)</text>\n", WIDTH - 4, p->top + 20, p->step + 1,
+                p->t->steps);
 }
 
 /* Swatches for the kinds that appear, then idle. */
 static void legend(const panel *ps, int n, int y, FILE *out)
 {
-    static const char kinds[] = "FBIWR";
-    static const char *const names[] = {"forward", "backward", "input-grad", "weight-grad",
-                                        "recomputed forward"};
     int x = LEFT;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < PL_KINDS; k++) {
         int seen = 0;
         for (int i = 0; i < n && !seen; i++)
-            for (int d = 0; d < ps[i].x->result.trace.devices && !seen; d++)
-                for (long j = 0; j < ps[i].x->result.trace.lanes[d].len && !seen; j++)
-                    seen = ps[i].x->result.trace.lanes[d].events[j].kind == kinds[k];
+            for (int d = 0; d < ps[i].t->devices && !seen; d++)
+                for (long j = 0; j < ps[i].t->lanes[d].len && !seen; j++)
+                    seen = ps[i].t->lanes[d].events[j].kind == k;
         if (!seen)
             continue;
+        char letter = pl_action_letter((pl_kind)k);
         fprintf(out, "<rect class=\"%c\" x=\"%d\" y=\"%d\" width=\"14\" height=\"14\"/>"
-                "<text x=\"%d\" y=\"%d\">%c %s</text>\n", kinds[k], x, y, x + 20, y + 12,
-                kinds[k], names[k]);
-        x += 40 + 8 * (int)strlen(names[k]);
+                "<text x=\"%d\" y=\"%d\">%c %s</text>\n", letter, x, y, x + 20, y + 12,
+                letter, pl_action_name((pl_kind)k));
+        x += 40 + 8 * (int)strlen(pl_action_name((pl_kind)k));
     }
     fprintf(out, "<rect class=\"idle\" x=\"%d\" y=\"%d\" width=\"14\" height=\"14\"/>"
             "<text x=\"%d\" y=\"%d\">idle (the bubble)</text>\n", x, y, x + 20, y + 12);
 }
 
-/* 1 if the trace kept the events of `step` (a totals-only trace has none to draw). */
-static int has_events(const pl_trace *t, int step)
-{
-    for (int d = 0; d < t->devices; d++)
-        for (long i = 0; i < t->lanes[d].len; i++)
-            if (t->lanes[d].events[i].step == step)
-                return 1;
-    return 0;
-}
-
-int pl_svg_timeline(const pl_experiment *runs, int n, FILE *out)
+int pl_svg_timeline(const pl_trace *const *traces, int n, FILE *out)
 {
     panel ps[32];
     if (n < 1 || n > 32)
         return -1;
     int height = 8, ok = 1;
     for (int i = 0; i < n; i++) {
-        ps[i].x = &runs[i];
-        ps[i].step = runs[i].result.trace.steps - 1;
+        ps[i].t = traces[i];
+        ps[i].step = traces[i]->info.shown_step;
         ps[i].top = height;
-        ok = has_events(&runs[i].result.trace, ps[i].step) &&
-             pl_metrics_compute(&runs[i].result.trace, ps[i].step, &ps[i].m) == 0;
-        height += panel_height(&runs[i]) + 10;
+        ok = pl_trace_has_events(traces[i], ps[i].step) &&
+             pl_metrics_compute(traces[i], ps[i].step, &ps[i].m) == 0;
+        height += panel_height(traces[i]) + 10;
         if (!ok) {
             n = i;
             break;

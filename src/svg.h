@@ -5,11 +5,12 @@
  * The same picture as the terminal timeline (trace.h), drawn to scale: one
  * lane per device, time to the right, one box per executed action coloured by
  * its kind -- forward green, backward blue, input-grad teal, weight-grad
- * purple, recomputed forward amber -- with its micro-batch inside. The grey
+ * purple, recomputed forward amber -- with its micro-batch inside (and its
+ * chunk, "3.1", when devices hold several). The grey
  * lane behind the boxes is the idle time, the bubble. Under each timeline a
  * time axis and a caption give the measured bubble (beside the chapter's
  * formula) and the peak activation memory. Several runs stack on one shared
- * time axis, so a longer makespan is a longer picture. DESIGN 3.3 describes
+ * time axis, so a longer makespan is a longer picture. docs/design.md describes
  * the pictures; every chapter's README shows one.
  *
  * Invariant: the output depends only on the runs (no dates, no random ids),
@@ -20,17 +21,17 @@
 
 #include <stdio.h>
 
-#include "experiment.h"
+#include "trace.h"
 
 /**
- * Draw the last step of each of runs[0..n) as one SVG 1.1 document on
- * `out`: one panel per run, top to bottom, all on the same time scale. Each
- * executed action of that step (recomputed forwards included) is exactly one
- * `<rect class="act K">` (K its kind letter), with a `<title>` naming it.
- * The runs are read, not kept. Returns 0, or -1 if n < 1, a run has no
- * events, or writing to `out` failed.
+ * Draw the shown step (info.shown_step) of each of traces[0..n) as one SVG
+ * 1.1 document on `out`: one panel per trace, top to bottom, all on the same
+ * time scale. Each executed action of that step (recomputed forwards
+ * included) is exactly one `<rect class="act K cC">` (K its kind letter, C
+ * its chunk), with a `<title>` naming it. Returns 0, or -1 if n < 1, a trace
+ * has no events for that step, or writing to `out` failed.
  */
-int pl_svg_timeline(const pl_experiment *runs, int n, FILE *out);
+int pl_svg_timeline(const pl_trace *const *traces, int n, FILE *out);
 
 /**
  * The SVG prologue shared with the plots (plot.h): the XML declaration, the

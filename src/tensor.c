@@ -54,6 +54,21 @@ void pl_tensor_copy(pl_tensor *dst, const pl_tensor *src)
     memcpy(dst->data, src->data, pl_tensor_bytes(src));
 }
 
+int pl_tensor_dup(pl_tensor *dst, const pl_tensor *src)
+{
+    *dst = pl_tensor_new(src->rows, src->cols);
+    if (!dst->data)
+        return -1;
+    pl_tensor_copy(dst, src);
+    return 0;
+}
+
+pl_tensor pl_tensor_rows(const pl_tensor *t, int start, int rows)
+{
+    pl_tensor v = {rows, t->cols, t->data + (size_t)start * (size_t)t->cols};
+    return v;
+}
+
 // [region tensor-forward]
 /* y (n, out) = b (1, out) + x (n, in) w (in, out):
  * y[i][j] starts at b[j] and adds x[i][k] w[k][j] for k = 0, 1, ... in order.

@@ -6,7 +6,7 @@
  * here is single-threaded and loops in a fixed order, so the same inputs give
  * the same bits on every run and on every device thread -- the property that
  * lets chapter 00's sequential reference and every pipeline schedule agree bit
- * for bit (DESIGN 2.3).
+ * for bit (docs/design.md, "Correctness").
  *
  * Invariant: a kernel's output never aliases one of its inputs.
  */
@@ -39,6 +39,9 @@ size_t pl_tensor_bytes(const pl_tensor *t);
 /** Set every element to zero. */
 void pl_tensor_zero(pl_tensor *t);
 
+/** A new tensor holding a copy of src. Returns 0, or -1 (dst empty) on allocation failure. */
+int pl_tensor_dup(pl_tensor *dst, const pl_tensor *src);
+
 /** Copy src into dst; both must have the same shape. */
 void pl_tensor_copy(pl_tensor *dst, const pl_tensor *src);
 
@@ -70,6 +73,12 @@ void pl_matmul_input_grad(pl_tensor *dx, const pl_tensor *dy,
  */
 void pl_matmul_weight_grad(pl_tensor *dw, pl_tensor *db, const pl_tensor *x,
                            const pl_tensor *dy);
+
+/**
+ * A view of rows [start, start+rows) of t: shares t's storage, must not be
+ * freed, and lives no longer than t.
+ */
+pl_tensor pl_tensor_rows(const pl_tensor *t, int start, int rows);
 
 /** pl_matmul_forward on the path `isa` (an unsupported one runs the scalar path). */
 void pl_matmul_forward_isa(pl_isa isa, pl_tensor *y, const pl_tensor *x,

@@ -1,5 +1,5 @@
 /*
- * timeline.c -- a pipeline drawn in the terminal (DESIGN 3.3).
+ * timeline.c -- a pipeline drawn in the terminal (docs/design.md).
  *
  *   d0 |F0F1F2F3B0....
  *   d1 |..F0F1F2F3B0..
@@ -25,10 +25,10 @@ static int64_t gcd(int64_t a, int64_t b)
     return a;
 }
 
-/* Nanoseconds per column: a whole number of columns per common unit when
- * that fits, else just enough to fit the step in `width` columns. */
-static int64_t ns_per_column(const pl_trace *t, int step, int64_t first,
-                             int64_t makespan, int width)
+/* Ticks per column: a whole number of columns per common unit when that
+ * fits, else just enough to fit the step in `width` columns. */
+static int64_t per_column(const pl_trace *t, int step, int64_t first, int64_t makespan,
+                          int width)
 {
     int64_t g = 0;
     for (int d = 0; d < t->devices; d++)
@@ -49,27 +49,26 @@ static int64_t ns_per_column(const pl_trace *t, int step, int64_t first,
     return (makespan + width - 1) / width;
 }
 
-static const char *colour_of(char kind)
+/* ANSI colours by kind: F green, B blue, I cyan, W magenta, R yellow. */
+static const char *colour_of(pl_kind kind)
 {
-    switch (kind) {
-    case 'F': return "\033[30;42m";
-    case 'B': return "\033[30;44m";
-    case 'I': return "\033[30;46m";
-    case 'W': return "\033[30;45m";
-    default: return "\033[30;43m"; /* 'R', a recomputed forward */
-    }
+    static const char *const ansi[PL_KINDS] = {"\033[30;42m", "\033[30;44m", "\033[30;46m",
+                                               "\033[30;45m", "\033[30;43m"};
+    return ansi[(unsigned)kind < PL_KINDS ? kind : PL_R];
 }
 
-/* Fill row[lo, hi) with one action: its label, then '-' to the box's end;
- * just its letter if the label does not fit. */
-static void draw_box(char *row, char *kinds, int lo, int hi, const pl_event *e)
+/* Fill row[lo, hi) with one action: its label ("F3", "F3.1" with chunks),
+ * then '-' to the box's end; just its letter if the label does not fit.
+ * kinds[] keeps kind + 1 per column (0: idle) for the colours. */
+static void draw_box(char *row, char *kinds, int lo, int hi, const pl_event *e, int chunks)
 {
-    char label[16];
-    int n = snprintf(label, sizeof label, "%c%d", e->kind, (int)e->mb);
+    char label[24], letter = pl_action_letter((pl_kind)e->kind);
+    pl_action a = {(pl_kind)e->kind, e->mb, e->chunk};
+    int n = (int)strlen(pl_action_format(a, chunks, label, sizeof label));
     for (int c = lo; c < hi; c++) {
         int k = c - lo;
-        row[c] = (n <= hi - lo && k < n) ? label[k] : (k == 0 ? e->kind : '-');
-        kinds[c] = e->kind;
+        row[c] = (n <= hi - lo && k < n) ? label[k] : (k == 0 ? letter : '-');
+        kinds[c] = (char)(e->kind + 1);
     }
 }
 
@@ -78,7 +77,7 @@ static void print_row(const char *row, const char *kinds, int width, int colour,
 {
     for (int c = 0; c < width; c++) {
         if (colour && kinds[c] && (c == 0 || kinds[c - 1] != kinds[c]))
-            fputs(colour_of(kinds[c]), out);
+            fputs(colour_of((pl_kind)(kinds[c] - 1)), out);
         if (colour && !kinds[c] && c > 0 && kinds[c - 1])
             fputs("\033[0m", out);
         fputc(row[c], out);
@@ -88,19 +87,28 @@ static void print_row(const char *row, const char *kinds, int width, int colour,
     fputc('\n', out);
 }
 
+int64_t pl_timeline_ticks_per_column(const pl_trace *t, int step, int columns)
+{
+    pl_metrics m;
+    if (pl_metrics_compute(t, step, &m) != 0)
+        return 1;
+    int width = columns - LABEL > 10 ? columns - LABEL : 10;
+    int64_t npc = per_column(t, step, m.first_start, m.makespan, width);
+    pl_metrics_free(&m);
+    return npc < 1 ? 1 : npc;
+}
+
 void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FILE *out)
 {
     pl_metrics m;
-    if (!t->keep_events) {
+    if (t->devices < 1 || !t->lanes[0].keep_events) {
         fprintf(out, "(this trace kept totals only: no timeline)\n");
         return;
     }
     if (pl_metrics_compute(t, step, &m) != 0)
         return;
+    int64_t npc = pl_timeline_ticks_per_column(t, step, columns);
     int width = columns - LABEL > 10 ? columns - LABEL : 10;
-    int64_t npc = ns_per_column(t, step, m.first_start, m.makespan, width);
-    if (npc < 1)
-        npc = 1;
     int used = (int)((m.makespan + npc - 1) / npc);
     char *row = malloc((size_t)width + 1), *kinds = malloc((size_t)width + 1);
     for (int d = 0; row && kinds && d < t->devices; d++) {
@@ -114,15 +122,16 @@ void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FIL
             int hi = (int)((e->end - m.first_start) / npc);
             if (hi == lo)
                 hi = lo + 1;
-            draw_box(row, kinds, lo, hi < used ? hi : used, e);
+            draw_box(row, kinds, lo, hi < used ? hi : used, e, t->info.chunks);
         }
         fprintf(out, "d%-3d|", d);
         print_row(row, kinds, used, colour, out);
     }
     char end[32];
-    int n = snprintf(end, sizeof end, "%.3f ms", (double)m.makespan / 1e6);
+    double ms = t->info.ns_per_tick / 1e6;
+    int n = snprintf(end, sizeof end, "%.3f ms", (double)m.makespan * ms);
     fprintf(out, "%*s0%*s  (1 column = %.3f ms)\n", LABEL, "", used - 1 > n ? used - 1 : n + 1,
-            end, (double)npc / 1e6);
+            end, (double)npc * ms);
     free(row);
     free(kinds);
     pl_metrics_free(&m);

@@ -1,47 +1,34 @@
 /*
- * trace.c -- events, the metrics of DESIGN 2.2, and the terminal timeline.
+ * trace.c -- lanes of events, and the metrics of docs/design.md.
  */
 #include "trace.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int pl_trace_init(pl_trace *t, int devices, int steps, int keep_events)
+int pl_lane_init(pl_lane *l, int steps, int keep_events)
 {
-    memset(t, 0, sizeof *t);
-    t->lanes = calloc((size_t)devices, sizeof *t->lanes);
-    if (!t->lanes)
+    memset(l, 0, sizeof *l);
+    l->totals = malloc((size_t)steps * sizeof *l->totals);
+    if (!l->totals)
         return -1;
-    t->devices = devices;
-    t->steps = steps;
-    t->keep_events = keep_events;
-    for (int d = 0; d < devices; d++) {
-        pl_step_total *tot = malloc((size_t)steps * sizeof *tot);
-        if (!tot) {
-            pl_trace_free(t);
-            return -1;
-        }
-        for (int k = 0; k < steps; k++)
-            tot[k] = (pl_step_total){INT64_MAX, INT64_MIN, 0};
-        t->lanes[d].totals = tot;
-    }
+    for (int k = 0; k < steps; k++)
+        l->totals[k] = (pl_step_total){INT64_MAX, INT64_MIN, 0};
+    l->steps = steps;
+    l->keep_events = keep_events;
     return 0;
 }
 
-void pl_trace_free(pl_trace *t)
+void pl_lane_free(pl_lane *l)
 {
-    for (int d = 0; t->lanes && d < t->devices; d++) {
-        free(t->lanes[d].events);
-        free(t->lanes[d].totals);
-    }
-    free(t->lanes);
-    memset(t, 0, sizeof *t);
+    free(l->events);
+    free(l->totals);
+    memset(l, 0, sizeof *l);
 }
 
-int pl_trace_reserve(pl_trace *t, int d, long n)
+int pl_lane_reserve(pl_lane *l, long n)
 {
-    pl_lane *l = &t->lanes[d];
-    if (!t->keep_events || n <= l->cap)
+    if (!l->keep_events || n <= l->cap)
         return 0;
     pl_event *ev = realloc(l->events, (size_t)n * sizeof *ev);
     if (!ev)
@@ -51,22 +38,61 @@ int pl_trace_reserve(pl_trace *t, int d, long n)
     return 0;
 }
 
-int pl_trace_add(pl_trace *t, const pl_event *e)
+int pl_lane_add(pl_lane *l, const pl_event *e)
 {
-    pl_lane *l = &t->lanes[e->device];
     pl_step_total *tot = &l->totals[e->step];
     if (e->start < tot->first_start)
         tot->first_start = e->start;
     if (e->end > tot->last_end)
         tot->last_end = e->end;
     tot->busy += e->end - e->start;
-    if (!t->keep_events) {
+    if (e->inflight > l->peak_inflight)
+        l->peak_inflight = e->inflight;
+    if ((size_t)e->held > l->peak_bytes)
+        l->peak_bytes = (size_t)e->held;
+    if (!l->keep_events) {
         l->len++;
         return 0;
     }
-    if (l->len == l->cap && pl_trace_reserve(t, e->device, l->cap ? 2 * l->cap : 64))
+    if (l->len == l->cap && pl_lane_reserve(l, l->cap ? 2 * l->cap : 64))
         return -1;
     l->events[l->len++] = *e;
+    return 0;
+}
+
+int pl_trace_init(pl_trace *t, int devices, int steps, int keep_events)
+{
+    memset(t, 0, sizeof *t);
+    t->lanes = calloc((size_t)devices, sizeof *t->lanes);
+    if (!t->lanes)
+        return -1;
+    t->devices = devices;
+    t->steps = steps;
+    t->info.devices = devices;
+    t->info.formula = -1;
+    t->info.ns_per_tick = 1.0;
+    for (int d = 0; d < devices; d++)
+        if (pl_lane_init(&t->lanes[d], steps, keep_events)) {
+            pl_trace_free(t);
+            return -1;
+        }
+    return 0;
+}
+
+void pl_trace_free(pl_trace *t)
+{
+    for (int d = 0; t->lanes && d < t->devices; d++)
+        pl_lane_free(&t->lanes[d]);
+    free(t->lanes);
+    memset(t, 0, sizeof *t);
+}
+
+int pl_trace_has_events(const pl_trace *t, int step)
+{
+    for (int d = 0; d < t->devices; d++)
+        for (long i = 0; t->lanes[d].events && i < t->lanes[d].len; i++)
+            if (t->lanes[d].events[i].step == step)
+                return 1;
     return 0;
 }
 
@@ -107,35 +133,42 @@ void pl_metrics_free(pl_metrics *m)
     m->busy = NULL;
 }
 
+long pl_trace_messages(const pl_trace *t, int step)
+{
+    int p = t->info.devices, last = p * t->info.chunks - 1;
+    long n = 0;
+    for (int d = 0; d < t->devices; d++)
+        for (long i = 0; t->lanes[d].events && i < t->lanes[d].len; i++) {
+            const pl_event *e = &t->lanes[d].events[i];
+            int to = e->kind == PL_F && e->stage < last ? e->stage + 1
+                   : pl_action_is_backward((pl_kind)e->kind) && e->stage > 0 ? e->stage - 1
+                   : -1;
+            int peer, chunk;
+            if (e->step != step || to < 0)
+                continue;
+            pl_route_home(t->info.placement, p, to, &peer, &chunk);
+            n += peer != e->device; /* a hand-off to itself crosses no link */
+        }
+    return n;
+}
+
 int pl_trace_equal(const pl_trace *a, const pl_trace *b)
 {
     if (a->devices != b->devices)
         return 0;
     for (int d = 0; d < a->devices; d++) {
         const pl_lane *x = &a->lanes[d], *y = &b->lanes[d];
-        if (x->len != y->len || !x->events != !y->events)
+        if (x->len != y->len || !x->events != !y->events ||
+            x->peak_bytes != y->peak_bytes || x->peak_inflight != y->peak_inflight)
             return 0;
         for (long i = 0; x->events && i < x->len; i++) {
             const pl_event *e = &x->events[i], *f = &y->events[i];
-            if (e->start != f->start || e->end != f->end || e->mb != f->mb ||
-                e->device != f->device || e->stage != f->stage ||
-                e->step != f->step || e->kind != f->kind || e->chunk != f->chunk)
+            if (e->start != f->start || e->end != f->end || e->held != f->held ||
+                e->mb != f->mb || e->device != f->device || e->stage != f->stage ||
+                e->step != f->step || e->inflight != f->inflight || e->kind != f->kind ||
+                e->chunk != f->chunk)
                 return 0;
         }
     }
     return 1;
-}
-
-void pl_json_string(const char *s, FILE *out)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(out, "\\u%04x", (unsigned)*s);
-        else
-            fputc(*s, out);
-    }
-    fputc('"', out);
 }

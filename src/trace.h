@@ -2,17 +2,20 @@
  * @file trace.h
  * @brief What ran where and when, and the numbers it yields.
  *
- * Both executors -- the simulator and the runtime -- produce a pl_trace: one
- * event per action (plus 'R' events for recomputed forwards), with start and
- * end in integer nanoseconds on the run's clock, and per device the peak
- * in-flight micro-batches and peak activation bytes. pl_metrics_compute turns
- * one step of it into the numbers of DESIGN 2.2:
+ * Both executors -- the simulator and the runtime -- produce a pl_trace: per
+ * device a lane of events, one per executed action (plus R events for
+ * recomputed forwards), each with its start and end in ticks of the run's
+ * clock and what the device held right after it. The renderers (timeline.c,
+ * chrome_trace.c, svg.c) draw a trace and nothing else. pl_metrics_compute
+ * turns one step of it into the numbers every chapter reports
+ * (docs/design.md, "Definitions"):
  *
  *   makespan = last end - first start, over all devices, for one step
  *   busy(d)  = sum of action durations on device d
  *   bubble   = 1 - sum_d busy(d) / (p * makespan)
  *
- * Invariant: events of one device are appended in execution order.
+ * Invariant: events of one lane are appended in execution order, by the one
+ * thread that owns the lane.
  */
 #ifndef PL_TRACE_H
 #define PL_TRACE_H
@@ -21,16 +24,21 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "action.h"
+#include "route.h"
+
 /** One executed action. */
 typedef struct {
-    int64_t start;      /**< ns on the run's clock */
-    int64_t end;        /**< ns on the run's clock */
+    int64_t start;      /**< ticks on the run's clock */
+    int64_t end;        /**< ticks on the run's clock */
+    int64_t held;       /**< activation bytes the device held right after it */
     int32_t mb;         /**< micro-batch */
     int16_t device;     /**< where it ran */
     int16_t stage;      /**< the stage it computed */
     int16_t step;       /**< training step, from 0 */
-    char kind;          /**< 'F', 'B', 'I', 'W', or 'R' (recomputed forward) */
-    char chunk;         /**< model chunk on the device */
+    int16_t inflight;   /**< micro-batches the device held right after it */
+    int8_t kind;        /**< pl_kind: F, B, I, W, or R (a recomputed forward) */
+    int8_t chunk;       /**< model chunk on the device */
 } pl_event;
 
 /** What one device did in one step, kept even when events are not. */
@@ -42,21 +50,50 @@ typedef struct {
 
 /** Events of one device, in execution order. */
 typedef struct {
-    pl_event *events;              /**< NULL if the trace keeps totals only */
+    pl_event *events;              /**< NULL if the lane keeps totals only */
     long len;                      /**< events recorded */
     long cap;                      /**< events allocated */
+    int steps;                     /**< steps it has totals for */
+    int keep_events;               /**< 0: only the per-step totals */
     pl_step_total *totals;         /**< one per step */
-    int peak_inflight;          /**< over the whole run */
-    size_t peak_bytes;          /**< activation bytes, over the whole run */
+    int peak_inflight;             /**< over the whole run */
+    size_t peak_bytes;             /**< activation bytes, over the whole run */
 } pl_lane;
+
+/** What a trace is of: enough for a picture to label itself. */
+typedef struct {
+    char name[256];          /**< the schedule's name, or its file's */
+    int devices;             /**< p */
+    int microbatches;        /**< m */
+    int chunks;              /**< v */
+    pl_placement placement;  /**< where the chunks' stages sit */
+    const char *clock;       /**< "virtual", "scaled" or "real" */
+    const char *executor;    /**< "threads" or "simulator" */
+    int recompute;           /**< 1 with recomputed forwards */
+    double ns_per_tick;      /**< how long one tick is */
+    double formula;          /**< the chapter's closed-form bubble, or < 0 if none applies */
+    int shown_step;          /**< the step the run's summary reports */
+} pl_trace_info;
 
 /** A run's trace: one lane per device. */
 typedef struct {
-    int devices;      /**< p */
-    int steps;        /**< training steps recorded */
-    int keep_events; /**< 0: only per-step totals (for very large runs) */
-    pl_lane *lanes;   /**< one per device */
+    pl_trace_info info; /**< what it is of */
+    int devices;        /**< p */
+    int steps;          /**< training steps recorded */
+    pl_lane *lanes;     /**< one per device */
 } pl_trace;
+
+/** Start an empty lane for `steps` steps. Returns 0 or -1. */
+int pl_lane_init(pl_lane *l, int steps, int keep_events);
+
+/** Free a lane. Safe on a zeroed one. */
+void pl_lane_free(pl_lane *l);
+
+/** Make room for n events. Returns 0 or -1. */
+int pl_lane_reserve(pl_lane *l, long n);
+
+/** Append an event (and update its step's totals and the peaks). Returns 0 or -1. */
+int pl_lane_add(pl_lane *l, const pl_event *e);
 
 /**
  * Allocate an empty trace for p devices and the given number of steps. With
@@ -68,22 +105,16 @@ int pl_trace_init(pl_trace *t, int devices, int steps, int keep_events);
 /** Free the trace. Safe on a zeroed one. */
 void pl_trace_free(pl_trace *t);
 
-/** Make room for n events in device d's lane. Returns 0 or -1. */
-int pl_trace_reserve(pl_trace *t, int d, long n);
+/** 1 if the trace kept the events of `step`. */
+int pl_trace_has_events(const pl_trace *t, int step);
 
-/**
- * Append an event to its device's lane. Only that device's thread calls this
- * for its lane, so no lock is needed. Returns 0 or -1 on allocation failure.
- */
-int pl_trace_add(pl_trace *t, const pl_event *e);
-
-/** Numbers for one step (DESIGN 2.2). */
+/** Numbers for one step (docs/design.md). */
 typedef struct {
-    int devices;       /**< p */
-    int64_t makespan;   /**< ns */
-    int64_t first_start; /**< ns, the step's first action start */
-    int64_t *busy;      /**< per device, ns */
-    double bubble;      /**< 1 - sum busy / (p * makespan) */
+    int devices;         /**< p */
+    int64_t makespan;    /**< ticks */
+    int64_t first_start; /**< ticks, the step's first action start */
+    int64_t *busy;       /**< per device, ticks */
+    double bubble;       /**< 1 - sum busy / (p * makespan) */
 } pl_metrics;
 
 /**
@@ -95,21 +126,22 @@ int pl_metrics_compute(const pl_trace *t, int step, pl_metrics *out);
 /** Free what pl_metrics_compute allocated. */
 void pl_metrics_free(pl_metrics *m);
 
+/** Messages sent between devices in step `step` (each activation and gradient once). */
+long pl_trace_messages(const pl_trace *t, int step);
+
 /**
  * Draw step `step` as a terminal timeline: one row per device, time to the
  * right, each action as its letter and micro-batch over its duration, idle as
- * '.'; at most `columns` wide in total (scaled down as needed). ANSI colour
- * only if `colour` is set.
+ * '.'; at most `columns` wide in total (scaled down as needed, and an action
+ * never drawn in a column where it did not run). ANSI colour only if
+ * `colour` is set.
  */
 void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FILE *out);
 
-/**
- * Write s as a JSON string literal (quotes, backslashes and control
- * characters escaped), for the JSON summary and the Chrome trace alike.
- */
-void pl_json_string(const char *s, FILE *out);
+/** The ticks one column of pl_timeline_print stands for (at least 1). */
+int64_t pl_timeline_ticks_per_column(const pl_trace *t, int step, int columns);
 
-/** 1 if the two traces hold identical events (same order, same times). */
+/** 1 if the two traces hold identical events (same order, same times, same bytes). */
 int pl_trace_equal(const pl_trace *a, const pl_trace *b);
 
 #endif

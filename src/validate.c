@@ -20,6 +20,8 @@
  */
 #include "validate.h"
 
+#include "memory.h"
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -28,9 +30,8 @@
 #include <string.h>
 
 enum { SEEN_F = 1, SEEN_B = 2, SEEN_I = 4, SEEN_W = 8 }; /* per device, per (chunk, mb) */
-enum { GOT_ACTIVATION = 1, GOT_GRADIENT = 2, SPLIT = 4 }; /* per (stage, mb) */
+enum { SPLIT = 4 }; /* per (receiving stage, mb), beside 1 << PL_ACTIVATION and 1 << PL_GRADIENT */
 
-static const char *const kind_name[4] = {"forward", "backward", "input-grad", "weight-grad"};
 static const char *const rule_name[2] = {"rule 1, completeness", "rule 2, local order"};
 
 /* "dD position I (A): MESSAGE (rule N, name)"; returns -1. */
@@ -39,7 +40,7 @@ static int report(char *err, size_t errlen, const pl_schedule *s, int d, int i, 
 {
     char name[32];
     int n = snprintf(err, errlen, "d%d position %d (%s): ", d, i,
-                     pl_action_format(s, s->actions[d][i], name, sizeof name));
+                     pl_schedule_format(s, s->actions[d][i], name, sizeof name));
     if (n >= 0 && (size_t)n < errlen) {
         va_list ap;
         va_start(ap, fmt);
@@ -111,7 +112,7 @@ static int rule_complete(const pl_schedule *s, int d, uint8_t *seen, char *err, 
         uint8_t *b = &seen[(size_t)a.chunk * s->microbatches + a.mb];
         int bit = 1 << a.kind;
         if (*b & bit)
-            rc = report(err, errlen, s, d, i, 1, "duplicate %s of %s", kind_name[a.kind],
+            rc = report(err, errlen, s, d, i, 1, "duplicate %s of %s", pl_action_name(a.kind),
                         mb_name(s, a.mb, a.chunk, mbn, sizeof mbn));
         else if (a.kind == PL_B && (*b & (SEEN_I | SEEN_W)))
             rc = report(err, errlen, s, d, i, 1, "%s is already split into I and W; "
@@ -120,7 +121,7 @@ static int rule_complete(const pl_schedule *s, int d, uint8_t *seen, char *err, 
         else if ((a.kind == PL_I || a.kind == PL_W) && (*b & SEEN_B))
             rc = report(err, errlen, s, d, i, 1, "%s already has a full backward B; "
                         "it cannot also have %c", mb_name(s, a.mb, a.chunk, mbn, sizeof mbn),
-                        pl_kind_letter(a.kind));
+                        pl_action_letter(a.kind));
         *b |= (uint8_t)bit;
         first[a.kind]++;
     }
@@ -147,11 +148,11 @@ static int rule_order(const pl_schedule *s, int d, uint8_t *seen, int *peak,
         pl_action a = s->actions[d][i];
         uint8_t *b = &seen[(size_t)a.chunk * s->microbatches + a.mb];
         if ((a.kind == PL_B || a.kind == PL_I) && !(*b & SEEN_F))
-            rc = report(err, errlen, s, d, i, 2, "%s before its forward", kind_name[a.kind]);
+            rc = report(err, errlen, s, d, i, 2, "%s before its forward", pl_action_name(a.kind));
         else if (a.kind == PL_W && !(*b & SEEN_I))
             rc = report(err, errlen, s, d, i, 2, "weight-grad before its input-grad");
         *b |= (uint8_t)(1 << a.kind);
-        inflight += a.kind == PL_F ? 1 : a.kind == PL_I ? 0 : -1;
+        inflight += pl_memory_inflight_delta(a.kind);
         if (inflight > *peak)
             *peak = inflight;
     }
@@ -171,42 +172,30 @@ typedef struct {
     long done;
 } dryrun;
 
-static size_t msg_key(const pl_schedule *s, int device, int chunk, int mb)
-{
-    return (size_t)pl_stage_of(s, device, chunk) * s->microbatches + mb;
-}
-
 /* Run device d until it finishes or needs a message that has not arrived.
- * This loop runs once per action, so it does pl_action_source's and
- * pl_action_dest's arithmetic inline: stage s hears from stages s-1 and s+1,
- * which live on the devices either side of d (tests/test_validate.c checks
- * the resulting order against those two functions). */
+ * Messages are flags per (receiving stage, micro-batch); routing is
+ * route.h's, the same the simulator and the runtime follow. */
 static void run_device(dryrun *r, int d)
 {
     const pl_schedule *s = r->s;
     const pl_action *list = s->actions[d];
-    int p = s->devices, last = pl_schedule_stages(s) - 1, i = r->pos[d];
+    int i = r->pos[d];
     size_t m = (size_t)s->microbatches;
     for (; i < s->len[d]; i++) {
         pl_action a = list[i];
-        int stage = pl_stage_of(s, d, a.chunk), to = -1;
-        uint8_t *here = &r->msg[(size_t)stage * m + (size_t)a.mb]; /* (stage, mb) */
-        if (a.kind == PL_F ? stage > 0 && !(*here & GOT_ACTIVATION)
-                           : a.kind != PL_W && stage < last && !(*here & GOT_GRADIENT))
+        pl_route in, out;
+        if (pl_schedule_input(s, d, a, &in) &&
+            !(r->msg[(size_t)in.stage * m + (size_t)a.mb] & (1 << in.flow)))
             break; /* blocked: the sender will queue us again */
         if (r->order)
             r->order[r->done] = (pl_slot){d, i};
         r->done++;
-        if (a.kind == PL_F && stage < last) { /* activation to stage + 1 */
-            here[m] |= GOT_ACTIVATION;
-            to = d + 1 < p ? d + 1 : 0;
-        } else if ((a.kind == PL_B || a.kind == PL_I) && stage > 0) { /* gradient to stage - 1 */
-            *(here - m) |= GOT_GRADIENT;
-            to = d > 0 ? d - 1 : p - 1;
-        }
-        if (to >= 0 && !r->queued[to]) {
-            r->queued[to] = 1;
-            r->work[r->nwork++] = to;
+        if (pl_schedule_output(s, d, a, &out)) {
+            r->msg[(size_t)out.stage * m + (size_t)a.mb] |= (uint8_t)(1 << out.flow);
+            if (!r->queued[out.peer]) {
+                r->queued[out.peer] = 1;
+                r->work[r->nwork++] = out.peer;
+            }
         }
     }
     r->pos[d] = i;
@@ -216,20 +205,23 @@ static void run_device(dryrun *r, int d)
 static int report_deadlock(const dryrun *r, char *err, size_t errlen)
 {
     const pl_schedule *s = r->s;
-    size_t used = 0;
+    size_t used = 0, m = (size_t)s->microbatches;
     for (int d = 0; d < s->devices && used < errlen; d++) {
         if (r->pos[d] >= s->len[d])
             continue;
-        pl_action a = s->actions[d][r->pos[d]], src;
-        int dev;
+        pl_action a = s->actions[d][r->pos[d]];
+        pl_route in = {PL_ACTIVATION, 0, 0, 0, 0};
         char mine[32], theirs[32];
-        pl_action_source(s, d, a, &dev, &src); /* a blocked action has a source */
-        if (src.kind == PL_I && !(r->msg[msg_key(s, dev, src.chunk, a.mb)] & SPLIT))
-            src.kind = PL_B;
+        pl_schedule_input(s, d, a, &in); /* a blocked action has an input */
+        /* The sender's action: a forward, or the backward (B or I) of the stage after. */
+        pl_action src = {PL_F, a.mb, in.peer_chunk};
+        if (in.flow == PL_GRADIENT)
+            src.kind = r->msg[(size_t)in.stage * m + a.mb] & SPLIT ? PL_I : PL_B;
         int n = snprintf(err + used, errlen - used,
                          "%sdeadlock: d%d blocked at position %d (%s) waiting for %s from d%d",
-                         used ? "\n" : "", d, r->pos[d], pl_action_format(s, a, mine, sizeof mine),
-                         pl_action_format(s, src, theirs, sizeof theirs), dev);
+                         used ? "\n" : "", d, r->pos[d],
+                         pl_schedule_format(s, a, mine, sizeof mine),
+                         pl_schedule_format(s, src, theirs, sizeof theirs), in.peer);
         used = n < 0 ? errlen : used + (size_t)n;
     }
     return -1;
@@ -240,10 +232,14 @@ static int report_deadlock(const dryrun *r, char *err, size_t errlen)
 static int dry_run(dryrun *r, char *err, size_t errlen)
 {
     const pl_schedule *s = r->s;
+    size_t m = (size_t)s->microbatches;
     for (int d = 0; d < s->devices; d++) /* whose gradient comes from an I */
-        for (int i = 0; i < s->len[d]; i++)
-            if (s->actions[d][i].kind == PL_I)
-                r->msg[msg_key(s, d, s->actions[d][i].chunk, s->actions[d][i].mb)] |= SPLIT;
+        for (int i = 0; i < s->len[d]; i++) {
+            pl_route out;
+            pl_action a = s->actions[d][i];
+            if (a.kind == PL_I && pl_schedule_output(s, d, a, &out))
+                r->msg[(size_t)out.stage * m + (size_t)a.mb] |= SPLIT;
+        }
     for (int d = s->devices - 1; d >= 0; d--) { /* d0 on top */
         r->queued[d] = 1;
         r->work[r->nwork++] = d;
@@ -277,13 +273,53 @@ static int rule_deadlock(const pl_schedule *s, pl_slot *order, char *err, size_t
     return rc;
 }
 
+/* Rules 1 and 2 on device d in one pass and without messages: 0 if both
+ * hold (and its peak in flight in *peak), -1 if anything is wrong -- the
+ * rule-by-rule passes above then say what. `seen` is zero on entry and on
+ * return. A valid schedule -- the common case, and every generated one --
+ * costs one pass instead of four. */
+static int quick_rules(const pl_schedule *s, int d, uint8_t *seen, int *peak)
+{
+    const pl_action *list = s->actions[d];
+    unsigned m = (unsigned)s->microbatches, v = (unsigned)s->chunks;
+    long count[4] = {0, 0, 0, 0};
+    int inflight = 0, top = 0, i = 0, ok = 1;
+    for (; i < s->len[d] && ok; i++) {
+        pl_action a = list[i];
+        if ((unsigned)a.kind > PL_W || (unsigned)a.mb >= m || (unsigned)a.chunk >= v)
+            break;
+        uint8_t *b = &seen[(size_t)a.chunk * m + (size_t)a.mb];
+        ok = !(*b & (1 << a.kind)) &&
+             (a.kind == PL_F ? 1
+              : a.kind == PL_B ? (*b & SEEN_F) && !(*b & (SEEN_I | SEEN_W))
+              : a.kind == PL_I ? (*b & SEEN_F) && !(*b & SEEN_B)
+                               : (*b & SEEN_I) != 0);
+        *b |= (uint8_t)(1 << a.kind);
+        count[a.kind]++;
+        inflight += pl_memory_inflight_delta(a.kind);
+        top = inflight > top ? inflight : top;
+    }
+    for (int k = 0; k < i; k++) /* clear what we touched */
+        seen[(size_t)list[k].chunk * m + (size_t)list[k].mb] = 0;
+    long mv = (long)m * v;
+    *peak = top;
+    return ok && i == s->len[d] && count[PL_F] == mv && count[PL_B] + count[PL_I] == mv &&
+           count[PL_B] + count[PL_W] == mv ? 0 : -1;
+}
+
 /* Rules 1 and 2 on every device, in rule order; fills peak. */
 static int local_rules(const pl_schedule *s, int *peak, char *err, size_t errlen)
 {
     uint8_t *seen = calloc((size_t)s->microbatches * s->chunks, 1);
-    int rc = seen ? 0 : -1;
+    int rc = seen ? 0 : -1, quick = 0;
     if (!seen)
         snprintf(err, errlen, "validate: out of memory");
+    while (!rc && quick < s->devices && quick_rules(s, quick, seen, &peak[quick]) == 0)
+        quick++;
+    if (quick == s->devices) {
+        free(seen);
+        return 0;
+    }
     for (int d = 0; d < s->devices && !rc; d++)
         rc = rule_complete(s, d, seen, err, errlen);
     for (int d = 0; d < s->devices && !rc; d++)
@@ -292,10 +328,9 @@ static int local_rules(const pl_schedule *s, int *peak, char *err, size_t errlen
     return rc;
 }
 
-int pl_validate(const pl_schedule *s, pl_validation *out, char *err, size_t errlen)
+/* Sizes every rule may index with. */
+static int check_sizes(const pl_schedule *s, char *err, size_t errlen)
 {
-    if (out)
-        *out = (pl_validation){0};
     if (s->devices < 1 || s->microbatches < 1 || s->chunks < 1 ||
         s->devices > INT_MAX / s->chunks ||
         (size_t)s->devices * s->chunks > SIZE_MAX / 2 / (size_t)s->microbatches) {
@@ -303,6 +338,27 @@ int pl_validate(const pl_schedule *s, pl_validation *out, char *err, size_t errl
                  "chunks %d", s->devices, s->microbatches, s->chunks);
         return -1;
     }
+    return 0;
+}
+
+int pl_validate_local(const pl_schedule *s, char *err, size_t errlen)
+{
+    if (check_sizes(s, err, errlen))
+        return -1;
+    int *peak = malloc((size_t)s->devices * sizeof *peak);
+    int rc = peak ? local_rules(s, peak, err, errlen) : -1;
+    if (!peak)
+        snprintf(err, errlen, "validate: out of memory");
+    free(peak);
+    return rc;
+}
+
+int pl_validate(const pl_schedule *s, pl_validation *out, char *err, size_t errlen)
+{
+    if (out)
+        *out = (pl_validation){0};
+    if (check_sizes(s, err, errlen))
+        return -1;
     long total = pl_schedule_total(s);
     int *peak = malloc((size_t)s->devices * sizeof *peak);
     pl_slot *order = out && total > 0 ? malloc((size_t)total * sizeof *order) : NULL;

@@ -46,6 +46,13 @@ typedef struct {
  */
 int pl_validate(const pl_schedule *s, pl_validation *out, char *err, size_t errlen);
 
+/**
+ * Rules 1 and 2 only, on every device: the checks that need no dry run. The
+ * simulator runs these, then its own timed dry run, which is rule 3.
+ * Returns 0, or -1 with pl_validate's message.
+ */
+int pl_validate_local(const pl_schedule *s, char *err, size_t errlen);
+
 /** Free what pl_validate allocated. */
 void pl_validation_free(pl_validation *v);
 

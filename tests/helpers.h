@@ -10,9 +10,11 @@
 #include <sys/wait.h>
 
 #include "experiment.h"
+#include "registry.h"
 
 /* Options for a small, fast run of `schedule` with p devices and m micro-batches:
- * enough layers for p stages and a batch that m divides. */
+ * a multiple of p layers (at least 4), so stages are equal, and a batch that m
+ * divides. */
 static inline pl_options small_run(const char *schedule, int p, int m)
 {
     pl_options o;
@@ -20,12 +22,42 @@ static inline pl_options small_run(const char *schedule, int p, int m)
     o.schedule = schedule;
     o.devices = p;
     o.microbatches = m;
-    o.layers = p > 4 ? p : 4;
+    o.layers = p * ((4 + p - 1) / p);
     o.width = 8;
     o.batch = 2 * m;
     o.steps = 1;
     return o;
 }
+
+/* What the sequential reference trains on: seed, steps, batch, micro-batches, lr. */
+static inline pl_options train_config(uint64_t seed, int steps, int batch, int m, float lr)
+{
+    pl_options o;
+    pl_options_defaults(&o);
+    o.seed = seed;
+    o.steps = steps;
+    o.batch = batch;
+    o.microbatches = m;
+    o.lr = lr;
+    return o;
+}
+
+/* The registered schedule `name` for p devices, m micro-batches and v chunks
+ * (0: its default), in the shape the registry resolves. */
+static inline void registry_schedule(const char *name, pl_schedule *s, int p, int m, int v)
+{
+    char err[256];
+    const pl_registry_entry *e = pl_registry_find(name);
+    cr_assert(e, "%s is not registered", name);
+    pl_shape shape = pl_registry_shape(e, p, m, v);
+    cr_assert_eq(pl_registry_generate(e, &shape, s, err, sizeof err), 0, "%s p=%d m=%d v=%d: %s",
+                 name, p, m, v, err);
+}
+
+/* The values of m (or v) to try for a registry entry: 1..top, or the one it fixes. */
+#define FOR_EACH_M(e, m, top) for (int m = 1; m <= ((e)->microbatches ? 1 : (top)); m++)
+#define FOR_EACH_V(e, v, top) for (int v = (e)->chunks ? (e)->chunks : 1; \
+                                   v <= ((e)->chunks ? (e)->chunks : (top)); v++)
 
 /* Run and fail the test with the run's message if it does not succeed. */
 static inline void run_ok(const pl_options *o, pl_experiment *x)

@@ -7,7 +7,7 @@
 
 #include "helpers.h"
 
-#define U PL_COST_UNIT_NS
+#define U PL_COST_UNIT
 
 Test(ch01, bubble_is_p_minus_1_over_p_for_every_p, .timeout = 30)
 {

@@ -8,7 +8,7 @@
 
 #include "helpers.h"
 
-#define U PL_COST_UNIT_NS
+#define U PL_COST_UNIT
 
 Test(ch02, micro_batching_alone_removes_no_bubble, .timeout = 60)
 {
@@ -17,7 +17,7 @@ Test(ch02, micro_batching_alone_removes_no_bubble, .timeout = 60)
             pl_options o = small_run("microbatch", p, m);
             pl_experiment x;
             run_ok(&o, &x);
-            cr_expect_eq(x.makespan, (int64_t)m * 3 * p * U, "p=%d m=%d", p, m);
+            cr_expect_eq((int64_t)x.makespan_ns, (int64_t)m * 3 * p * U, "p=%d m=%d", p, m);
             cr_expect(fabs(x.bubble - (double)(p - 1) / p) < 1e-12,
                       "p=%d m=%d: bubble %.6f, naive's is %.6f", p, m, x.bubble,
                       (double)(p - 1) / p);

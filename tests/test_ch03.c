@@ -7,8 +7,9 @@
 #include <math.h>
 
 #include "helpers.h"
+#include "stage.h"
 
-#define U PL_COST_UNIT_NS
+#define U PL_COST_UNIT
 
 Test(ch03, bubble_is_exact_for_p_1_to_8_and_m_1_to_32, .timeout = 120)
 {
@@ -17,7 +18,7 @@ Test(ch03, bubble_is_exact_for_p_1_to_8_and_m_1_to_32, .timeout = 120)
             pl_options o = small_run("gpipe", p, m);
             pl_experiment x;
             run_ok(&o, &x);
-            cr_expect_eq(x.makespan, (int64_t)(m + p - 1) * 3 * U, "p=%d m=%d", p, m);
+            cr_expect_eq((int64_t)x.makespan_ns, (int64_t)(m + p - 1) * 3 * U, "p=%d m=%d", p, m);
             cr_expect(fabs(x.bubble - (double)(p - 1) / (m + p - 1)) < 1e-12, "p=%d m=%d", p, m);
             for (int d = 0; d < p; d++)
                 cr_expect_eq(x.result.trace.lanes[d].peak_inflight, m, "p=%d m=%d d%d", p, m, d);
@@ -53,8 +54,8 @@ Test(ch03, recomputation_keeps_stage_inputs_and_costs_a_forward, .timeout = 30)
     int rows = o.batch / m;
     for (int d = 0; d < p; d++) {
         int first = re.partition.first[d], count = re.partition.count[d];
-        size_t input = pl_stage_stash_bytes(&re.model, first, count, rows, 'F', 1);
-        size_t full = pl_stage_stash_bytes(&re.model, first, count, rows, 'F', 0);
+        size_t input = pl_stage_stash_bytes(&re.model, first, count, rows, PL_F, 1);
+        size_t full = pl_stage_stash_bytes(&re.model, first, count, rows, PL_F, 0);
         cr_expect_eq(input, (size_t)rows * (size_t)o.width * sizeof(float));
         /* At the first recomputation the device holds every micro-batch's
          * input and one micro-batch's rebuilt activations. */
@@ -66,10 +67,10 @@ Test(ch03, recomputation_keeps_stage_inputs_and_costs_a_forward, .timeout = 30)
     long r = 0;
     for (int d = 0; d < p; d++)
         for (long i = 0; i < re.result.trace.lanes[d].len; i++)
-            r += re.result.trace.lanes[d].events[i].kind == 'R';
+            r += re.result.trace.lanes[d].events[i].kind == PL_R;
     cr_expect_eq(r, (long)p * m * o.steps);
-    cr_expect_gt(re.makespan, plain.makespan);
-    cr_expect_eq(re.makespan, (int64_t)(m + p - 1) * 3 * U + (int64_t)m * U,
+    cr_expect_gt((int64_t)re.makespan_ns, (int64_t)plain.makespan_ns);
+    cr_expect_eq((int64_t)re.makespan_ns, (int64_t)(m + p - 1) * 3 * U + (int64_t)m * U,
                  "the drain is longer by one forward per micro-batch");
     pl_experiment_free(&plain);
     pl_experiment_free(&re);

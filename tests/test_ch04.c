@@ -8,7 +8,7 @@
 #include "helpers.h"
 #include "validate.h"
 
-#define U PL_COST_UNIT_NS
+#define U PL_COST_UNIT
 
 Test(ch04, bubble_equals_gpipe_for_p_1_to_8_and_m_1_to_32, .timeout = 120)
 {
@@ -17,7 +17,7 @@ Test(ch04, bubble_equals_gpipe_for_p_1_to_8_and_m_1_to_32, .timeout = 120)
             pl_options o = small_run("1f1b", p, m);
             pl_experiment x;
             run_ok(&o, &x);
-            cr_expect_eq(x.makespan, (int64_t)(m + p - 1) * 3 * U, "p=%d m=%d", p, m);
+            cr_expect_eq((int64_t)x.makespan_ns, (int64_t)(m + p - 1) * 3 * U, "p=%d m=%d", p, m);
             cr_expect(fabs(x.bubble - (double)(p - 1) / (m + p - 1)) < 1e-12, "p=%d m=%d", p, m);
             for (int s = 0; s < p; s++) {
                 int bound = p - s < m ? p - s : m;

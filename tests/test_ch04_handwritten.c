@@ -31,8 +31,7 @@ static void schedule_path(char *path, size_t n)
         return;
     }
     pl_schedule s;
-    char err[256];
-    cr_assert_eq(pl_schedule_1f1b(&s, P, M, err, sizeof err), 0, "%s", err);
+    registry_schedule("1f1b", &s, P, M, 1);
     snprintf(path, n, "/tmp/pipelab-ch04-reference-XXXXXX");
     int fd = mkstemp(path);
     cr_assert(fd >= 0, "cannot make a temporary file");

@@ -1,9 +1,30 @@
 /*
  * test_cli.c -- bad command lines never crash and never hang: each one ends
  * with exit status 2 and exactly one line on stderr that names the option
- * (or argument) at fault and says what was expected (DESIGN 3.1).
+ * (or argument) at fault and says what was expected (docs/design.md).
  */
 #include "child.h"
+
+#include "helpers.h"
+
+/* Run a shell command line in which PIPELAB names the command under test. */
+static int sh(const char *line, char *out, size_t n)
+{
+    char path[PATH_MAX], cmd[8192];
+    pipelab_path(path, sizeof path);
+    snprintf(cmd, sizeof cmd, "PIPELAB='%s'; %s", path, line);
+    return shell_capture(cmd, out, n);
+}
+
+/* A temporary file holding `text`; its path goes into path. */
+static void temp_file(char *path, size_t n, const char *text)
+{
+    snprintf(path, n, "/tmp/pipelab-test-cli-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
 
 /* One bad invocation: the arguments, and what its message must name. */
 typedef struct {
@@ -82,6 +103,21 @@ static const bad_call table[] = {
     BAD("check", "check"),
     BAD("/no/such/dir/schedule.txt", "check", "/no/such/dir/schedule.txt"),
     BAD("--schedule", "show", "--schedule-file", "x.txt"),
+    /* options that would be ignored are refused */
+    BAD("--verify", "show", "--verify"),
+    BAD("--json", "check", "x.txt", "--json"),
+    BAD("--schedule-file", "compare", "--schedule-file", "x.txt"),
+    BAD("--inject-fault", "compare", "--inject-fault", "device=0,action=0"),
+    BAD("--flops", "run", "--flops", "1e12"),
+    BAD("--scale", "run", "--scale", "5"),
+    BAD("--clock", "run", "--simulate", "--clock", "real"),
+    BAD("--chunks", "run", "--schedule", "1f1b", "--chunks", "2"),
+    BAD("--chunks", "run", "--chunks", "0"),
+    BAD("--microbatches", "show", "--schedule", "naive", "--microbatches", "3"),
+    BAD("--trace", "run", "--trace", "same.out", "--svg", "same.out"),
+    BAD("--steps", "sweep", "--steps", "2"),
+    BAD("--inject-fault", "run", "--inject-fault", "device=1,action=2,stal"),
+    BAD("--inject-fault", "run", "--inject-fault", "device=1,action=2,x,stall"),
 };
 enum { N_BAD = sizeof table / sizeof table[0] };
 
@@ -149,4 +185,110 @@ Test(cli, good_invocations_still_succeed, .timeout = 30)
     c = pipelab_run(show, 10.0);
     cr_expect_eq(c.status, 0, "%s", c.err);
     cr_expect_str_eq(c.err, "");
+}
+
+Test(cli, a_schedule_file_must_agree_with_the_sizes_given, .timeout = 10)
+{
+    char path[64];
+    temp_file(path, sizeof path, "devices 3\nmicrobatches 1\nchunks 1\nd0: F0 B0\nd1: F0 B0\n"
+                                 "d2: F0 B0\n");
+    const char *ok[] = {"run", "--schedule-file", path, "--devices", "3", NULL};
+    pl_child c = pipelab_run(ok, 10.0);
+    cr_expect_eq(c.status, 0, "%s", c.err);
+    const char *bad[] = {"run", "--schedule-file", path, "--devices", "4", NULL};
+    c = pipelab_run(bad, 10.0);
+    cr_expect_eq(c.status, 2, "%s", c.err);
+    cr_expect(strstr(c.err, "--devices 4, but") && strstr(c.err, "says 3"), "%s", c.err);
+    unlink(path);
+}
+
+/* An output may not overwrite an input: the schedule file stays whole. */
+Test(cli, an_output_never_overwrites_the_schedule_file, .timeout = 10)
+{
+    const char *text = "devices 1\nmicrobatches 1\nchunks 1\nd0: F0 B0\n";
+    char path[64], out[256];
+    temp_file(path, sizeof path, text);
+    for (int k = 0; k < 2; k++) {
+        const char *args[] = {"run", "--schedule-file", path, k ? "--svg" : "--trace", path, NULL};
+        pl_child c = pipelab_run(args, 10.0);
+        cr_expect_eq(c.status, 2, "%s", c.err);
+        cr_expect(strstr(c.err, "that is an input of this command"), "%s", c.err);
+    }
+    FILE *f = fopen(path, "r");
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    cr_expect_str_eq(out, text);
+    unlink(path);
+}
+
+/* A run that fails leaves whatever was at an output path byte-identical, and
+ * no temporary file behind. */
+Test(cli, a_failed_run_leaves_existing_outputs_untouched, .timeout = 10)
+{
+    char path[64], out[256];
+    temp_file(path, sizeof path, "precious\n");
+    const char *args[] = {"run", "--inject-fault", "device=1,action=3", "--svg", path, NULL};
+    pl_child c = pipelab_run(args, 10.0);
+    cr_expect_eq(c.status, 1, "%s", c.err);
+    FILE *f = fopen(path, "r");
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    cr_expect_str_eq(out, "precious\n");
+    cr_expect_eq(sh("ls /tmp/.pipelab-test-cli-*.pipelab-* 2>/dev/null | wc -l", out, sizeof out), 0);
+    cr_expect_eq(atoi(out), 0, "a temporary file was left behind");
+    unlink(path);
+}
+
+Test(cli, pictures_say_what_they_wrote, .timeout = 10)
+{
+    char out[1024];
+    int rc = sh("d=$(mktemp -d) && \"$PIPELAB\" run --svg $d/t.svg --trace $d/t.json 2>&1 >/dev/null"
+                " && test -s $d/t.svg && test -s $d/t.json; s=$?; rm -rf $d; exit $s", out, sizeof out);
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "pipelab: wrote ") && strstr(out, "t.svg (SVG timeline of 1 run, "
+                                                              "median step)"), "%s", out);
+    cr_expect(strstr(out, "t.json (Chrome trace of 1 run)"), "%s", out);
+}
+
+Test(cli, output_that_cannot_be_written_is_a_failure, .timeout = 20)
+{
+    static const char *lines[] = {
+        "\"$PIPELAB\" run --json",
+        "\"$PIPELAB\" show",
+        "\"$PIPELAB\" compare",
+        "\"$PIPELAB\" sweep",
+        "\"$PIPELAB\" --help",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char out[1024], cmd[256];
+        snprintf(cmd, sizeof cmd, "%s 2>&1 >/dev/full", lines[i]);
+        int rc = sh(cmd, out, sizeof out);
+        cr_expect_eq(rc, 1, "%s: exit %d", lines[i], rc);
+        cr_expect(strstr(out, "cannot write standard output"), "%s: %s", lines[i], out);
+    }
+}
+
+Test(cli, json_from_the_simulator_has_null_losses_and_sweep_prints_json, .timeout = 30)
+{
+    static char out[1 << 16];
+    cr_expect_eq(sh("\"$PIPELAB\" run --simulate --json", out, sizeof out), 0);
+    cr_expect(strstr(out, "\"loss\":null"), "%s", out);
+    cr_expect_eq(sh("\"$PIPELAB\" sweep --json --microbatches 4", out, sizeof out), 0);
+    int lines = 0;
+    for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"), lines++)
+        cr_expect(l[0] == '{' && l[strlen(l) - 1] == '}', "not a JSON line: %s", l);
+    cr_expect_geq(lines, 3 * 3 + 1, "every schedule at m = 1, 2, 4 (naive once)");
+}
+
+Test(cli, the_summary_names_the_step_its_figures_are_of, .timeout = 10)
+{
+    static char out[1 << 14];
+    cr_expect_eq(sh("\"$PIPELAB\" run --steps 3 --microbatches 7", out, sizeof out), 0);
+    cr_expect(strstr(out, "step 2 of 3 (the median makespan"), "%s", out);
+    cr_expect(strstr(out, "measured    predicted      formula"), "%s", out);
+    cr_expect(strstr(out, "(none: micro-batches are unequal: batch 32 is not a multiple of m = 7)"),
+              "%s", out);
+    cr_expect(strstr(out, "costs: 1 unit = 1 ms"), "%s", out);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "data.h"
+#include "rng.h"
 
 Test(data, rng_is_splitmix64)
 {
@@ -35,7 +36,7 @@ Test(data, same_seed_and_step_give_the_same_bits)
     cr_expect_eq(memcmp(a.x.data, b.x.data, n), 0);
     cr_expect_eq(memcmp(a.y.data, b.y.data, n), 0);
     cr_expect_neq(memcmp(a.x.data, c.x.data, n), 0, "another step, other inputs");
-    pl_batch_free(&a), pl_batch_free(&b), pl_batch_free(&c);
+    pl_data_batch_free(&a), pl_data_batch_free(&b), pl_data_batch_free(&c);
 }
 
 Test(data, targets_are_a_function_of_the_inputs)
@@ -49,7 +50,7 @@ Test(data, targets_are_a_function_of_the_inputs)
     cr_expect_eq(memcmp(a.y.data, b.y.data, sizeof(float) * 4 * 6), 0);
     for (int i = 0; i < 4 * 6; i++)
         cr_expect(a.x.data[i] >= -1.0f && a.x.data[i] < 1.0f);
-    pl_batch_free(&a), pl_batch_free(&b);
+    pl_data_batch_free(&a), pl_data_batch_free(&b);
 }
 
 Test(data, bad_sizes_are_refused)
@@ -58,7 +59,7 @@ Test(data, bad_sizes_are_refused)
     cr_expect_eq(pl_data_batch(&b, 1, 0, 0, 8), -1);
     cr_expect_eq(pl_data_batch(&b, 1, 0, 8, 0), -1);
     cr_expect_null(b.x.data);
-    pl_batch_free(&b);
+    pl_data_batch_free(&b);
 }
 
 Test(data, microbatches_cover_the_batch_with_sizes_differing_by_one)
@@ -68,7 +69,7 @@ Test(data, microbatches_cover_the_batch_with_sizes_differing_by_one)
             int next = 0, lo = batch, hi = 0;
             for (int j = 0; j < m; j++) {
                 int start, rows;
-                pl_microbatch_range(batch, m, j, &start, &rows);
+                pl_data_microbatch_range(batch, m, j, &start, &rows);
                 cr_assert_eq(start, next, "batch %d m %d j %d", batch, m, j);
                 cr_assert_geq(rows, 1);
                 if (j < batch % m)

@@ -12,6 +12,7 @@
 
 #define PL_FUZZ_NO_ENTRY
 #include "../fuzz/fuzz_schedule.c"
+#include "helpers.h"
 
 typedef struct {
     const char *why;
@@ -75,14 +76,14 @@ Test(fuzz_regressions, every_recorded_input_keeps_every_property, .timeout = 60)
 Test(fuzz_regressions, every_built_in_schedule_passes_the_target, .timeout = 60)
 {
     int n;
-    const pl_schedule_info *all = pl_schedules(&n);
+    const pl_registry_entry *all = pl_registry_list(&n);
     for (int g = 0; g < n; g++)
         for (int p = 1; p <= 5; p++)
-            for (int m = 1; m <= (all[g].fixed_microbatches ? 1 : 6); m++) {
+            FOR_EACH_M(&all[g], m, 6) FOR_EACH_V(&all[g], v, 3) {
                 pl_schedule s;
-                char err[256], *text = NULL;
+                char *text = NULL;
                 size_t len = 0;
-                cr_assert_eq(all[g].generate(&s, p, m, err, sizeof err), 0, "%s", err);
+                registry_schedule(all[g].name, &s, p, m, v);
                 FILE *f = open_memstream(&text, &len);
                 pl_schedule_write(&s, f);
                 fclose(f);

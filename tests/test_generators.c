@@ -1,13 +1,15 @@
 /*
- * test_generators.c -- the four built-in schedules of chapters 01-04 have the
- * shape their chapters describe, and the validator accepts them.
+ * test_generators.c -- every registered schedule is valid, in its placement,
+ * accumulates weight gradients in micro-batch order and holds the peak its
+ * entry promises; the schedules of chapters 01-04 have the shape their
+ * chapters describe.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "schedule.h"
+#include "helpers.h"
 #include "validate.h"
 
 static char *text_of(const pl_schedule *s)
@@ -23,10 +25,7 @@ static char *text_of(const pl_schedule *s)
 
 static void generate(const char *name, pl_schedule *s, int p, int m)
 {
-    char err[256];
-    const pl_schedule_info *info = pl_schedule_find(name);
-    cr_assert(info, "%s", name);
-    cr_assert_eq(info->generate(s, p, m, err, sizeof err), 0, "%s p=%d m=%d: %s", name, p, m, err);
+    registry_schedule(name, s, p, m, 0);
 }
 
 Test(generators, one_f_one_b_is_the_design_example_byte_for_byte)
@@ -82,74 +81,94 @@ Test(generators, each_chapter_has_its_shape)
 Test(generators, bad_sizes_are_rejected_with_a_message)
 {
     int n;
-    const pl_schedule_info *all = pl_schedules(&n);
+    const pl_registry_entry *all = pl_registry_list(&n);
     char err[256];
     pl_schedule s;
     for (int g = 0; g < n; g++) {
-        int sizes[][2] = {{0, 1}, {-1, 4}, {4, 0}, {4, -2}};
-        for (int k = 0; k < 4; k++) {
+        int sizes[][3] = {{0, 1, 1}, {-1, 4, 1}, {4, 0, 1}, {4, -2, 1}, {4, 4, 0}};
+        for (int k = 0; k < 5; k++) {
+            pl_shape shape = {sizes[k][0], sizes[k][1], sizes[k][2]};
             err[0] = '\0';
-            cr_expect_eq(all[g].generate(&s, sizes[k][0], sizes[k][1], err, sizeof err), -1);
+            cr_expect_eq(all[g].generate(&s, &shape, err, sizeof err), -1, "%s", all[g].name);
             cr_expect_neq(err[0], '\0', "%s", all[g].name);
             cr_expect_null(s.actions);
             pl_schedule_free(&s);
         }
     }
-    cr_expect_eq(pl_schedule_naive(&s, 4, 2, err, sizeof err), -1);
+    pl_shape two = {4, 2, 1};
+    cr_expect_eq(pl_registry_find("naive")->generate(&s, &two, err, sizeof err), -1);
     cr_expect_str_eq(err, "naive runs the whole batch at once: microbatches must be 1");
+    pl_shape chunked = {4, 8, 2};
+    cr_expect_eq(pl_registry_find("1f1b")->generate(&s, &chunked, err, sizeof err), -1);
+    cr_expect_str_eq(err, "1f1b runs 1 chunk per device (got 2)");
 }
 
-/* Every action of every generator: right count, backwards in increasing
- * micro-batch order, every forward before its backward. */
-Test(generators, backwards_run_in_increasing_micro_batch_order)
+/* Every registered schedule, for p in 1..8, m in 1..16 and v in 1..3 where it
+ * takes them: valid, in its entry's placement, and on every device the
+ * weight gradients of each chunk (B, or W when split) come in increasing
+ * micro-batch order -- what keeps the weights bitwise equal to the reference. */
+Test(generators, every_registered_schedule_is_valid_and_accumulates_in_order, .timeout = 60)
 {
     int n;
-    const pl_schedule_info *all = pl_schedules(&n);
+    const pl_registry_entry *all = pl_registry_list(&n);
+    char err[1024];
     for (int g = 0; g < n; g++)
         for (int p = 1; p <= 8; p++)
-            for (int m = 1; m <= (all[g].fixed_microbatches ? 1 : 16); m++) {
+            FOR_EACH_M(&all[g], m, 16) FOR_EACH_V(&all[g], v, 3) {
                 pl_schedule s;
-                generate(all[g].name, &s, p, m);
+                registry_schedule(all[g].name, &s, p, m, v);
+                cr_assert_eq(s.placement, all[g].placement, "%s", all[g].name);
+                cr_assert_eq(pl_validate(&s, NULL, err, sizeof err), 0, "%s p=%d m=%d v=%d: %s",
+                             all[g].name, p, m, v, err);
                 for (int d = 0; d < p; d++) {
-                    int next_f = 0, next_b = 0;
-                    cr_assert_eq(s.len[d], 2 * m);
+                    int next[64] = {0};
                     for (int i = 0; i < s.len[d]; i++) {
                         pl_action a = s.actions[d][i];
-                        if (a.kind == PL_F)
-                            cr_assert_eq(a.mb, next_f++);
-                        else
-                            cr_assert(a.kind == PL_B && a.mb == next_b++ && a.mb < next_f,
-                                      "%s p=%d m=%d d%d position %d", all[g].name, p, m, d, i);
+                        if (a.kind == PL_B || a.kind == PL_W)
+                            cr_assert_eq(a.mb, next[a.chunk]++, "%s p=%d m=%d v=%d d%d "
+                                         "position %d", all[g].name, p, m, v, d, i);
                     }
                 }
                 pl_schedule_free(&s);
             }
 }
 
-static int min(int a, int b) { return a < b ? a : b; }
-
-Test(generators, peak_in_flight_is_what_each_chapter_promises)
+/* The peak in flight each entry promises, where it promises one, is what the
+ * validator counts on every device. */
+Test(generators, peak_in_flight_is_what_each_entry_promises, .timeout = 60)
 {
     int n;
-    const pl_schedule_info *all = pl_schedules(&n);
+    const pl_registry_entry *all = pl_registry_list(&n);
     char err[1024];
-    for (int g = 0; g < n; g++)
+    for (int g = 0; g < n; g++) {
+        if (!all[g].peak)
+            continue;
         for (int p = 1; p <= 8; p++)
-            for (int m = 1; m <= (all[g].fixed_microbatches ? 1 : 16); m++) {
+            FOR_EACH_M(&all[g], m, 16) FOR_EACH_V(&all[g], v, 3) {
                 pl_schedule s;
-                pl_validation v;
-                generate(all[g].name, &s, p, m);
-                cr_assert_eq(pl_validate(&s, &v, err, sizeof err), 0, "%s p=%d m=%d: %s",
-                             all[g].name, p, m, err);
-                for (int d = 0; d < p; d++) {
-                    int want = !strcmp(all[g].name, "gpipe")  ? m
-                               : !strcmp(all[g].name, "1f1b") ? min(p - d, m)
-                                                              : 1;
-                    cr_expect_eq(v.peak_inflight[d], want, "%s p=%d m=%d d%d",
-                                 all[g].name, p, m, d);
-                }
-                pl_validation_free(&v);
+                pl_validation val;
+                registry_schedule(all[g].name, &s, p, m, v);
+                cr_assert_eq(pl_validate(&s, &val, err, sizeof err), 0, "%s", err);
+                for (int d = 0; d < p; d++)
+                    cr_expect_eq(val.peak_inflight[d], all[g].peak(p, s.microbatches, v, d),
+                                 "%s p=%d m=%d v=%d d%d: %s", all[g].name, p, m, v, d,
+                                 all[g].peak_text);
+                pl_validation_free(&val);
                 pl_schedule_free(&s);
+            }
+    }
+}
+
+static int min(int a, int b) { return a < b ? a : b; }
+
+Test(generators, the_chapters_peaks_are_the_registry_s)
+{
+    for (int p = 1; p <= 8; p++)
+        for (int m = 1; m <= 16; m++)
+            for (int d = 0; d < p; d++) {
+                cr_expect_eq(pl_registry_find("1f1b")->peak(p, m, 1, d), min(p - d, m));
+                cr_expect_eq(pl_registry_find("gpipe")->peak(p, m, 1, d), m);
+                cr_expect_eq(pl_registry_find("microbatch")->peak(p, m, 1, d), 1);
             }
 }
 

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "data.h"
+#include "rng.h"
 #include "isa.h"
 #include "tensor.h"
 

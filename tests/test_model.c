@@ -9,16 +9,17 @@
 
 #include "data.h"
 #include "model.h"
+#include "stage.h"
 
-/* Loss of the whole model on (x, t) as pl_loss_grad computes it. */
+/* Loss of the whole model on (x, t) as pl_model_loss_grad computes it. */
 static double loss_of(const pl_model *m, const pl_tensor *x, const pl_tensor *t)
 {
     pl_stash s = {0, 0, 0, NULL, NULL};
     cr_assert_eq(pl_stage_forward(m, 0, m->n_layers, x, &s, 0), 0);
     pl_tensor dy = pl_tensor_new(x->rows, m->width);
-    double l = pl_loss_grad(&dy, &s.act[m->n_layers], t, x->rows);
+    double l = pl_model_loss_grad(&dy, &s.act[m->n_layers], t, x->rows);
     pl_tensor_free(&dy);
-    pl_stash_free(&s);
+    pl_stage_free(&s);
     return l;
 }
 
@@ -30,11 +31,11 @@ static void backprop(pl_model *m, const pl_tensor *x, const pl_tensor *t, int ba
     int L = m->n_layers;
     cr_assert_eq(pl_stage_forward(m, 0, L, x, &s, 0), 0);
     pl_tensor dy = pl_tensor_new(x->rows, m->width);
-    pl_loss_grad(&dy, &s.act[L], t, batch);
+    pl_model_loss_grad(&dy, &s.act[L], t, batch);
     cr_assert_eq(pl_stage_backward_input(m, &s, &dy, NULL), 0);
     pl_stage_backward_weight(m, &s);
     pl_tensor_free(&dy);
-    pl_stash_free(&s);
+    pl_stage_free(&s);
 }
 
 /* Central differences in double-ish precision are limited by float32
@@ -73,7 +74,7 @@ Test(model, backward_matches_finite_differences)
             }
     }
     cr_expect_eq(checked, 3 * (25 + 5));
-    pl_batch_free(&b);
+    pl_data_batch_free(&b);
     pl_model_free(&m);
 }
 
@@ -92,12 +93,12 @@ static void run_staged(pl_model *m, const int *cut, int stages, const pl_tensor 
     }
     pl_tensor_copy(y, in);
     pl_tensor dy = pl_tensor_new(x->rows, m->width);
-    pl_loss_grad(&dy, y, t, batch);
+    pl_model_loss_grad(&dy, y, t, batch);
     for (int k = stages - 1; k >= 0; k--) {
         pl_tensor dx = k > 0 ? pl_tensor_new(x->rows, m->width) : (pl_tensor){0, 0, NULL};
         cr_assert_eq(pl_stage_backward_input(m, &s[k], &dy, k > 0 ? &dx : NULL), 0);
         pl_stage_backward_weight(m, &s[k]);
-        pl_stash_free(&s[k]);
+        pl_stage_free(&s[k]);
         pl_tensor_free(&dy);
         dy = dx;
     }
@@ -140,7 +141,7 @@ Test(model, stages_give_the_same_bits_as_one_stage)
     }
     for (int c = 0; c < 3; c++)
         pl_model_free(&m[c]), pl_tensor_free(&y[c]);
-    pl_batch_free(&b);
+    pl_data_batch_free(&b);
 }
 
 Test(model, stash_bytes_match_the_prediction)
@@ -153,22 +154,22 @@ Test(model, stash_bytes_match_the_prediction)
     for (int recompute = 0; recompute <= 1; recompute++) {
         pl_stash s = {0, 0, 0, NULL, NULL};
         cr_assert_eq(pl_stage_forward(&m, 1, 3, &b.x, &s, recompute), 0);
-        cr_expect_eq(pl_stash_bytes(&s), pl_stage_stash_bytes(&m, 1, 3, 6, 'F', recompute));
-        cr_expect_eq(pl_stash_bytes(&s), recompute ? one : 4 * one);
+        cr_expect_eq(pl_stage_held(&s), pl_stage_stash_bytes(&m, 1, 3, 6, PL_F, recompute));
+        cr_expect_eq(pl_stage_held(&s), recompute ? one : 4 * one);
         if (recompute)
             cr_assert_eq(pl_stage_recompute(&m, &s), 0);
         pl_tensor dy = pl_tensor_new(6, 8), dx = pl_tensor_new(6, 8);
         cr_assert_eq(pl_stage_backward_input(&m, &s, &dy, &dx), 0);
-        cr_expect_eq(pl_stash_bytes(&s), pl_stage_stash_bytes(&m, 1, 3, 6, 'I', recompute));
-        cr_expect_eq(pl_stash_bytes(&s), 7 * one, "4 acts + 3 grads");
+        cr_expect_eq(pl_stage_held(&s), pl_stage_stash_bytes(&m, 1, 3, 6, PL_I, recompute));
+        cr_expect_eq(pl_stage_held(&s), 7 * one, "4 acts + 3 grads");
         pl_stage_backward_weight(&m, &s);
-        pl_stash_free(&s);
-        cr_expect_eq(pl_stash_bytes(&s), 0);
-        cr_expect_eq(pl_stage_stash_bytes(&m, 1, 3, 6, 'B', recompute), 0);
-        cr_expect_eq(pl_stage_stash_bytes(&m, 1, 3, 6, 'W', recompute), 0);
+        pl_stage_free(&s);
+        cr_expect_eq(pl_stage_held(&s), 0);
+        cr_expect_eq(pl_stage_stash_bytes(&m, 1, 3, 6, PL_B, recompute), 0);
+        cr_expect_eq(pl_stage_stash_bytes(&m, 1, 3, 6, PL_W, recompute), 0);
         pl_tensor_free(&dy), pl_tensor_free(&dx);
     }
-    pl_batch_free(&b);
+    pl_data_batch_free(&b);
     pl_model_free(&m);
 }
 
@@ -188,8 +189,8 @@ Test(model, recompute_rebuilds_the_same_bits)
     for (int k = 0; k <= 4; k++)
         expect_same_bits(&kept.act[k], &redo.act[k], "activation", k);
     pl_tensor_free(&dy);
-    pl_stash_free(&kept), pl_stash_free(&redo);
-    pl_batch_free(&b);
+    pl_stage_free(&kept), pl_stage_free(&redo);
+    pl_data_batch_free(&b);
     pl_model_free(&m);
 }
 
@@ -241,11 +242,11 @@ Test(model, loss_grad_and_flops)
     memcpy(y.data, Y, sizeof Y);
     memcpy(t.data, T, sizeof T);
     /* these 2 rows of a batch of 4: (1 + 0 + 4 + 0) / (4 * 2) */
-    cr_expect_eq(pl_loss_grad(&dy, &y, &t, 4), 5.0f / 8.0f);
+    cr_expect_eq(pl_model_loss_grad(&dy, &y, &t, 4), 5.0f / 8.0f);
     const float want[] = {0.25f, 0.0f, -0.5f, 0.0f}; /* 2 (y - t) / 8 */
     for (int i = 0; i < 4; i++)
         cr_expect_eq(dy.data[i], want[i]);
     pl_layer l = {3, 5, 1, {0, 0, NULL}, {0, 0, NULL}, {0, 0, NULL}, {0, 0, NULL}};
-    cr_expect_eq(pl_layer_flops(&l, 7), 2 * 7 * 3 * 5);
+    cr_expect_eq(pl_model_layer_flops(&l, 7), 2 * 7 * 3 * 5);
     pl_tensor_free(&y), pl_tensor_free(&t), pl_tensor_free(&dy);
 }

@@ -1,6 +1,6 @@
 /*
  * test_pictures.c -- the Chrome trace, the SVG timelines and the sweep plot
- * (DESIGN 3.3): valid documents, one mark per executed action, and the same
+ * (docs/design.md): valid documents, one mark per executed action, and the same
  * bytes every time on the virtual clock.
  */
 #include <criterion/criterion.h>
@@ -24,8 +24,9 @@
 /* Options for schedule `name` at p = 4, m = 8 (naive runs m = 1). */
 static pl_options opts(const char *name, int steps)
 {
-    const pl_schedule_info *info = pl_schedule_find(name);
-    pl_options o = small_run(name, 4, info->fixed_microbatches ? 1 : 8);
+    const pl_registry_entry *e = pl_registry_find(name);
+    pl_options o = small_run(name, 4, e->microbatches ? e->microbatches : 8);
+    o.layers = 4 * pl_registry_shape(e, 4, 8, 0).chunks;
     o.steps = steps;
     return o;
 }
@@ -47,15 +48,19 @@ static long events(const pl_trace *t, int step)
     return n;
 }
 
-/* Draw with `draw` into a string the caller frees. */
-typedef int (*drawer)(const pl_experiment *runs, int n, FILE *out);
+/* Draw the runs' traces with `draw` into a string the caller frees. */
+typedef int (*drawer)(const pl_trace *const *traces, int n, FILE *out);
 static char *draw(drawer f, const pl_experiment *runs, int n)
 {
     char *buf = NULL;
     size_t len = 0;
+    const pl_trace *traces[16];
+    cr_assert(n <= 16);
+    for (int i = 0; i < n; i++)
+        traces[i] = &runs[i].result.trace;
     FILE *out = open_memstream(&buf, &len);
     cr_assert_not_null(out);
-    cr_assert_eq(f(runs, n, out), 0);
+    cr_assert_eq(f(traces, n, out), 0);
     fclose(out);
     return buf;
 }
@@ -96,7 +101,7 @@ Test(checkers, reject_what_a_strict_parser_rejects)
 Test(chrome_trace, one_event_per_action_for_every_schedule, .timeout = 60)
 {
     int n;
-    const pl_schedule_info *all = pl_schedules(&n);
+    const pl_registry_entry *all = pl_registry_list(&n);
     for (int i = 0; i < n; i++) {
         pl_options o = opts(all[i].name, 2);
         pl_experiment x;
@@ -177,7 +182,7 @@ Test(chrome_trace, memory_counter_peaks_at_the_measured_peak, .timeout = 30)
 Test(svg, one_box_per_action_for_every_schedule, .timeout = 60)
 {
     int n;
-    const pl_schedule_info *all = pl_schedules(&n);
+    const pl_registry_entry *all = pl_registry_list(&n);
     for (int i = 0; i < n; i++)
         for (int recompute = 0; recompute <= 1; recompute++) {
             pl_options o = opts(all[i].name, 2);
@@ -189,7 +194,7 @@ Test(svg, one_box_per_action_for_every_schedule, .timeout = 60)
                          xml_check(svg));
             cr_expect_eq(count(svg, "<rect class=\"act "), events(&x.result.trace, 1),
                          "%s%s", all[i].name, recompute ? " recompute" : "");
-            cr_expect_eq(count(svg, "<rect class=\"act R\""), recompute ? 4 * x.schedule.microbatches
+            cr_expect_eq(count(svg, "<rect class=\"act R "), recompute ? 4 * x.schedule.microbatches
                                                                        : 0);
             cr_expect_not_null(strstr(svg, "bubble "));
             cr_expect_not_null(strstr(svg, "peak activation memory"));
@@ -202,10 +207,11 @@ Test(svg, one_box_per_action_for_every_schedule, .timeout = 60)
 Test(svg, stacked_runs_share_one_picture, .timeout = 60)
 {
     int n;
-    const pl_schedule_info *all = pl_schedules(&n);
-    pl_experiment x[8];
+    const pl_registry_entry *all = pl_registry_list(&n);
+    pl_experiment x[16];
     long boxes = 0;
-    for (int i = 0; i < n && i < 8; i++) {
+    cr_assert(n <= 16);
+    for (int i = 0; i < n; i++) {
         pl_options o = opts(all[i].name, 1);
         run_ok(&o, &x[i]);
         boxes += events(&x[i].result.trace, 0);
@@ -216,7 +222,7 @@ Test(svg, stacked_runs_share_one_picture, .timeout = 60)
     cr_expect_eq(count(svg, "<text class=\"title\""), n);
     cr_expect_eq(count(svg, "<svg "), 1);
     free(svg);
-    for (int i = 0; i < n && i < 8; i++)
+    for (int i = 0; i < n; i++)
         pl_experiment_free(&x[i]);
 }
 
@@ -237,8 +243,7 @@ Test(svg, same_run_same_bytes, .timeout = 30)
 
 Test(svg, nothing_to_draw_is_an_error)
 {
-    pl_experiment none;
-    memset(&none, 0, sizeof none);
+    const pl_trace *none = NULL;
     cr_expect_eq(pl_svg_timeline(&none, 0, stdout), -1);
     pl_sweep s;
     memset(&s, 0, sizeof s);
@@ -250,10 +255,10 @@ Test(plot, points_curves_axes_and_legend)
     pl_sweep s;
     memset(&s, 0, sizeof s);
     s.fixed = 4;
-    cr_assert_eq(pl_sweep_add(&s, "naive", 1, 0.75), 0);
+    cr_assert_eq(pl_sweep_add(&s, "naive", 1, 1, 0.75), 0);
     for (int m = 1; m <= 32; m *= 2) {
-        cr_assert_eq(pl_sweep_add(&s, "gpipe", m, 3.0 / (m + 3)), 0);
-        cr_assert_eq(pl_sweep_add(&s, "1f1b", m, 3.0 / (m + 3)), 0);
+        cr_assert_eq(pl_sweep_add(&s, "gpipe", 1, m, 3.0 / (m + 3)), 0);
+        cr_assert_eq(pl_sweep_add(&s, "1f1b", 1, m, 3.0 / (m + 3)), 0);
     }
     cr_expect_eq(s.count, 3);
     char *buf = NULL;
@@ -339,4 +344,48 @@ Test(cli, figures_are_deterministic, .timeout = 120)
     }
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
+}
+
+/* A coarse timeline never draws an action in a column where it did not run:
+ * every drawn column of a device overlaps one of its actions, and every
+ * action shows in at least one column. */
+Test(timeline, columns_show_only_what_ran_there, .timeout = 60)
+{
+    static const char *names[] = {"gpipe", "1f1b", "microbatch"};
+    for (int k = 0; k < 24; k++) {
+        pl_options o = small_run(names[k % 3], 2 + k % 4, 3 + 5 * (k % 7));
+        o.batch = o.microbatches * 2 + k % 5; /* uneven micro-batches: odd times */
+        o.layers = o.devices + k % 3;         /* unequal stages */
+        o.recompute = k % 2;
+        pl_experiment x;
+        run_ok(&o, &x);
+        const pl_trace *t = &x.result.trace;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&buf, &len);
+        pl_timeline_print(t, 0, 80, 0, out);
+        fclose(out);
+        int64_t npc = pl_timeline_ticks_per_column(t, 0, 80), first = INT64_MAX;
+        for (int d = 0; d < t->devices; d++)
+            if (t->lanes[d].len && t->lanes[d].events[0].start < first)
+                first = t->lanes[d].events[0].start;
+        char *line = strtok(buf, "\n");
+        for (int d = 0; d < t->devices && line; d++, line = strtok(NULL, "\n")) {
+            const char *row = strchr(line, '|');
+            cr_assert_not_null(row, "%s", line);
+            row++;
+            for (int c = 0; row[c]; c++) {
+                if (row[c] == '.')
+                    continue;
+                int64_t lo = first + c * npc, hi = lo + npc;
+                int ran = 0;
+                for (long i = 0; i < t->lanes[d].len && !ran; i++)
+                    ran = t->lanes[d].events[i].start < hi && t->lanes[d].events[i].end > lo;
+                cr_expect(ran, "%s p=%d m=%d: d%d column %d drawn, but nothing ran there",
+                          x.name, o.devices, o.microbatches, d, c);
+            }
+        }
+        free(buf);
+        pl_experiment_free(&x);
+    }
 }

@@ -8,13 +8,15 @@
 #include <string.h>
 
 #include "data.h"
+#include "helpers.h"
+#include "stage.h"
 #include "reference.h"
 
 Test(reference, loss_falls_over_twenty_steps)
 {
     pl_model m;
     cr_assert_eq(pl_model_init(&m, 6, 32, 4), 0);
-    pl_train_config cfg = {4, 20, 48, 4, 0.05f};
+    pl_options cfg = train_config(4, 20, 48, 4, 0.05f);
     float loss[20];
     char err[256];
     cr_assert_eq(pl_reference_train(&m, &cfg, loss, err, sizeof err), 0, "%s", err);
@@ -27,7 +29,7 @@ Test(reference, same_seed_same_bits)
     pl_model a, b;
     cr_assert_eq(pl_model_init(&a, 5, 16, 2), 0);
     cr_assert_eq(pl_model_init(&b, 5, 16, 2), 0);
-    pl_train_config cfg = {3, 4, 30, 7, 0.05f};
+    pl_options cfg = train_config(3, 4, 30, 7, 0.05f);
     float la[4], lb[4];
     char err[256];
     cr_assert_eq(pl_reference_train(&a, &cfg, la, err, sizeof err), 0, "%s", err);
@@ -46,16 +48,16 @@ static void gradient(pl_model *m, const pl_batch *b, int batch, int mbs)
     int L = m->n_layers;
     for (int j = 0; j < mbs; j++) {
         int start, rows;
-        pl_microbatch_range(batch, mbs, j, &start, &rows);
+        pl_data_microbatch_range(batch, mbs, j, &start, &rows);
         pl_tensor x = pl_tensor_rows(&b->x, start, rows);
         pl_tensor t = pl_tensor_rows(&b->y, start, rows);
         pl_stash s = {0, 0, 0, NULL, NULL};
         pl_tensor dy = pl_tensor_new(rows, m->width);
         cr_assert_eq(pl_stage_forward(m, 0, L, &x, &s, 0), 0);
-        pl_loss_grad(&dy, &s.act[L], &t, batch);
+        pl_model_loss_grad(&dy, &s.act[L], &t, batch);
         cr_assert_eq(pl_stage_backward_input(m, &s, &dy, NULL), 0);
         pl_stage_backward_weight(m, &s);
-        pl_stash_free(&s);
+        pl_stage_free(&s);
         pl_tensor_free(&dy);
     }
 }
@@ -89,7 +91,7 @@ Test(reference, microbatch_gradient_equals_the_full_batch_gradient)
                               "layer %d %s[%d]", l, p ? "db" : "dw", i);
         }
     }
-    pl_batch_free(&b);
+    pl_data_batch_free(&b);
     pl_model_free(&full), pl_model_free(&split);
 }
 
@@ -106,17 +108,17 @@ Test(reference, loss_is_the_batch_mean_squared_error)
         double d = (double)s.act[3].data[i] - b.y.data[i];
         sse += d * d;
     }
-    pl_train_config cfg = {6, 1, 10, 3, 0.05f};
+    pl_options cfg = train_config(6, 1, 10, 3, 0.05f);
     float loss;
     char err[256];
     cr_assert_eq(pl_reference_train(&m, &cfg, &loss, err, sizeof err), 0, "%s", err);
     cr_expect_float_eq(loss, sse / 80.0, 1e-5 * sse / 80.0, "loss %g", (double)loss);
-    pl_stash_free(&s);
-    pl_batch_free(&b);
+    pl_stage_free(&s);
+    pl_data_batch_free(&b);
     pl_model_free(&m);
 }
 
-static void expect_refused(pl_train_config cfg, const char *needle)
+static void expect_refused(pl_options cfg, const char *needle)
 {
     pl_model m;
     cr_assert_eq(pl_model_init(&m, 2, 4, 1), 0);
@@ -128,8 +130,8 @@ static void expect_refused(pl_train_config cfg, const char *needle)
 
 Test(reference, bad_configurations_are_refused)
 {
-    expect_refused((pl_train_config){1, 0, 8, 2, 0.05f}, "steps");
-    expect_refused((pl_train_config){1, 3, 0, 1, 0.05f}, "batch");
-    expect_refused((pl_train_config){1, 3, 8, 0, 0.05f}, "microbatches");
-    expect_refused((pl_train_config){1, 3, 8, 9, 0.05f}, "microbatches");
+    expect_refused(train_config(1, 0, 8, 2, 0.05f), "steps");
+    expect_refused(train_config(1, 3, 0, 1, 0.05f), "batch");
+    expect_refused(train_config(1, 3, 8, 0, 0.05f), "microbatches");
+    expect_refused(train_config(1, 3, 8, 9, 0.05f), "microbatches");
 }

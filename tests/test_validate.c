@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "helpers.h"
 #include "schedule.h"
 #include "validate.h"
 
@@ -173,17 +174,18 @@ static void check_order(const pl_schedule *s, const pl_validation *v)
     }
     for (int d = 0; d < s->devices; d++)
         for (int i = 0; i < s->len[d]; i++) {
-            pl_action a = s->actions[d][i], src;
-            int sd;
+            pl_action a = s->actions[d][i];
+            pl_route in;
             if (i > 0)
                 cr_assert_lt(when[d][i - 1], when[d][i]);
-            if (!pl_action_source(s, d, a, &sd, &src))
+            if (!pl_schedule_input(s, d, a, &in))
                 continue;
-            int found = 0; /* the producer: src, or a B where src says I */
+            int found = 0, sd = in.peer; /* the producer: a forward, or a B or I */
             for (int j = 0; j < s->len[sd]; j++) {
                 pl_action b = s->actions[sd][j];
-                int kind_ok = src.kind == PL_F ? b.kind == PL_F : b.kind == PL_B || b.kind == PL_I;
-                if (kind_ok && b.mb == src.mb && b.chunk == src.chunk) {
+                int kind_ok = in.flow == PL_ACTIVATION ? b.kind == PL_F
+                                                       : b.kind == PL_B || b.kind == PL_I;
+                if (kind_ok && b.mb == a.mb && b.chunk == in.peer_chunk) {
                     cr_assert_lt(when[sd][j], when[d][i], "d%d position %d", d, i);
                     found = 1;
                 }
@@ -198,14 +200,14 @@ static void check_order(const pl_schedule *s, const pl_validation *v)
 Test(validate, the_execution_order_respects_every_dependency)
 {
     int n;
-    const pl_schedule_info *all = pl_schedules(&n);
+    const pl_registry_entry *all = pl_registry_list(&n);
     char err[256];
     for (int g = 0; g < n; g++)
         for (int p = 1; p <= 6; p++)
-            for (int m = 1; m <= (all[g].fixed_microbatches ? 1 : 9); m++) {
+            FOR_EACH_M(&all[g], m, 9) FOR_EACH_V(&all[g], v_, 3) {
                 pl_schedule s;
                 pl_validation v;
-                cr_assert_eq(all[g].generate(&s, p, m, err, sizeof err), 0, "%s", err);
+                registry_schedule(all[g].name, &s, p, m, v_);
                 cr_assert_eq(pl_validate(&s, &v, err, sizeof err), 0, "%s", err);
                 check_order(&s, &v);
                 pl_validation_free(&v);
@@ -227,7 +229,7 @@ Test(validate, a_large_schedule_is_checked_in_linear_time, .timeout = 20)
     pl_schedule s;
     pl_validation v;
     char err[256];
-    cr_assert_eq(pl_schedule_1f1b(&s, 256, 2048, err, sizeof err), 0, "%s", err);
+    registry_schedule("1f1b", &s, 256, 2048, 1);
     clock_t t0 = clock();
     cr_assert_eq(pl_validate(&s, &v, err, sizeof err), 0, "%s", err);
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;

@@ -13,6 +13,14 @@
  *   excerpt --check  FILE.md...   exit 1 if any excerpt differs from its
  *                                 region, or names a region that is gone
  *   excerpt --update FILE.md...   rewrite every excerpt from the source
+ *   excerpt --starter SRC TODO    print an exercise's starter: SRC with the
+ *                                 regions TODO names replaced by its text
+ *
+ * A TODO file holds blocks, each opened by a line "@@ top" (text inserted
+ * after the source's title line, the first " * " line) or "@@ region NAME"
+ * (text that replaces region NAME, markers included). In a starter every
+ * other region marker line is dropped, so the learner sees plain C. Starters
+ * are thus generated from the source and cannot drift from it.
  *
  * Paths in an excerpt are relative to the directory excerpt runs in (the
  * project root).
@@ -148,10 +156,107 @@ static int process(const char *path, int update)
     return problems;
 }
 
+/* The text of block `head` ("@@ top", "@@ region NAME") of a TODO file:
+ * every line up to the next "@@ " line. NULL if there is none. */
+static char *block(const char *todo, const char *head)
+{
+    size_t n = strlen(head);
+    for (const char *p = todo; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (!strncmp(p, head, n) && (p[n] == '\n' || p[n] == '\0')) {
+            const char *a = p[n] ? p + n + 1 : p + n, *b = a;
+            while (*b && strncmp(b, "@@ ", 3)) {
+                const char *eol = strchr(b, '\n');
+                b = eol ? eol + 1 : b + strlen(b);
+            }
+            char *out = malloc((size_t)(b - a) + 1);
+            if (out) {
+                memcpy(out, a, (size_t)(b - a));
+                out[b - a] = '\0';
+            }
+            return out;
+        }
+    return NULL;
+}
+
+/* A region marker line: returns 1 for "// [region NAME]", 2 for
+ * "// [endregion NAME]", 0 otherwise; NAME goes into name. */
+static int marker(const char *line, char *name, size_t n)
+{
+    while (*line == ' ' || *line == '\t')
+        line++;
+    char fmt[64];
+    snprintf(fmt, sizeof fmt, "// [region %%%zu[^]]]", n - 1);
+    if (sscanf(line, fmt, name) == 1)
+        return 1;
+    snprintf(fmt, sizeof fmt, "// [endregion %%%zu[^]]]", n - 1);
+    return sscanf(line, fmt, name) == 1 ? 2 : 0;
+}
+
+/* Print the starter made from src and todo; returns the number of problems. */
+static int starter(const char *src_path, const char *todo_path)
+{
+    char *src = slurp(src_path), *todo = slurp(todo_path);
+    int problems = 0, used = 0, wanted = 0, titled = 0;
+    if (!src || !todo) {
+        fprintf(stderr, "excerpt: cannot read %s\n", src ? todo_path : src_path);
+        free(src);
+        free(todo);
+        return 1;
+    }
+    for (const char *p = todo; (p = strstr(p, "@@ region ")) != NULL; p++)
+        wanted++;
+    char *top = block(todo, "@@ top");
+    for (const char *p = src; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p + 1) : strlen(p);
+        char name[128], head[160];
+        int kind = marker(p, name, sizeof name);
+        if (kind == 1) {
+            snprintf(head, sizeof head, "@@ region %s", name);
+            char *text = block(todo, head);
+            if (text) { /* replace the whole region, up to its end marker */
+                fputs(text, stdout);
+                free(text);
+                used++;
+                char end[160];
+                snprintf(end, sizeof end, "// [endregion %s]", name);
+                const char *e = strstr(p, end);
+                if (!e) {
+                    fprintf(stderr, "%s: region '%s' has no end\n", src_path, name);
+                    problems++;
+                    break;
+                }
+                eol = strchr(e, '\n');
+                p = eol ? eol + 1 : e + strlen(e);
+                continue;
+            }
+        }
+        if (!kind)
+            fwrite(p, 1, n, stdout);
+        if (!kind && top && !titled && !strncmp(p, " * ", 3)) {
+            fputs(top, stdout);
+            titled = 1;
+        }
+        p += n;
+    }
+    if (used != wanted) {
+        fprintf(stderr, "%s: %d of the %d regions %s replaces are not in %s\n", todo_path,
+                wanted - used, wanted, todo_path, src_path);
+        problems++;
+    }
+    free(top);
+    free(src);
+    free(todo);
+    return problems;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--starter"))
+        return starter(argv[2], argv[3]) ? 1 : 0;
     if (argc < 2 || (strcmp(argv[1], "--check") && strcmp(argv[1], "--update"))) {
-        fprintf(stderr, "usage: excerpt --check|--update FILE.md...\n");
+        fprintf(stderr, "usage: excerpt --check|--update FILE.md...\n"
+                        "       excerpt --starter SRC TODO\n");
         return 2;
     }
     int update = !strcmp(argv[1], "--update"), problems = 0;

@@ -22,17 +22,18 @@
 
 #include "schedule.h"
 
-int pl_schedule_gpipe(pl_schedule *s, int devices, int microbatches,
-                      char *err, size_t errlen)
+pl_generator pl_schedule_gpipe;
+
+int pl_schedule_gpipe(pl_schedule *s, const pl_shape *shape, char *err, size_t errlen)
 {
-    if (pl_schedule_begin(s, "gpipe", devices, microbatches, 1, err, errlen))
+    if (pl_schedule_begin(s, "gpipe", shape, 1, err, errlen))
         return -1;
-    int failed = 0;
+    int failed = 0, p = shape->devices, m = shape->microbatches;
     /* TODO(ch03): for every device d, push every forward F0 .. F(m-1), then
      * every backward B0 .. B(m-1), with
      *     failed |= pl_schedule_push(s, d, PL_F, mb, 0);
      * Keep the backwards in increasing micro-batch order: the weights then
      * match the sequential reference bit for bit. */
-    (void)devices, (void)microbatches;
+    (void)p, (void)m;
     return pl_schedule_end(s, "gpipe", failed, err, errlen);
 }

@@ -5,55 +5,99 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A whole number in [lo, hi], the entire string. */
-static int whole(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno == ERANGE || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
+#include "clock.h"
+#include "registry.h"
 
-/* A finite number in (lo, hi]. */
-static int positive(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || errno == ERANGE || !(v > lo) || !(v <= hi))
-        return -1;
-    *out = v;
-    return 0;
-}
+/* The commands an option applies to. */
+enum { RUN = 1, COMPARE = 2, SHOW = 4, CHECK = 8, SWEEP = 16, LIST = 32, ALL = 63 };
+static const char *const command_names[] = {"run", "compare", "show", "check", "sweep", "list"};
 
 typedef struct {
     const char *name;
     int takes_value;
-    long lo, hi; /* for whole-number options */
+    long lo, hi;  /* whole-number options: the range; else 0, 0 */
+    int applies;  /* commands it applies to */
 } spec;
 
 static const spec specs[] = {
-    {"--schedule", 1, 0, 0},      {"--schedule-file", 1, 0, 0},
-    {"--devices", 1, 1, 1024},    {"--microbatches", 1, 1, 1 << 16},
-    {"--layers", 1, 1, 4096},     {"--width", 1, 1, 4096},
-    {"--batch", 1, 1, 1 << 20},   {"--steps", 1, 1, 10000},
-    {"--seed", 1, 0, LONG_MAX},   {"--cost", 1, 0, 0},
-    {"--clock", 1, 0, 0},         {"--scale", 1, 0, 0},
-    {"--recompute", 0, 0, 0},     {"--device-memory", 1, 1, LONG_MAX},
-    {"--inject-fault", 1, 0, 0},  {"--watchdog", 1, 0, 0},
-    {"--simulate", 0, 0, 0},      {"--verify", 0, 0, 0},
-    {"--json", 0, 0, 0},          {"--trace", 1, 0, 0},
-    {"--svg", 1, 0, 0},           {"--over", 1, 0, 0},
-    {"--flops", 1, 0, 0},         {"--help", 0, 0, 0},
+    {"--schedule", 1, 0, 0, RUN | SHOW},
+    {"--schedule-file", 1, 0, 0, RUN},
+    {"--devices", 1, 1, 1024, RUN | COMPARE | SHOW | SWEEP},
+    {"--microbatches", 1, 1, 1 << 16, RUN | COMPARE | SHOW | SWEEP},
+    {"--chunks", 1, 1, 64, RUN | COMPARE | SHOW | SWEEP},
+    {"--layers", 1, 1, 4096, RUN | COMPARE | SWEEP},
+    {"--width", 1, 1, 4096, RUN | COMPARE | SWEEP},
+    {"--batch", 1, 1, 1 << 20, RUN | COMPARE | SWEEP},
+    {"--steps", 1, 1, 10000, RUN | COMPARE},
+    {"--seed", 1, 0, LONG_MAX, RUN | COMPARE},
+    {"--cost", 1, 0, 0, RUN | COMPARE | SWEEP},
+    {"--flops", 1, 0, 0, RUN | COMPARE | SWEEP},
+    {"--clock", 1, 0, 0, RUN | COMPARE},
+    {"--scale", 1, 0, 0, RUN | COMPARE},
+    {"--recompute", 0, 0, 0, RUN | COMPARE | SWEEP},
+    {"--device-memory", 1, 1, LONG_MAX, RUN | COMPARE},
+    {"--inject-fault", 1, 0, 0, RUN},
+    {"--watchdog", 1, 0, 0, RUN | COMPARE},
+    {"--simulate", 0, 0, 0, RUN | COMPARE | SWEEP},
+    {"--verify", 0, 0, 0, RUN},
+    {"--json", 0, 0, 0, RUN | COMPARE | SWEEP},
+    {"--trace", 1, 0, 0, RUN | COMPARE},
+    {"--svg", 1, 0, 0, RUN | COMPARE | SWEEP},
+    {"--over", 1, 0, 0, SWEEP},
+    {"--help", 0, 0, 0, ALL},
 };
 enum { N_SPECS = sizeof specs / sizeof specs[0] };
+
+static int spec_index(const char *name)
+{
+    for (int i = 0; i < N_SPECS; i++)
+        if (!strcmp(name, specs[i].name))
+            return i;
+    return -1;
+}
+
+int pl_args_given(const pl_args *a, const char *name)
+{
+    int i = spec_index(name);
+    return i >= 0 && (a->given & (1ul << i));
+}
+
+/* A whole number in [lo, hi]: decimal digits only (an optional leading '+'
+ * or '-' for the range check), the entire string. */
+static int whole(const char *s, long lo, long hi, long *out)
+{
+    const char *d = s + (*s == '-' || *s == '+');
+    if (*d < '0' || *d > '9')
+        return -1;
+    for (const char *q = d; *q; q++)
+        if (*q < '0' || *q > '9')
+            return -1;
+    errno = 0;
+    long v = strtol(s, NULL, 10);
+    if (errno == ERANGE || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* A finite decimal number in (lo, hi] (no hex, no inf, no nan). */
+static int positive(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    if (strpbrk(s, "xXnNiI") || *s == '\0')
+        return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end != '\0' || errno == ERANGE || !isfinite(v) || !(v > lo) || !(v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
 
 /* The digits after `key` at the start of s, copied into buf, if `stop`
  * follows them; returns a pointer to `stop`, or NULL. */
@@ -68,15 +112,20 @@ static const char *digits_after(const char *s, const char *key, char stop, char 
     return i > 0 && s[i] == stop ? s + i : NULL;
 }
 
-/* "device=D,action=K", digits only: no signs, no spaces, no overflow. */
+/* "device=D,action=K" or "device=D,action=K,stall", digits only: no signs,
+ * no spaces, no overflow. */
 static int fault(pl_options *o, const char *v)
 {
     char d[8], k[24];
     long dv, kv;
-    const char *rest = digits_after(v, "device=", ',', d, sizeof d);
-    if (!rest || !digits_after(rest, ",action=", '\0', k, sizeof k) ||
-        whole(d, 0, 1023, &dv) || whole(k, 0, LONG_MAX, &kv))
+    const char *rest = digits_after(v, "device=", ',', d, sizeof d), *stall = NULL;
+    size_t len = strlen(v);
+    if (len > 6 && !strcmp(v + len - 6, ",stall"))
+        stall = v + len - 6;
+    const char *end = rest ? digits_after(rest, ",action=", stall ? ',' : '\0', k, sizeof k) : NULL;
+    if (!end || (stall && end != stall) || whole(d, 0, 1023, &dv) || whole(k, 0, LONG_MAX, &kv))
         return -1;
+    o->fault_stall = stall != NULL;
     o->fault_device = (int)dv;
     o->fault_action = kv;
     return 0;
@@ -91,12 +140,13 @@ static int store(pl_args *a, int i, const char *v)
     if (specs[i].hi > 0 && whole(v, specs[i].lo, specs[i].hi, &w))
         return -1;
     if (!strcmp(n, "--schedule")) {
-        if (!pl_schedule_find(v)) return -1;
+        if (!pl_registry_find(v)) return -1;
         o->schedule = v;
     }
     else if (!strcmp(n, "--schedule-file")) { o->schedule_file = v; o->schedule = NULL; }
-    else if (!strcmp(n, "--devices")) { o->devices = (int)w; a->given_p = 1; }
-    else if (!strcmp(n, "--microbatches")) { o->microbatches = (int)w; a->given_m = 1; }
+    else if (!strcmp(n, "--devices")) o->devices = (int)w;
+    else if (!strcmp(n, "--microbatches")) o->microbatches = (int)w;
+    else if (!strcmp(n, "--chunks")) o->chunks = (int)w;
     else if (!strcmp(n, "--layers")) o->layers = (int)w;
     else if (!strcmp(n, "--width")) o->width = (int)w;
     else if (!strcmp(n, "--batch")) o->batch = (int)w;
@@ -115,41 +165,68 @@ static int store(pl_args *a, int i, const char *v)
     else if (!strcmp(n, "--trace")) a->trace = v;
     else if (!strcmp(n, "--svg")) a->svg = v;
     else if (!strcmp(n, "--over")) {
-        if (strcmp(v, "m") && strcmp(v, "p")) return -1;
+        if (strcmp(v, "m") && strcmp(v, "p") && strcmp(v, "v")) return -1;
         a->over = v;
     }
     return *v ? 0 : -1;
 }
 
-static const char *expects(int i)
+static int bad_value(int i, const char *v, char *err, size_t errlen)
 {
-    const char *n = specs[i].name;
+    const char *n = specs[i].name, *what = NULL;
+    char names[256];
     static const struct { const char *name, *what; } say[] = {
-        {"--schedule", "a schedule name: naive, microbatch, gpipe or 1f1b"},
         {"--schedule-file", "a file name"},
         {"--cost", "uniform or flops"},
         {"--clock", "virtual, scaled or real"},
-        {"--scale", "a number above 0, at most 1e6 (host ns per modelled ns)"},
+        {"--scale", "a number above 0, at most 1e6 (host time per modelled time)"},
         {"--flops", "a number of FLOP/s from 1e6 to 1e18"},
         {"--watchdog", "a number of seconds above 0, at most 1e6"},
-        {"--inject-fault", "device=D,action=K with whole numbers 0 <= D < 1024, K >= 0"},
+        {"--inject-fault", "device=D,action=K[,stall] with whole numbers 0 <= D < 1024, K >= 0"},
         {"--trace", "a file name"}, {"--svg", "a file name"},
-        {"--over", "m or p"},
+        {"--over", "m, p or v"},
     };
     for (size_t k = 0; k < sizeof say / sizeof say[0]; k++)
         if (!strcmp(n, say[k].name))
-            return say[k].what;
-    return NULL;
-}
-
-static int bad_value(int i, const char *v, char *err, size_t errlen)
-{
-    const char *what = expects(i);
-    if (what)
-        snprintf(err, errlen, "%s expects %s, got '%s'", specs[i].name, what, v);
+            what = say[k].what;
+    if (!strcmp(n, "--schedule"))
+        snprintf(err, errlen, "--schedule expects a schedule name: %s; got '%s'",
+                 pl_registry_names(names, sizeof names), v);
+    else if (what)
+        snprintf(err, errlen, "%s expects %s, got '%s'", n, what, v);
     else
         snprintf(err, errlen, "%s expects a whole number from %ld to %ld, got '%s'",
-                 specs[i].name, specs[i].lo, specs[i].hi, v);
+                 n, specs[i].lo, specs[i].hi, v);
+    return -1;
+}
+
+/* Rules about the schedule's shape: chunks and micro-batches it takes. */
+static int check_shape(const pl_args *a, char *err, size_t errlen)
+{
+    const pl_options *o = &a->opt;
+    const pl_registry_entry *e = o->schedule_file ? NULL : pl_registry_find(o->schedule);
+    if (!e)
+        return 0;
+    if (e->microbatches && pl_args_given(a, "--microbatches") && o->microbatches != e->microbatches)
+        snprintf(err, errlen, "--schedule %s always runs %d micro-batch%s: --microbatches must "
+                 "be %d%s", e->name, e->microbatches, e->microbatches == 1 ? "" : "es",
+                 e->microbatches, !strcmp(e->name, "naive") ? " (the microbatch schedule splits "
+                 "the batch)" : "");
+    else if (e->chunks && pl_args_given(a, "--chunks") && o->chunks != e->chunks)
+        snprintf(err, errlen, "--schedule %s runs %d chunk%s per device: --chunks must be %d",
+                 e->name, e->chunks, e->chunks == 1 ? "" : "s", e->chunks);
+    else {
+        pl_shape s = pl_registry_shape(e, o->devices, o->microbatches, o->chunks);
+        if (a->command != PL_CMD_SHOW && (long)s.devices * s.chunks > o->layers)
+            snprintf(err, errlen, "--devices %d with %d chunk%s each needs at least %d layers "
+                     "(--layers is %d): every stage holds at least one layer", s.devices,
+                     s.chunks, s.chunks == 1 ? "" : "s", s.devices * s.chunks, o->layers);
+        else if (a->command != PL_CMD_SHOW && s.microbatches > o->batch)
+            snprintf(err, errlen, "--microbatches %d exceeds --batch %d: every micro-batch "
+                     "needs at least one sample", s.microbatches, o->batch);
+        else
+            return 0;
+    }
     return -1;
 }
 
@@ -157,50 +234,80 @@ static int bad_value(int i, const char *v, char *err, size_t errlen)
 static int cross_check(const pl_args *a, char *err, size_t errlen)
 {
     const pl_options *o = &a->opt;
-    if (o->simulate && o->verify)
+    if (pl_args_given(a, "--schedule") && pl_args_given(a, "--schedule-file"))
+        snprintf(err, errlen, "--schedule and --schedule-file cannot both be given");
+    else if (o->simulate && o->verify)
         snprintf(err, errlen, "--verify needs trained weights; it cannot be combined with --simulate");
     else if (o->simulate && o->fault_device >= 0)
         snprintf(err, errlen, "--inject-fault needs device threads; it cannot be combined with --simulate");
-    else if (!o->schedule_file && o->devices > o->layers)
-        snprintf(err, errlen, "--devices %d needs at least %d layers (--layers is %d): "
-                 "every stage holds at least one layer", o->devices, o->devices, o->layers);
-    else if (!o->schedule_file && o->microbatches > o->batch)
-        snprintf(err, errlen, "--microbatches %d exceeds --batch %d: every micro-batch "
-                 "needs at least one sample", o->microbatches, o->batch);
+    else if (pl_args_given(a, "--flops") && o->cost != PL_COST_FLOPS)
+        snprintf(err, errlen, "--flops sets the speed of --cost flops; give --cost flops too");
+    else if (pl_args_given(a, "--scale") && o->clock != PL_CLOCK_SCALED)
+        snprintf(err, errlen, "--scale applies to --clock scaled; give --clock scaled too");
+    else if (o->simulate && pl_args_given(a, "--clock"))
+        snprintf(err, errlen, "--clock chooses how device threads keep time; the simulator "
+                 "(--simulate) keeps none");
     else if (o->fault_device >= o->devices && !o->schedule_file)
         snprintf(err, errlen, "--inject-fault device=%d, but there are only %d devices",
                  o->fault_device, o->devices);
+    else if (a->trace && a->svg && !strcmp(a->trace, a->svg))
+        snprintf(err, errlen, "--trace and --svg name the same file '%s'; give two names",
+                 a->trace);
     else
-        return 0;
+        return check_shape(a, err, errlen);
     return -1;
 }
 
-int pl_args_parse(pl_args *a, int argc, char **argv, int first, char *err, size_t errlen)
+/* The command in argv[1]; -1 with a message if there is none such. */
+static int command(pl_args *a, const char *name, char *err, size_t errlen)
 {
-    for (int k = first; k < argc; k++) {
-        const char *arg = argv[k];
-        int i = 0;
-        while (i < N_SPECS && strcmp(arg, specs[i].name))
-            i++;
-        if (i == N_SPECS) {
-            /* Only `check FILE` takes an argument that is not an option. */
-            int takes_file = first > 0 && !strcmp(argv[first - 1], "check");
-            if (arg[0] != '-' && !a->file && takes_file) {
-                a->file = arg;
-                continue;
-            }
-            if (arg[0] != '-' || arg[1] == '\0')
-                snprintf(err, errlen, "unexpected argument '%s' (%soptions start with --; "
-                         "see --help)", arg, takes_file ? "check takes one FILE; " : "");
-            else
-                snprintf(err, errlen, "unknown option '%s' (see --help)", arg);
-            return -1;
+    for (int c = 0; c <= PL_CMD_LIST; c++)
+        if (!strcmp(name, command_names[c])) {
+            a->command = (pl_command)c;
+            return 0;
         }
-        if (a->given & (1u << i)) {
+    snprintf(err, errlen, "unknown command '%s' (run, compare, show, check, sweep, list)", name);
+    return -1;
+}
+
+/* An argument that is not an option: check's FILE, or a mistake. */
+static int positional(pl_args *a, const char *arg, char *err, size_t errlen)
+{
+    int check = a->command == PL_CMD_CHECK;
+    if (check && arg[0] != '-' && !a->file) {
+        a->file = arg;
+        return 0;
+    }
+    if (arg[0] != '-' || arg[1] == '\0')
+        snprintf(err, errlen, "unexpected argument '%s' (%soptions start with --; see --help)",
+                 arg, check ? "check takes one FILE; " : "");
+    else
+        snprintf(err, errlen, "unknown option '%s' (see --help)", arg);
+    return -1;
+}
+
+int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen)
+{
+    if (argc < 2 || command(a, argv[1], err, errlen))
+        return -1;
+    for (int k = 2; k < argc; k++) {
+        const char *arg = argv[k];
+        int i = spec_index(arg);
+        if (i < 0) {
+            if (positional(a, arg, err, errlen))
+                return -1;
+            continue;
+        }
+        if (a->given & (1ul << i)) {
             snprintf(err, errlen, "%s given twice", arg);
             return -1;
         }
-        a->given |= 1u << i;
+        a->given |= 1ul << i;
+        if (!(specs[i].applies & (1 << a->command))) {
+            snprintf(err, errlen, "%s does not apply to %s (see pipelab %s --help)", arg,
+                     command_names[a->command], command_names[a->command]);
+            return -1;
+        }
         if (!specs[i].takes_value) {
             if (!strcmp(arg, "--recompute")) a->opt.recompute = 1;
             else if (!strcmp(arg, "--simulate")) a->opt.simulate = 1;
@@ -217,14 +324,16 @@ int pl_args_parse(pl_args *a, int argc, char **argv, int first, char *err, size_
         if (store(a, i, v))
             return bad_value(i, v, err, errlen);
     }
-    int watchdog = 0;
-    while (strcmp(specs[watchdog].name, "--watchdog"))
-        watchdog++;
-    if (!(a->given & (1u << watchdog)))
-        a->opt.watchdog_s = -1.0; /* automatic: a few seconds beyond the longest action */
-    if ((a->given & 1u) && (a->given & 2u)) {
-        snprintf(err, errlen, "--schedule and --schedule-file cannot both be given");
-        return -1;
-    }
+    if (a->help)
+        return 0;
+    if (!pl_args_given(a, "--watchdog"))
+        a->opt.watchdog_s = -1.0; /* automatic */
+    /* A schedule that fixes m (naive: the whole batch at once) runs it, and
+     * its cost unit is that micro-batch, unless --microbatches says which
+     * nominal size to compare with (compare does so for every schedule). */
+    const pl_registry_entry *e = a->opt.schedule_file ? NULL : pl_registry_find(a->opt.schedule);
+    if (e && e->microbatches && !pl_args_given(a, "--microbatches") &&
+        a->command != PL_CMD_COMPARE && a->command != PL_CMD_SWEEP)
+        a->opt.microbatches = e->microbatches;
     return cross_check(a, err, errlen);
 }

@@ -3,35 +3,44 @@
  * @brief Reading the `pipelab` command line into pl_options, strictly.
  *
  * Every value is checked: whole numbers in range, known names, no option
- * given twice, no conflicting pair. The first problem is reported as one
- * line naming the option and what it expected; main then exits with 2.
+ * given twice, no conflicting pair, no option the command would ignore. The
+ * first problem is reported as one line naming the option and what it
+ * expected; main then exits with 2.
  */
 #ifndef PL_ARGS_H
 #define PL_ARGS_H
 
 #include <stddef.h>
 
-#include "experiment.h"
+#include "options.h"
+
+/** The commands. */
+typedef enum {
+    PL_CMD_RUN, PL_CMD_COMPARE, PL_CMD_SHOW, PL_CMD_CHECK, PL_CMD_SWEEP, PL_CMD_LIST
+} pl_command;
 
 /** What the command line asked for, beyond the run options. */
 typedef struct {
+    pl_command command; /**< what to do */
     pl_options opt;     /**< the run's options */
     int json;           /**< --json */
     const char *trace;  /**< --trace FILE */
     const char *svg;    /**< --svg FILE */
-    const char *over;   /**< sweep: "m" or "p" */
+    const char *over;   /**< sweep: "m", "p" or "v" */
     int help;           /**< --help */
-    unsigned given;     /**< bit per option seen, to catch duplicates */
-    int given_m;        /**< --microbatches was given */
-    int given_p;        /**< --devices was given */
+    unsigned long given; /**< bit per option seen */
     const char *file;   /**< check: the positional FILE */
 } pl_args;
 
+/** 1 if option `name` ("--devices") was given. */
+int pl_args_given(const pl_args *a, const char *name);
+
 /**
- * Parse argv[first..argc) into a. Returns 0, or -1 with a message in err.
- * Cross-option rules (devices vs layers, micro-batches vs batch) are checked
- * here too, so a bad combination never reaches a run.
+ * Parse argv[1..argc): the command, then its options. Returns 0, or -1 with
+ * a message in err. Cross-option rules (devices vs layers, micro-batches vs
+ * batch, options that do not apply) are checked here too, so a bad
+ * combination never reaches a run.
  */
-int pl_args_parse(pl_args *a, int argc, char **argv, int first, char *err, size_t errlen);
+int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen);
 
 #endif

@@ -1,83 +1,104 @@
 /*
- * compare.c -- `pipelab compare` and `pipelab sweep`: every schedule on the
- * same model and devices, measured beside what its chapter predicts.
+ * compare.c -- `pipelab compare` and `pipelab sweep`: every registered
+ * schedule on the same model and devices, measured beside what its chapter
+ * predicts.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "args.h"
+#include "clock.h"
+#include "experiment.h"
 #include "output.h"
 #include "plot.h"
+#include "summary.h"
 
-/* Run one built-in schedule with the shared options. */
-static int run_named(const pl_args *a, const pl_schedule_info *info, pl_experiment *x,
+enum { MAX_RUNS = 32 };
+
+/* Run one registered schedule with the shared options; --chunks reaches only
+ * the schedules that take chunks. */
+static int run_entry(const pl_args *a, const pl_registry_entry *e, pl_experiment *x,
                      char *err, size_t errlen)
 {
     pl_options o = a->opt;
-    o.schedule = info->name;
+    o.schedule = e->name;
     o.schedule_file = NULL;
+    if (e->chunks)
+        o.chunks = 0;
+    if ((long)o.devices * pl_registry_shape(e, o.devices, o.microbatches, o.chunks).chunks >
+        o.layers)
+        o.layers = o.devices * pl_registry_shape(e, o.devices, o.microbatches, o.chunks).chunks;
     return pl_experiment_run(&o, x, err, errlen);
 }
 
-static void row(const pl_experiment *x)
+static void row(const pl_experiment *x, FILE *out)
 {
     const pl_trace *t = &x->result.trace;
-    char inflight[64] = "";
+    char inflight[64] = "", theory[16] = "-";
     int n = 0;
     for (int d = 0; d < t->devices && n < (int)sizeof inflight - 8; d++)
         n += snprintf(inflight + n, sizeof inflight - (size_t)n, "%s%d", d ? " " : "",
                       t->lanes[d].peak_inflight);
     if (t->devices * 3 > (int)sizeof inflight - 8)
         snprintf(inflight + n, sizeof inflight - (size_t)n, " ...");
-    printf("%-11s %3d  %7.4f  %7.4f  %10.3f  %-18s %9.3f  %s\n", x->name,
-           x->schedule.microbatches, x->bubble, x->bubble_theory, (double)x->makespan / 1e6,
-           inflight, (double)pl_experiment_peak_bytes(x) / (1024.0 * 1024.0),
-           x->opt.simulate ? "-" : x->bitwise_equal ? "yes" : "NO");
+    if (x->bubble_theory >= 0)
+        snprintf(theory, sizeof theory, "%.4f", x->bubble_theory);
+    fprintf(out, "%-12s %3d %2d  %7.4f  %9.4f  %7s  %10.3f  %-18s %9.1f  %s\n", x->name,
+            x->schedule.microbatches, x->schedule.chunks, x->bubble, x->predicted_bubble,
+            theory, x->makespan_ns / 1e6, inflight,
+            (double)pl_experiment_peak_bytes(x) / 1024.0,
+            x->opt.simulate ? "-" : x->bitwise_equal ? "yes" : "NO");
 }
 
 int pl_cmd_compare(pl_args *a, int colour)
 {
     int n;
-    const pl_schedule_info *all = pl_schedules(&n);
-    pl_experiment x[16];
-    char err[1024];
-    int rc = 0, complete = 1;
+    const pl_registry_entry *all = pl_registry_list(&n);
+    static pl_experiment x[MAX_RUNS];
+    const pl_trace *traces[MAX_RUNS];
+    char err[1024], unit[160];
+    int rc = 0, ran = 0;
     pl_outputs files;
-    if (pl_outputs_open(&files, a->trace, a->svg, err, sizeof err)) {
+    if (pl_outputs_open(&files, a->trace, a->svg, NULL, err, sizeof err)) {
         fprintf(stderr, "pipelab: %s\n", err);
         return 2;
     }
-    if (!a->opt.simulate)
-        a->opt.verify = 1;
+    a->opt.verify = !a->opt.simulate;
     if (!a->json)
-        printf("p = %d devices, m = %d micro-batches, %d layers of width %d, batch %d, %s clock%s\n\n"
-               "%-11s %3s  %7s  %7s  %10s  %-18s %9s  %s\n",
+        printf("p = %d devices, m = %d micro-batches, %d layers of width %d, batch %d, %s clock%s\n",
                a->opt.devices, a->opt.microbatches, a->opt.layers, a->opt.width, a->opt.batch,
-               pl_clock_name(a->opt.clock), a->opt.simulate ? " (simulator)" : "",
-               "schedule", "m", "bubble", "theory", "makespan ms", "peak in-flight/dev",
-               "peak MiB", "bitwise");
+               pl_clock_name(a->opt.clock), a->opt.simulate ? " (simulator)" : "");
     memset(x, 0, sizeof x);
-    int ran = 0;
-    for (int i = 0; i < n && i < 16; i++) {
-        ran = i + 1;
-        if (run_named(a, &all[i], &x[i], err, sizeof err)) {
+    for (int i = 0; i < n && i < MAX_RUNS; i++) {
+        if (run_entry(a, &all[i], &x[i], err, sizeof err)) {
             fprintf(stderr, "pipelab: %s: %s\n", all[i].name, err);
+            pl_experiment_free(&x[i]);
             rc = 1;
-            complete = 0;
             break;
         }
+        traces[i] = &x[i].result.trace;
+        ran = i + 1;
+        if (!a->json && i == 0)
+            printf("costs: %s\n\n%-12s %3s %2s  %7s  %9s  %7s  %10s  %-18s %9s  %s\n",
+                   pl_summary_unit(&x[0], unit, sizeof unit), "schedule", "m", "v", "bubble",
+                   "predicted", "formula", "makespan ms", "peak in-flight/dev", "peak KiB",
+                   "bitwise");
         if (a->json)
             pl_experiment_json(&x[i], stdout);
         else
-            row(&x[i]);
+            row(&x[i], stdout);
         if (!a->opt.simulate && !x[i].bitwise_equal)
             rc = 1;
     }
+    for (int i = 0; i < ran && !a->json; i++)
+        if (x[i].theory_note[0])
+            printf("%s%s: no formula: %s\n", i == 0 ? "\n" : "", x[i].name, x[i].theory_note);
     for (int i = 0; i < ran && !a->json && rc == 0; i++) {
-        printf("\n%s (m = %d)\n", x[i].name, x[i].schedule.microbatches);
-        pl_timeline_print(&x[i].result.trace, x[i].result.steps - 1, 100, colour, stdout);
+        printf("\n%s (m = %d, v = %d), step %d of %d\n", x[i].name, x[i].schedule.microbatches,
+               x[i].schedule.chunks, x[i].step + 1, x[i].result.steps);
+        pl_timeline_print(&x[i].result.trace, x[i].step, 100, colour, stdout);
     }
-    if (pl_outputs_finish(&files, x, ran, complete, err, sizeof err) && complete) {
+    if (pl_outputs_finish(&files, traces, ran, rc == 0 && ran > 0, err, sizeof err) && rc == 0) {
         fprintf(stderr, "pipelab: %s\n", err);
         rc = 1;
     }
@@ -86,68 +107,102 @@ int pl_cmd_compare(pl_args *a, int colour)
     return rc;
 }
 
-/* One point of the sweep: schedule `info` with m (or p) = k, on the virtual
- * clock, with micro-batches of equal size so the theory is exact. */
-static int sweep_point(const pl_args *a, const pl_schedule_info *info, int over_p, int k,
+/* One point of the sweep: entry e with m, p or v = k, on the virtual clock,
+ * equal micro-batches and equal stages, so the formula is exact. */
+static int sweep_point(const pl_args *a, const pl_registry_entry *e, char over, int k,
                        int top, pl_sweep *plot)
 {
-    char err[1024];
+    char err[1024], theory[16] = "-";
     pl_args b = *a;
-    if (over_p)
+    if (over == 'p')
         b.opt.devices = k;
-    else
+    else if (over == 'm')
         b.opt.microbatches = k;
-    if (b.opt.layers < b.opt.devices)
-        b.opt.layers = b.opt.devices;
-    if (b.opt.batch < 2 * top)
+    else
+        b.opt.chunks = k;
+    pl_shape s = pl_registry_shape(e, b.opt.devices, b.opt.microbatches, b.opt.chunks);
+    int stages = s.devices * s.chunks;
+    b.opt.layers = stages * ((b.opt.layers + stages - 1) / stages); /* equal stages */
+    if (b.opt.batch < top || b.opt.batch % top)
         b.opt.batch = 2 * top;
     b.opt.clock = PL_CLOCK_VIRTUAL;
     b.opt.steps = 1;
     pl_experiment x;
-    int rc = run_named(&b, info, &x, err, sizeof err);
-    if (rc)
-        fprintf(stderr, "pipelab: %s: %s\n", info->name, err);
-    else {
-        printf("%-11s %4d  %9.4f  %9.4f\n", x.name, k, x.bubble, x.bubble_theory);
-        pl_sweep_add(plot, info->name, k, x.bubble);
+    int rc = run_entry(&b, e, &x, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "pipelab: %s: %s\n", e->name, err);
+    } else if (a->json) {
+        pl_experiment_json(&x, stdout);
+    } else {
+        if (x.bubble_theory >= 0)
+            snprintf(theory, sizeof theory, "%.4f", x.bubble_theory);
+        printf("%-12s %4d  %9.4f  %9.4f  %9s\n", x.name, k, x.bubble, x.predicted_bubble,
+               theory);
     }
+    if (rc == 0)
+        pl_sweep_add(plot, e->name, s.chunks, k, x.bubble);
     pl_experiment_free(&x);
     return rc;
 }
 
-/* Bubble against m (p fixed) or against p (m fixed) for every schedule;
- * with --svg, the plot of it. */
+/* 1 if sweeping `over` means anything for entry e (one that fixes m shows
+ * its single point in a sweep over m). */
+static int sweeps(const pl_registry_entry *e, char over)
+{
+    return over == 'v' ? e->chunks == 0 : 1;
+}
+
+/* Bubble against m (p fixed), p (m fixed) or v (p and m fixed) for every
+ * schedule it applies to; with --svg, the plot of it. */
 int pl_cmd_sweep(pl_args *a)
 {
-    int over_p = a->over && !strcmp(a->over, "p");
-    int n;
-    const pl_schedule_info *all = pl_schedules(&n);
-    int top = over_p ? a->opt.devices : a->opt.microbatches;
-    if (!(over_p ? a->given_p : a->given_m))
-        top = over_p ? 8 : 32;
-    char err[1024];
-    FILE *svg = pl_output_open("--svg", a->svg, err, sizeof err);
-    if (a->svg && !svg) {
+    char over = a->over ? a->over[0] : 'm', err[1024];
+    int n, given = over == 'p' ? pl_args_given(a, "--devices")
+                 : over == 'm' ? pl_args_given(a, "--microbatches") : pl_args_given(a, "--chunks");
+    const pl_registry_entry *all = pl_registry_list(&n);
+    int top = over == 'p' ? a->opt.devices : over == 'm' ? a->opt.microbatches : a->opt.chunks;
+    if (!given)
+        top = over == 'p' ? 8 : over == 'm' ? 32 : 4;
+    int any = 0;
+    for (int i = 0; i < n; i++)
+        any |= sweeps(&all[i], over);
+    if (!any) {
+        fprintf(stderr, "pipelab: --over %c: no registered schedule takes --%s\n", over,
+                over == 'v' ? "chunks" : "microbatches");
+        return 2;
+    }
+    pl_output svg;
+    if (pl_output_open(&svg, "--svg", a->svg, NULL, 0, err, sizeof err)) {
         fprintf(stderr, "pipelab: %s\n", err);
         return 2;
     }
-    pl_sweep plot;
+    static pl_sweep plot;
     memset(&plot, 0, sizeof plot);
-    plot.over_p = over_p;
-    plot.fixed = over_p ? a->opt.microbatches : a->opt.devices;
-    printf("bubble against %s (%s = %d), %s\n%-11s %4s  %9s  %9s\n", over_p ? "p" : "m",
-           over_p ? "m" : "p", plot.fixed,
-           a->opt.simulate ? "simulator" : "virtual-clock device threads",
-           "schedule", over_p ? "p" : "m", "measured", "theory");
+    plot.over_p = over == 'p';
+    plot.over_v = over == 'v';
+    plot.fixed = over == 'p' ? a->opt.microbatches : a->opt.devices;
+    plot.fixed2 = a->opt.microbatches;
+    char fixed[48];
+    if (over == 'v')
+        snprintf(fixed, sizeof fixed, "p = %d, m = %d", a->opt.devices, a->opt.microbatches);
+    else
+        snprintf(fixed, sizeof fixed, "%c = %d", over == 'p' ? 'm' : 'p', plot.fixed);
+    if (!a->json)
+        printf("bubble against %c (%s), %s\n%-12s %4c  %9s  %9s  %9s\n", over, fixed,
+               a->opt.simulate ? "simulator" : "virtual-clock device threads", "schedule",
+               over, "measured", "predicted", "formula");
     int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++)
-        for (int k = 1; k <= top && rc == 0; k *= 2) {
-            rc = sweep_point(a, &all[i], over_p, k, top, &plot);
-            if (all[i].fixed_microbatches && !over_p)
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (!sweeps(&all[i], over))
+            continue;
+        for (int k = 1; k <= top && rc == 0; k = over == 'v' ? k + 1 : 2 * k) {
+            rc = sweep_point(a, &all[i], over, k, top, &plot);
+            if (over == 'm' && all[i].microbatches)
                 break;
         }
-    int drawn = rc == 0 && svg && pl_plot_sweep(&plot, svg) == 0;
-    if (pl_output_close(svg, a->svg, drawn, err, sizeof err) && rc == 0) {
+    }
+    int drawn = rc == 0 && svg.f && pl_plot_sweep(&plot, svg.f) == 0;
+    if (pl_output_close(&svg, drawn, "the sweep plot", err, sizeof err) && svg.path && rc == 0) {
         fprintf(stderr, "pipelab: %s\n", err[0] ? err : "cannot draw the sweep");
         rc = 1;
     }

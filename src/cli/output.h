@@ -1,11 +1,16 @@
 /**
  * @file output.h
- * @brief The files `pipelab` draws its pictures into (--trace, --svg).
+ * @brief The files `pipelab` draws its pictures into (--trace, --svg), written safely.
  *
- * Output files are opened before a run starts, so a path that cannot be
- * written fails at once, like any bad argument, instead of after the run.
- * Invariant: every file opened here is closed here, and a regular file a
- * failed command would leave half-written is removed.
+ * An output is written to a temporary file next to its path and renamed over
+ * it only when the command succeeded, so a failed or interrupted run leaves
+ * whatever was at the path untouched, and a reader never sees half a file.
+ * (A path that is not a regular file -- /dev/stdout, a FIFO -- is written
+ * directly.) An output path that names an input or the other output is
+ * refused before anything runs.
+ *
+ * Invariant: every file opened here is closed here; on failure only the
+ * temporary file is removed.
  */
 #ifndef PL_OUTPUT_H
 #define PL_OUTPUT_H
@@ -13,41 +18,57 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "experiment.h"
+#include "trace.h"
 
-/** The picture files of one command; a NULL path means not asked for. */
+/** One output file while a command runs. */
 typedef struct {
-    const char *trace_path; /**< --trace FILE, not owned */
-    const char *svg_path;   /**< --svg FILE, not owned */
-    FILE *trace;            /**< open while the command runs */
-    FILE *svg;              /**< open while the command runs */
+    const char *option; /**< "--trace" or "--svg" */
+    const char *path;   /**< the user's path; NULL if not asked for */
+    char temp[4096];    /**< the temporary file, or "" when writing directly */
+    FILE *f;            /**< open while the command runs */
+} pl_output;
+
+/**
+ * Open an output for `path` (NULL: not asked for; o->f stays NULL).
+ * `inputs` lists paths it must not be (NULL-terminated; NULL entries skipped
+ * up to `n_inputs`). Returns 0, or -1 with "OPTION PATH: ..." in err.
+ */
+int pl_output_open(pl_output *o, const char *option, const char *path,
+                   const char *const *inputs, int n_inputs, char *err, size_t errlen);
+
+/**
+ * Finish an output: with ok = 1, flush, close and move it into place, and
+ * say on stderr what was written (`what`, e.g. "Chrome trace of 4 runs");
+ * with ok = 0, close and remove the temporary file. Returns 0, or -1 with
+ * "cannot write PATH: REASON" in err.
+ */
+int pl_output_close(pl_output *o, int ok, const char *what, char *err, size_t errlen);
+
+/** The --trace and --svg files of a run or a comparison. */
+typedef struct {
+    pl_output trace; /**< Chrome trace */
+    pl_output svg;   /**< SVG timelines */
 } pl_outputs;
 
 /**
- * Open `path` for writing. Returns the file, or NULL with
- * "OPTION PATH: cannot write: REASON" in err. A NULL path gives NULL and
- * an empty err (nothing asked for).
+ * Open the --trace and --svg files, if given, refusing paths equal to the
+ * schedule file or to each other. Returns 0, or -1 with err.
  */
-FILE *pl_output_open(const char *option, const char *path, char *err, size_t errlen);
+int pl_outputs_open(pl_outputs *o, const char *trace, const char *svg,
+                    const char *schedule_file, char *err, size_t errlen);
 
 /**
- * Close f (NULL is fine). If `ok` is 0 or writing failed, remove the file
- * if it is a regular one (never /dev/stdout or the like);
- * when writing failed put "cannot write PATH: REASON" in err. Returns 0 on
- * success, -1 otherwise.
- */
-int pl_output_close(FILE *f, const char *path, int ok, char *err, size_t errlen);
-
-/** Open the --trace and --svg files, if given. Returns 0, or -1 with err. */
-int pl_outputs_open(pl_outputs *o, const char *trace, const char *svg, char *err,
-                    size_t errlen);
-
-/**
- * Draw runs[0..n) into the open files -- the Chrome trace, and the SVG
+ * Draw traces[0..n) into the open files -- the Chrome trace, and the SVG
  * timelines stacked on one time axis -- and close them. With ok = 0 only
- * close and remove them (the command failed). Returns 0, or -1 with err.
+ * discard them (the command failed). Returns 0, or -1 with err.
  */
-int pl_outputs_finish(pl_outputs *o, const pl_experiment *runs, int n, int ok, char *err,
+int pl_outputs_finish(pl_outputs *o, const pl_trace *const *traces, int n, int ok, char *err,
                       size_t errlen);
+
+/**
+ * Flush and check stdout; on a write error put "cannot write standard
+ * output: REASON" in err and return -1.
+ */
+int pl_output_stdout(char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * pipelab -- run, show, check, compare and sweep pipeline schedules.
- * `pipelab --help` says how; DESIGN 3.1 is the reference.
+ * `pipelab --help` says how; docs/design.md is the reference.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,30 +8,40 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "clock.h"
+#include "experiment.h"
 #include "output.h"
+#include "summary.h"
 #include "validate.h"
 
-static const char usage[] =
+static const char usage_head[] =
     "usage: pipelab COMMAND [options]\n"
     "\n"
     "commands:\n"
     "  run      --schedule NAME   run one schedule and measure it\n"
-    "  compare                    every built-in schedule side by side\n"
+    "  compare                    every schedule side by side\n"
     "  show     --schedule NAME   print the schedule in the text format\n"
     "  check    FILE              validate a schedule file\n"
-    "  sweep    [--over m|p]      bubble against m (or p), measured beside theory\n"
+    "  list                       the registered schedules, one per line\n"
+    "  sweep    [--over m|p|v]    bubble against m (or p, or v), measured beside theory\n"
+    "\n"
+    "schedules:\n";
+
+static const char usage_options[] =
     "\n"
     "options (defaults in brackets):\n"
-    "  --schedule NAME        naive, microbatch, gpipe, 1f1b [1f1b]\n"
+    "  --schedule NAME        one of the schedules above [1f1b]\n"
     "  --schedule-file FILE   run a schedule written in the text format\n"
     "  --devices P            simulated devices [4]\n"
     "  --microbatches M       micro-batches per step [8; naive always 1]\n"
+    "  --chunks V             model chunks per device, for the schedules that take them\n"
     "  --layers L             layers of the MLP [8]\n"
     "  --width D              features per layer [32]\n"
     "  --batch B              samples per step [32]\n"
     "  --steps N              training steps [2]\n"
     "  --seed S               data and weight seed [1]\n"
-    "  --cost uniform|flops   cost model [uniform: t_F = t_I = t_W = 1 ms]\n"
+    "  --cost uniform|flops   cost model [uniform: 1 unit = 1 ms = the forward of L/p\n"
+    "                         layers on batch/m rows; t_F = t_I = t_W = 1 unit]\n"
     "  --flops X              device speed for --cost flops, FLOP/s [1e9]\n"
     "  --clock virtual|scaled|real   how devices keep time [virtual]\n"
     "  --scale X              scaled clock: host time per modelled time [1]\n"
@@ -39,17 +49,33 @@ static const char usage[] =
     "  --verify               compare the weights with the sequential reference\n"
     "  --recompute            keep stage inputs only; recompute before backward\n"
     "  --device-memory BYTES  activation memory each device may hold\n"
-    "  --inject-fault device=D,action=K   make device D fail at its K-th action\n"
-    "  --watchdog SECONDS     stop if no device progresses this long\n"
-    "                         [auto: 5 s beyond the longest action]\n"
-    "  --json                 one JSON summary line on stdout\n"
+    "  --inject-fault device=D,action=K[,stall]   make device D fail (or stall)\n"
+    "                         at its K-th action of the run\n"
+    "  --watchdog SECONDS     stop if no action completes while every device waits\n"
+    "                         [auto: 5 s]\n"
+    "  --json                 JSON on stdout: one line per run\n"
     "  --trace FILE.json      Chrome trace (Perfetto, chrome://tracing): run, compare\n"
     "  --svg FILE.svg         SVG timeline (run, compare) or bubble plot (sweep)\n"
     "  --help                 this text\n"
     "\n"
+    "Every run prints three figures: measured; predicted (the simulator, same\n"
+    "schedule and costs); and the chapter's formula where its assumptions hold.\n"
+    "\n"
     "exit status: 0 success; 1 the run failed (a device failed or ran out of\n"
-    "memory, verify found a difference, check found the schedule invalid);\n"
-    "2 bad input (an option, a value, an unreadable or invalid schedule file)\n";
+    "memory, verify found a difference, check found the schedule invalid, an\n"
+    "output could not be written); 2 bad input (an option, a value, an unreadable\n"
+    "or invalid schedule file)\n";
+
+static int usage(FILE *out)
+{
+    int n;
+    const pl_registry_entry *e = pl_registry_list(&n);
+    fputs(usage_head, out);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "  %-12s ch%02d  %s\n", e[i].name, e[i].chapter, e[i].help);
+    fputs(usage_options, out);
+    return 0;
+}
 
 static int fail(const char *msg)
 {
@@ -57,47 +83,20 @@ static int fail(const char *msg)
     return 2;
 }
 
+/* stdout must really have been written: exit 1 otherwise. */
+static int flushed(int rc)
+{
+    char err[256];
+    if (pl_output_stdout(err, sizeof err) == 0)
+        return rc;
+    fprintf(stderr, "pipelab: %s\n", err);
+    return rc == 2 ? 2 : 1;
+}
+
 static int colour(void)
 {
     const char *t = getenv("TERM");
     return isatty(STDOUT_FILENO) && t && strcmp(t, "dumb") != 0 && !getenv("NO_COLOR");
-}
-
-static void print_theory(const pl_experiment *x)
-{
-    if (x->bubble_theory < 0)
-        printf("bubble     %.4f\n", x->bubble);
-    else
-        printf("bubble     %.4f   theory %.4f\n", x->bubble, x->bubble_theory);
-}
-
-static void print_run(const pl_experiment *x)
-{
-    const pl_trace *t = &x->result.trace;
-    printf("%s: p = %d, m = %d, %s clock, %s\n", x->name,
-           x->schedule.devices, x->schedule.microbatches, pl_clock_name(x->opt.clock),
-           x->opt.simulate ? "simulator" : "device threads");
-    pl_timeline_print(t, t->steps - 1, 100, colour(), stdout);
-    printf("makespan   %.3f ms\n", (double)x->makespan / 1e6);
-    print_theory(x);
-    printf("in-flight  ");
-    for (int d = 0; d < t->devices; d++)
-        printf("d%d:%d ", d, t->lanes[d].peak_inflight);
-    printf("(peak micro-batches held)\nactivation ");
-    for (int d = 0; d < t->devices; d++)
-        printf("d%d:%.1fKiB ", d, (double)t->lanes[d].peak_bytes / 1024.0);
-    printf("(peak)\n");
-    if (x->result.loss) {
-        printf("loss       ");
-        for (int k = 0; k < x->result.steps; k++)
-            printf("%.6f ", (double)x->result.loss[k]);
-        printf("\n");
-    }
-    if (x->opt.verify && !x->opt.simulate)
-        printf("verify     %s (max |diff| %.3g)\n",
-               x->bitwise_equal ? "bitwise equal to the sequential reference"
-                                : "DIFFERS from the sequential reference",
-               x->max_abs_diff);
 }
 
 /* Progress on a terminal, for runs long enough to wait for. */
@@ -107,34 +106,54 @@ static void progress(void *ctx, int done, int steps)
     fprintf(stderr, "\rpipelab: step %d of %d%s", done, steps, done == steps ? "\n" : "");
 }
 
+/* A schedule file must agree with --devices, --microbatches and --chunks if
+ * they are given, and be valid: both are bad input. */
+static int check_file(const pl_args *a, char *err, size_t errlen)
+{
+    pl_schedule s;
+    if (pl_schedule_load(a->opt.schedule_file, &s, err, errlen))
+        return -1;
+    const char *name[3] = {"--devices", "--microbatches", "--chunks"};
+    int given[3] = {a->opt.devices, a->opt.microbatches, a->opt.chunks};
+    int file[3] = {s.devices, s.microbatches, s.chunks};
+    int rc = pl_validate(&s, NULL, err, errlen);
+    for (int k = 0; rc == 0 && k < 3; k++)
+        if (pl_args_given(a, name[k]) && given[k] != file[k]) {
+            snprintf(err, errlen, "%s %d, but %s says %d", name[k], given[k],
+                     a->opt.schedule_file, file[k]);
+            rc = -1;
+        }
+    if (rc == 0 && (long)s.devices * s.chunks > a->opt.layers) {
+        snprintf(err, errlen, "%s has %d stages but --layers is %d: every stage holds at least "
+                 "one layer", a->opt.schedule_file, s.devices * s.chunks, a->opt.layers);
+        rc = -1;
+    } else if (rc == 0 && s.microbatches > a->opt.batch) {
+        snprintf(err, errlen, "%s has %d micro-batches but --batch is %d: every micro-batch "
+                 "needs at least one sample", a->opt.schedule_file, s.microbatches, a->opt.batch);
+        rc = -1;
+    } else if (rc == 0 && a->opt.fault_device >= s.devices) {
+        snprintf(err, errlen, "--inject-fault device=%d, but %s has %d devices",
+                 a->opt.fault_device, a->opt.schedule_file, s.devices);
+        rc = -1;
+    }
+    pl_schedule_free(&s);
+    return rc;
+}
+
 static int cmd_run(pl_args *a)
 {
+    char err[1024];
     if (a->opt.clock != PL_CLOCK_VIRTUAL && a->opt.steps > 1 && isatty(STDERR_FILENO))
         a->opt.on_step = progress;
-    char err[1024];
-    const pl_schedule_info *info = a->opt.schedule ? pl_schedule_find(a->opt.schedule) : NULL;
-    if (info && info->fixed_microbatches && a->given_m && a->opt.microbatches != 1)
-        return fail("--schedule naive runs the whole batch at once: --microbatches must be 1 "
-                    "(the microbatch schedule splits it)");
-    if (info && info->fixed_microbatches)
-        a->opt.microbatches = 1;
-    pl_outputs files;
-    if (pl_outputs_open(&files, a->trace, a->svg, err, sizeof err))
+    if (a->opt.schedule_file && check_file(a, err, sizeof err))
         return fail(err);
-    if (a->opt.schedule_file) { /* a file that cannot run is bad input: exit 2 */
-        pl_schedule s;
-        if (pl_schedule_load(a->opt.schedule_file, &s, err, sizeof err))
-            return fail(err);
-        int bad = pl_validate(&s, NULL, err, sizeof err);
-        pl_schedule_free(&s);
-        if (bad)
-            return fail(err);
-    }
+    pl_outputs files;
+    if (pl_outputs_open(&files, a->trace, a->svg, a->opt.schedule_file, err, sizeof err))
+        return fail(err);
     pl_experiment x;
-    int rc = pl_experiment_run(&a->opt, &x, err, sizeof err);
-    if (rc) {
+    if (pl_experiment_run(&a->opt, &x, err, sizeof err)) {
         char ignored[8];
-        pl_outputs_finish(&files, &x, 1, 0, ignored, sizeof ignored);
+        pl_outputs_finish(&files, NULL, 0, 0, ignored, sizeof ignored);
         pl_experiment_free(&x);
         fprintf(stderr, "pipelab: %s\n", err);
         return 1;
@@ -142,27 +161,28 @@ static int cmd_run(pl_args *a)
     if (a->json)
         pl_experiment_json(&x, stdout);
     else
-        print_run(&x);
-    int ok = !a->opt.verify || a->opt.simulate || x.bitwise_equal;
-    if (pl_outputs_finish(&files, &x, 1, 1, err, sizeof err)) {
+        pl_summary_print(&x, colour(), stdout);
+    int ok = !a->opt.verify || x.bitwise_equal;
+    const pl_trace *t = &x.result.trace;
+    if (pl_outputs_finish(&files, &t, 1, 1, err, sizeof err)) {
         fprintf(stderr, "pipelab: %s\n", err);
         ok = 0;
     }
     pl_experiment_free(&x);
-    return ok ? 0 : 1;
+    return flushed(ok ? 0 : 1);
 }
 
 static int cmd_show(pl_args *a)
 {
     char err[1024];
-    const pl_schedule_info *info = pl_schedule_find(a->opt.schedule);
+    const pl_registry_entry *e = pl_registry_find(a->opt.schedule);
+    pl_shape shape = pl_registry_shape(e, a->opt.devices, a->opt.microbatches, a->opt.chunks);
     pl_schedule s;
-    int m = info->fixed_microbatches ? 1 : a->opt.microbatches;
-    if (info->generate(&s, a->opt.devices, m, err, sizeof err))
+    if (pl_registry_generate(e, &shape, &s, err, sizeof err))
         return fail(err);
     pl_schedule_write(&s, stdout);
     pl_schedule_free(&s);
-    return 0;
+    return flushed(0);
 }
 
 static int cmd_check(pl_args *a)
@@ -176,9 +196,9 @@ static int cmd_check(pl_args *a)
     pl_validation v;
     int rc = pl_validate(&s, &v, err, sizeof err);
     if (rc == 0) {
-        printf("%s: valid: p = %d, m = %d, v = %d, %ld actions; "
-               "peak in-flight", a->file, s.devices, s.microbatches, s.chunks,
-               pl_schedule_total(&s));
+        printf("%s: valid: p = %d, m = %d, v = %d, placement %s, %ld actions; peak in-flight",
+               a->file, s.devices, s.microbatches, s.chunks,
+               pl_route_placement_name(s.placement), pl_schedule_total(&s));
         for (int d = 0; d < s.devices; d++)
             printf(" %d", v.peak_inflight[d]);
         printf("\n");
@@ -187,7 +207,26 @@ static int cmd_check(pl_args *a)
         fprintf(stderr, "pipelab: %s: invalid\n%s\n", a->file, err);
     }
     pl_schedule_free(&s);
-    return rc ? 1 : 0;
+    return flushed(rc ? 1 : 0);
+}
+
+/* One line per registered schedule: name, chapter, placement, chunks,
+ * formula, help -- for people and for scripts (the fuzz seeds). */
+static int cmd_list(void)
+{
+    int n;
+    const pl_registry_entry *e = pl_registry_list(&n);
+    for (int i = 0; i < n; i++) {
+        char chunks[16];
+        if (e[i].chunks)
+            snprintf(chunks, sizeof chunks, "v=%d", e[i].chunks);
+        else
+            snprintf(chunks, sizeof chunks, "v>=1");
+        printf("%-12s ch%02d  %-4s  %-5s  bubble %-22s  %s\n", e[i].name, e[i].chapter,
+               pl_route_placement_name(e[i].placement), chunks,
+               e[i].bubble ? e[i].bubble_text : "-", e[i].help);
+    }
+    return flushed(0);
 }
 
 int pl_cmd_compare(pl_args *a, int colour);
@@ -198,36 +237,25 @@ int main(int argc, char **argv)
     char err[1024];
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : flushed(0);
     }
     pl_args a;
     memset(&a, 0, sizeof a);
     pl_options_defaults(&a.opt);
-    if (pl_args_parse(&a, argc, argv, 2, err, sizeof err))
+    if (pl_args_parse(&a, argc, argv, err, sizeof err))
         return fail(err);
     if (a.help) {
-        fputs(usage, stdout);
-        return 0;
+        usage(stdout);
+        return flushed(0);
     }
-    const char *cmd = argv[1];
-    if (a.file && strcmp(cmd, "check"))
-        return fail("unexpected argument (options start with --; see --help)");
-    if ((a.trace || a.svg) && (!strcmp(cmd, "show") || !strcmp(cmd, "check")))
-        return fail("--trace and --svg draw a run: use them with run, compare or sweep");
-    if (a.trace && !strcmp(cmd, "sweep"))
-        return fail("--trace records one run: use it with run or compare (sweep takes --svg)");
-    if (!strcmp(cmd, "run"))
-        return cmd_run(&a);
-    if (!strcmp(cmd, "show"))
-        return a.opt.schedule_file ? fail("show prints a built-in schedule: use --schedule NAME")
-                                   : cmd_show(&a);
-    if (!strcmp(cmd, "check"))
-        return cmd_check(&a);
-    if (!strcmp(cmd, "compare"))
-        return pl_cmd_compare(&a, colour());
-    if (!strcmp(cmd, "sweep"))
-        return pl_cmd_sweep(&a);
-    snprintf(err, sizeof err, "unknown command '%s' (run, compare, show, check, sweep)", cmd);
-    return fail(err);
+    switch (a.command) {
+    case PL_CMD_RUN: return cmd_run(&a);
+    case PL_CMD_SHOW: return cmd_show(&a);
+    case PL_CMD_CHECK: return cmd_check(&a);
+    case PL_CMD_LIST: return cmd_list();
+    case PL_CMD_COMPARE: return flushed(pl_cmd_compare(&a, colour()));
+    case PL_CMD_SWEEP: return flushed(pl_cmd_sweep(&a));
+    }
+    return fail("unknown command");
 }

@@ -19,12 +19,13 @@
 
 #include "schedule.h"
 
-int pl_schedule_1f1b(pl_schedule *s, int devices, int microbatches,
-                     char *err, size_t errlen)
+pl_generator pl_schedule_1f1b;
+
+int pl_schedule_1f1b(pl_schedule *s, const pl_shape *shape, char *err, size_t errlen)
 {
-    if (pl_schedule_begin(s, "1f1b", devices, microbatches, 1, err, errlen))
+    if (pl_schedule_begin(s, "1f1b", shape, 1, err, errlen))
         return -1;
-    int failed = 0, p = devices, m = microbatches;
+    int failed = 0, p = shape->devices, m = shape->microbatches;
     // [region 1f1b]
     for (int d = 0; d < p; d++) {
         int warmup = p - d - 1 < m ? p - d - 1 : m;

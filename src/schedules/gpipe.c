@@ -19,17 +19,18 @@
 
 #include "schedule.h"
 
-int pl_schedule_gpipe(pl_schedule *s, int devices, int microbatches,
-                      char *err, size_t errlen)
+pl_generator pl_schedule_gpipe;
+
+int pl_schedule_gpipe(pl_schedule *s, const pl_shape *shape, char *err, size_t errlen)
 {
-    if (pl_schedule_begin(s, "gpipe", devices, microbatches, 1, err, errlen))
+    if (pl_schedule_begin(s, "gpipe", shape, 1, err, errlen))
         return -1;
-    int failed = 0;
+    int failed = 0, p = shape->devices, m = shape->microbatches;
     // [region gpipe]
-    for (int d = 0; d < devices; d++) {
-        for (int mb = 0; mb < microbatches; mb++) /* fill: every forward */
+    for (int d = 0; d < p; d++) {
+        for (int mb = 0; mb < m; mb++) /* fill: every forward */
             failed |= pl_schedule_push(s, d, PL_F, mb, 0);
-        for (int mb = 0; mb < microbatches; mb++) /* drain: every backward */
+        for (int mb = 0; mb < m; mb++) /* drain: every backward */
             failed |= pl_schedule_push(s, d, PL_B, mb, 0);
     }
     // [endregion gpipe]

@@ -17,15 +17,16 @@
 
 #include "schedule.h"
 
-int pl_schedule_microbatch(pl_schedule *s, int devices, int microbatches,
-                           char *err, size_t errlen)
+pl_generator pl_schedule_microbatch;
+
+int pl_schedule_microbatch(pl_schedule *s, const pl_shape *shape, char *err, size_t errlen)
 {
-    if (pl_schedule_begin(s, "microbatch", devices, microbatches, 1, err, errlen))
+    if (pl_schedule_begin(s, "microbatch", shape, 1, err, errlen))
         return -1;
-    int failed = 0;
+    int failed = 0, p = shape->devices, m = shape->microbatches;
     // [region microbatch]
-    for (int d = 0; d < devices; d++)
-        for (int mb = 0; mb < microbatches; mb++) {
+    for (int d = 0; d < p; d++)
+        for (int mb = 0; mb < m; mb++) {
             failed |= pl_schedule_push(s, d, PL_F, mb, 0);
             failed |= pl_schedule_push(s, d, PL_B, mb, 0); /* in flight: just mb */
         }

@@ -17,19 +17,20 @@
 
 #include "schedule.h"
 
-int pl_schedule_naive(pl_schedule *s, int devices, int microbatches,
-                      char *err, size_t errlen)
+pl_generator pl_schedule_naive;
+
+int pl_schedule_naive(pl_schedule *s, const pl_shape *shape, char *err, size_t errlen)
 {
-    if (microbatches != 1) {
+    if (shape->microbatches != 1) {
         *s = (pl_schedule){0};
         snprintf(err, errlen, "naive runs the whole batch at once: microbatches must be 1");
         return -1;
     }
-    if (pl_schedule_begin(s, "naive", devices, microbatches, 1, err, errlen))
+    if (pl_schedule_begin(s, "naive", shape, 1, err, errlen))
         return -1;
-    int failed = 0;
+    int failed = 0, p = shape->devices;
     // [region naive]
-    for (int d = 0; d < devices; d++) {
+    for (int d = 0; d < p; d++) {
         failed |= pl_schedule_push(s, d, PL_F, 0, 0); /* forward, after d-1's */
         failed |= pl_schedule_push(s, d, PL_B, 0, 0); /* backward, after d+1's */
     }

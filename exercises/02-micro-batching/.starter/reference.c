@@ -14,8 +14,9 @@
 #include <stdio.h>
 
 #include "data.h"
+#include "stage.h"
 
-static int check_config(const pl_train_config *c, char *err, size_t errlen)
+static int check_config(const pl_options *c, char *err, size_t errlen)
 {
     if (c->steps < 1) {
         snprintf(err, errlen, "steps must be at least 1, got %d", c->steps);
@@ -37,10 +38,10 @@ static int check_config(const pl_train_config *c, char *err, size_t errlen)
 /* Forward, loss, backward of micro-batch j; its weight gradient is added to
  * the model's accumulators. Sets *share to its part of the batch loss.
  *
- * TODO(ch02): find micro-batch j's rows with pl_microbatch_range(batch, mbs,
+ * TODO(ch02): find micro-batch j's rows with pl_data_microbatch_range(batch, mbs,
  * j, ...), view them with pl_tensor_rows (inputs b->x and targets b->y), run
  * pl_stage_forward over all m->n_layers layers into a pl_stash, compute the
- * loss gradient with pl_loss_grad (it divides by the WHOLE batch -- why?),
+ * loss gradient with pl_model_loss_grad (it divides by the WHOLE batch -- why?),
  * then pl_stage_backward_input (no input gradient needed: NULL) and
  * pl_stage_backward_weight, which ADDS into the accumulators. Free the stash
  * and the gradient tensor. Return 0, or -1 on allocation failure.
@@ -53,9 +54,8 @@ static int run_microbatch(pl_model *m, const pl_batch *b, int batch, int mbs,
     return -1;
 }
 
-
-int pl_reference_train(pl_model *m, const pl_train_config *cfg, float *loss,
-                       char *err, size_t errlen)
+int pl_reference_train(pl_model *m, const pl_options *cfg, float *loss, char *err,
+                       size_t errlen)
 {
     if (check_config(cfg, err, errlen))
         return -1;
@@ -72,7 +72,7 @@ int pl_reference_train(pl_model *m, const pl_train_config *cfg, float *loss,
          * step S, micro-batch J" into err and return -1. Until you do, the
          * step applies a zero gradient and the weights never change. */
         (void)run_microbatch;
-        pl_batch_free(&b);
+        pl_data_batch_free(&b);
         if (loss)
             loss[step] = total;
         pl_model_sgd(m, 0, m->n_layers, cfg->lr);

@@ -1,15 +1,17 @@
 /*
  * handoff.c -- how long one message takes between two device threads.
  *
- * Two threads play ping-pong through two mailboxes; half a round trip is one
- * hand-off. The median over many rounds is what `make bench` reports: the
- * fixed cost every pipeline message pays on top of its compute.
+ * Two threads play ping-pong through two mailboxes (the threads transport's
+ * building block); half a round trip is one hand-off. The median over many
+ * rounds is what `make bench` reports: the fixed cost every pipeline message
+ * pays on top of its compute.
  */
 #include <stdlib.h>
 
 #include "clock.h"
 #include "mailbox.h"
-#include "runtime.h"
+
+double pl_bench_handoff_ns(int rounds);
 
 typedef struct {
     pl_mailbox *ping, *pong;
@@ -35,7 +37,7 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double pl_runtime_handoff_ns(int rounds)
+double pl_bench_handoff_ns(int rounds)
 {
     pl_mailbox ping, pong;
     int64_t *half = malloc((size_t)rounds * sizeof *half);

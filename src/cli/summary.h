@@ -1,0 +1,26 @@
+/**
+ * @file summary.h
+ * @brief What `pipelab run` prints: the timeline and the three figures.
+ *
+ * One run, on the screen: what ran (schedule, p, m, v, clock, the cost
+ * unit), the timeline of the step the figures are of (the median step, so
+ * labelled), then measured, predicted and formula side by side -- with the
+ * reason when the formula does not apply -- and memory, messages, loss and
+ * the verdict of --verify.
+ *
+ * Invariant: every figure printed is of the same step the timeline shows.
+ */
+#ifndef PL_SUMMARY_H
+#define PL_SUMMARY_H
+
+#include <stdio.h>
+
+#include "experiment.h"
+
+/** Print the summary of a finished run; ANSI colour only if `colour`. */
+void pl_summary_print(const pl_experiment *x, int colour, FILE *out);
+
+/** The cost unit in words: "1 unit = 1 ms" or "1 tick = 1 FLOP at 1e+09 FLOP/s". */
+const char *pl_summary_unit(const pl_experiment *x, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * registry.c -- every named schedule, and the formulas their chapters derive.
+ *
+ * To add a schedule: write its generator in src/schedules/NAME.c, declare it
+ * below with `pl_generator pl_schedule_NAME;`, and add its entry to the
+ * table. Nothing else in the project lists schedules.
+ */
+#include "registry.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- the formulas, each derived in its chapter ---- */
+
+/* Chapters 01-02: one micro-batch in flight, so exactly one device works at
+ * any time whatever the costs: bubble (p-1)/p. */
+static double one_in_flight(const pl_formula_case *c, const char **why)
+{
+    (void)why;
+    return (double)(c->p - 1) / c->p;
+}
+
+static int peak_one(int p, int m, int v, int d)
+{
+    (void)p, (void)m, (void)v, (void)d;
+    return 1;
+}
+
+/* Chapters 03-05: the pipeline fills once and drains once; with v chunks
+ * per device each fill step is a chunk, 1/v of a stage's work:
+ * bubble (p-1)/(v*m + p-1). */
+static double fill_drain(const pl_formula_case *c, const char **why)
+{
+    (void)why;
+    return (double)(c->p - 1) / ((double)c->v * c->m + c->p - 1);
+}
+
+/* Chapter 03: every forward before any backward, so every micro-batch. */
+static int peak_all(int p, int m, int v, int d)
+{
+    (void)p, (void)d;
+    return v * m;
+}
+
+/* Chapter 04: device d warms up with p-d-1 forwards, then holds one more. */
+static int peak_1f1b(int p, int m, int v, int d)
+{
+    (void)v;
+    return p - d < m ? p - d : m;
+}
+
+/* ---- the schedules ---- */
+
+pl_generator pl_schedule_naive, pl_schedule_microbatch, pl_schedule_gpipe, pl_schedule_1f1b;
+
+enum { EQUAL = PL_ASSUME_EQUAL_STAGES | PL_ASSUME_EQUAL_MICROBATCHES | PL_ASSUME_NO_RECOMPUTE };
+
+static const pl_registry_entry entries[] = {
+    {"naive", 1, pl_schedule_naive, PL_PLACE_LOOP, 1, 1, 1, PL_ASSUME_NO_RECOMPUTE,
+     one_in_flight, "(p-1)/p", peak_one, "1",
+     "the whole batch at once, forward through every device and back"},
+    {"microbatch", 2, pl_schedule_microbatch, PL_PLACE_LOOP, 1, 1, 0, PL_ASSUME_NO_RECOMPUTE,
+     one_in_flight, "(p-1)/p", peak_one, "1",
+     "m micro-batches, one in flight at a time"},
+    {"gpipe", 3, pl_schedule_gpipe, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
+     fill_drain, "(p-1)/(m+p-1)", peak_all, "m",
+     "every forward, then every backward: fill and drain"},
+    {"1f1b", 4, pl_schedule_1f1b, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
+     fill_drain, "(p-1)/(m+p-1)", peak_1f1b, "min(p-d, m)",
+     "warm-up, one forward one backward, cool-down"},
+};
+
+enum { N_ENTRIES = sizeof entries / sizeof entries[0] };
+
+const pl_registry_entry *pl_registry_list(int *count)
+{
+    *count = N_ENTRIES;
+    return entries;
+}
+
+const pl_registry_entry *pl_registry_find(const char *name)
+{
+    for (int i = 0; name && i < N_ENTRIES; i++)
+        if (strcmp(entries[i].name, name) == 0)
+            return &entries[i];
+    return NULL;
+}
+
+pl_shape pl_registry_shape(const pl_registry_entry *e, int p, int m, int v)
+{
+    pl_shape s = {p, e->microbatches ? e->microbatches : m,
+                  e->chunks ? e->chunks : v ? v : e->chunks_default};
+    return s;
+}
+
+int pl_registry_generate(const pl_registry_entry *e, const pl_shape *shape, pl_schedule *s,
+                         char *err, size_t errlen)
+{
+    if (e->generate(s, shape, err, errlen))
+        return -1;
+    /* The entry promises these; a generator that breaks the promise is a bug
+     * every registry-driven check would otherwise trip over later. */
+    if (s->placement != e->placement || s->chunks != shape->chunks ||
+        s->microbatches != shape->microbatches || s->devices != shape->devices) {
+        snprintf(err, errlen, "%s generated p=%d m=%d v=%d placement %s, but was asked for "
+                 "p=%d m=%d v=%d placement %s", e->name, s->devices, s->microbatches,
+                 s->chunks, pl_route_placement_name(s->placement), shape->devices,
+                 shape->microbatches, shape->chunks, pl_route_placement_name(e->placement));
+        pl_schedule_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+double pl_registry_bubble(const pl_registry_entry *e, int p, int m, int v)
+{
+    const char *why;
+    pl_formula_case c = {p, m, v, 1, 1, 1};
+    return e->bubble ? e->bubble(&c, &why) : -1.0;
+}
+
+char *pl_registry_names(char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < N_ENTRIES && used < n; i++) {
+        const char *sep = i == 0 ? "" : i == N_ENTRIES - 1 ? " or " : ", ";
+        int k = snprintf(buf + used, n - used, "%s%s", sep, entries[i].name);
+        used = k < 0 ? n : used + (size_t)k;
+    }
+    return buf;
+}

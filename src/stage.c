@@ -1,0 +1,152 @@
+/*
+ * stage.c -- the four per-stage kernels: forward (F), the recomputed
+ * forward, backward-input (I) and backward-weight (W), and the stash that
+ * carries a micro-batch from its forward to its backward (chapters 00-03).
+ *
+ * A stage is any contiguous run of layers. The reference runs one stage that
+ * holds every layer; a pipeline runs several. Both go layer by layer through
+ * the same tensor kernels, and the tensors handed between stages are exact
+ * copies, so the bits cannot tell the two apart.
+ */
+#include "stage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void free_range(pl_tensor *t, int from, int to)
+{
+    for (int k = from; t && k < to; k++)
+        pl_tensor_free(&t[k]);
+}
+
+void pl_stage_free(pl_stash *s)
+{
+    free_range(s->act, 0, s->count + 1);
+    free_range(s->grad, 0, s->count);
+    free(s->act);
+    free(s->grad);
+    memset(s, 0, sizeof *s);
+}
+
+void pl_stage_keep_input(pl_stash *s)
+{
+    free_range(s->act, 1, s->count + 1);
+}
+
+size_t pl_stage_held(const pl_stash *s)
+{
+    size_t n = 0;
+    for (int k = 0; s->act && k <= s->count; k++)
+        n += pl_tensor_bytes(&s->act[k]);
+    for (int k = 0; s->grad && k < s->count; k++)
+        n += pl_tensor_bytes(&s->grad[k]);
+    return n;
+}
+
+// [region stash-bytes]
+size_t pl_stage_stash_bytes(const pl_model *m, int first, int count, int rows,
+                            pl_kind after, int recompute)
+{
+    size_t input = (size_t)rows * (size_t)m->layers[first].in;
+    size_t outputs = 0; /* act[1..count], and as many floats again in grad[] */
+    for (int k = first; k < first + count; k++)
+        outputs += (size_t)rows * (size_t)m->layers[k].out;
+    if (after == PL_F) /* recomputation keeps the stage input only */
+        return (recompute ? input : input + outputs) * sizeof(float);
+    if (after == PL_I) /* acts (recomputed if need be) and grads */
+        return (input + 2 * outputs) * sizeof(float);
+    return 0; /* after B or W the caller frees the stash */
+}
+// [endregion stash-bytes]
+
+/* --------------------------------------------------------- stage kernels */
+
+// [region stage-forward]
+/* act[k+1] = layer(first+k)(act[k]) for every layer of the stage. */
+static int forward_layers(const pl_model *m, pl_stash *s)
+{
+    for (int k = 0; k < s->count; k++) {
+        const pl_layer *l = &m->layers[s->first + k];
+        pl_tensor_free(&s->act[k + 1]);
+        s->act[k + 1] = pl_tensor_new(s->rows, l->out);
+        if (!s->act[k + 1].data)
+            return -1;
+        pl_matmul_forward(&s->act[k + 1], &s->act[k], &l->w, &l->b);
+        if (l->relu)
+            pl_relu(&s->act[k + 1]);
+    }
+    return 0;
+}
+
+int pl_stage_forward(const pl_model *m, int first, int count,
+                     const pl_tensor *x, pl_stash *s, int keep_input_only)
+{
+    /* A stash is reused micro-batch after micro-batch: drop what is left. */
+    pl_stage_free(s);
+    if (count < 1 || first < 0 || first + count > m->n_layers ||
+        x->cols != m->layers[first].in)
+        return -1;
+    s->first = first;
+    s->count = count;
+    s->rows = x->rows;
+    s->act = calloc((size_t)count + 1, sizeof *s->act);
+    s->grad = calloc((size_t)count, sizeof *s->grad);
+    /* act[0] is a copy: x may be a view of the batch or a message that the
+     * caller frees as soon as this returns. */
+    if (!s->act || !s->grad || pl_tensor_dup(&s->act[0], x) || forward_layers(m, s)) {
+        pl_stage_free(s);
+        return -1;
+    }
+    if (keep_input_only)
+        pl_stage_keep_input(s);
+    return 0;
+}
+// [endregion stage-forward]
+
+int pl_stage_recompute(const pl_model *m, pl_stash *s)
+{
+    if (!s->act || !s->act[0].data)
+        return -1;
+    return forward_layers(m, s);
+}
+
+// [region stage-backward]
+/* Walk the stage's layers from last to first. grad[k] is the gradient at the
+ * pre-activation output of layer k: the incoming gradient, zeroed wherever
+ * the ReLU was off. Passing it back through W gives the gradient at the
+ * layer's input, which is the previous layer's incoming gradient. */
+int pl_stage_backward_input(const pl_model *m, pl_stash *s,
+                            const pl_tensor *dy, pl_tensor *dx)
+{
+    int c = s->count;
+    if (!s->act || !s->grad || !s->act[c].data)
+        return -1; /* no forward, or recomputation still owed */
+    free_range(s->grad, 0, c);
+    for (int k = c - 1; k >= 0; k--) {
+        const pl_layer *l = &m->layers[s->first + k];
+        s->grad[k] = pl_tensor_new(s->rows, l->out);
+        if (!s->grad[k].data)
+            return -1;
+        if (k == c - 1)
+            pl_tensor_copy(&s->grad[k], dy);
+        else
+            pl_matmul_input_grad(&s->grad[k], &s->grad[k + 1],
+                                 &m->layers[s->first + k + 1].w);
+        if (l->relu)
+            pl_relu_backward(&s->grad[k], &s->act[k + 1]);
+    }
+    /* The first stage's input is data: nobody needs its gradient. */
+    if (dx)
+        pl_matmul_input_grad(dx, &s->grad[0], &m->layers[s->first].w);
+    return 0;
+}
+
+void pl_stage_backward_weight(pl_model *m, const pl_stash *s)
+{
+    for (int k = 0; k < s->count; k++) {
+        pl_layer *l = &m->layers[s->first + k];
+        pl_matmul_weight_grad(&l->dw, &l->db, &s->act[k], &s->grad[k]);
+    }
+}
+// [endregion stage-backward]
+

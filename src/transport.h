@@ -1,0 +1,138 @@
+/**
+ * @file transport.h
+ * @brief How devices talk: the only way a device reaches another.
+ *
+ * A device loop (device.c) sends its outputs, receives its inputs, meets the
+ * other devices at the end of a step, reports a failure, and hands in what it
+ * measured -- through this interface and nothing else. It never learns
+ * whether its neighbour is a thread in the same process or an MPI rank on
+ * another host. Back ends (the Redis ae_* pattern):
+ *
+ *  - threads (transport_threads.c): one mailbox per device, a condition
+ *    variable barrier and a stop flag, in one process (chapters 01-08);
+ *  - mpi (chapter 09): one rank per device; messages become tagged
+ *    point-to-point sends, the barrier an all-reduce of the time, abort an
+ *    agreed stop, collect a gather to rank 0.
+ *
+ * A message is named by its tag: which way it flows, the stage that receives
+ * it, the micro-batch and the step. Tags make every message unique within a
+ * step, so there is never a question of which receive a send pairs with.
+ *
+ * Invariant: sends never block (only receives and the barrier wait), exactly
+ * as the validator's dry run assumes; so a valid schedule cannot hang.
+ */
+#ifndef PL_TRANSPORT_H
+#define PL_TRANSPORT_H
+
+#include <stdint.h>
+
+#include "route.h"
+#include "tensor.h"
+#include "trace.h"
+
+/** The name of a message. */
+typedef struct {
+    pl_flow flow; /**< activation (to the next stage) or gradient (to the previous) */
+    int stage;    /**< the stage that receives it */
+    int chunk;    /**< that stage's chunk on the receiving device */
+    int mb;       /**< micro-batch */
+    int step;     /**< training step */
+} pl_tag;
+
+/** What a device hands in when it is done (collect). */
+typedef struct {
+    pl_lane lane;     /**< what it ran; ownership passes to the transport */
+    float *loss;      /**< per step, if it holds the last stage, else NULL; ownership passes */
+} pl_report;
+
+typedef struct pl_transport pl_transport;
+
+/** The operations every back end implements. */
+typedef struct {
+    /** Send x (ownership passes) stamped `time` from device `from` to `to`. 0 or -1. */
+    int (*send)(pl_transport *t, int from, int to, pl_tag tag, int64_t time, pl_tensor x);
+    /** Wait for the message `tag` from `from` to `to`; 0, or -1 once the run stopped. */
+    int (*receive)(pl_transport *t, int to, int from, pl_tag tag, int64_t *time, pl_tensor *x);
+    /** Wait for every device; *agreed gets the latest `time` brought. 0, or -1 if stopped. */
+    int (*barrier)(pl_transport *t, int device, int64_t time, int64_t *agreed);
+    /** Report the run's failure (the first one wins) and stop every device. */
+    void (*abort)(pl_transport *t, int device, const char *why);
+    /** 1 once the run stopped. */
+    int (*stopped)(pl_transport *t);
+    /** The first failure's message, or NULL if the run has not failed. */
+    const char *(*error)(pl_transport *t);
+    /** Hand in a device's report; the transport delivers it to the coordinator. 0 or -1. */
+    int (*collect)(pl_transport *t, int device, pl_report *r);
+    /** Free the transport. */
+    void (*destroy)(pl_transport *t);
+} pl_transport_ops;
+
+/** A back end embeds this as its first member. */
+struct pl_transport {
+    const pl_transport_ops *ops; /**< its operations */
+};
+
+/** Send x from `from` to `to` (see pl_transport_ops). */
+static inline int pl_transport_send(pl_transport *t, int from, int to, pl_tag tag,
+                                    int64_t time, pl_tensor x)
+{
+    return t->ops->send(t, from, to, tag, time, x);
+}
+
+/** Receive the message `tag` (see pl_transport_ops). */
+static inline int pl_transport_receive(pl_transport *t, int to, int from, pl_tag tag,
+                                       int64_t *time, pl_tensor *x)
+{
+    return t->ops->receive(t, to, from, tag, time, x);
+}
+
+/** Meet every device at the end of a step (see pl_transport_ops). */
+static inline int pl_transport_barrier(pl_transport *t, int device, int64_t time,
+                                       int64_t *agreed)
+{
+    return t->ops->barrier(t, device, time, agreed);
+}
+
+/** Stop the run with a failure (see pl_transport_ops). */
+static inline void pl_transport_abort(pl_transport *t, int device, const char *why)
+{
+    t->ops->abort(t, device, why);
+}
+
+/** 1 once the run stopped. */
+static inline int pl_transport_stopped(pl_transport *t)
+{
+    return t->ops->stopped(t);
+}
+
+/** The first failure's message, or NULL. */
+static inline const char *pl_transport_error(pl_transport *t)
+{
+    return t->ops->error(t);
+}
+
+/** Hand in what a device measured (see pl_transport_ops). */
+static inline int pl_transport_collect(pl_transport *t, int device, pl_report *r)
+{
+    return t->ops->collect(t, device, r);
+}
+
+/** Free the transport (NULL is fine). */
+static inline void pl_transport_free(pl_transport *t)
+{
+    if (t)
+        t->ops->destroy(t);
+}
+
+/* ---- The threads back end (transport_threads.c) ---- */
+
+/**
+ * A transport for p device threads in this process, with m micro-batches and
+ * v chunks per device. Reports are delivered into `trace` (p lanes; each
+ * device's lane is moved into place) and `loss` (steps floats, written by the
+ * device holding the last stage). Returns NULL on allocation failure.
+ */
+pl_transport *pl_transport_threads_new(int p, int m, int v, int steps, pl_trace *trace,
+                                       float *loss);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * transport_threads.c -- devices as threads of one process (chapters 01-08).
+ *
+ * Each device has a mailbox (mailbox.c) with a slot for every message it can
+ * receive in a step: one per (flow, chunk, micro-batch). A send fills the
+ * receiver's slot and never blocks; a receive waits for its slot. The
+ * barrier is a mutex and a condition variable; a failure sets one stop flag
+ * and wakes everybody. Reports are moved straight into the run's result.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mailbox.h"
+#include "transport.h"
+
+typedef struct {
+    pl_transport base;
+    int p, m, v, steps;
+    pl_mailbox *mail;      /* one per device */
+    atomic_int stop;       /* set once by the first failure */
+    pthread_mutex_t mu;    /* guards what follows */
+    pthread_cond_t cv;     /* the barrier and failures */
+    int at_barrier;        /* devices waiting */
+    long generation;       /* barriers released so far */
+    int64_t latest;        /* latest time brought to the open barrier */
+    int64_t agreed;        /* what the last barrier released agreed on */
+    int failed;            /* 1 once a device failed */
+    char err[1024];        /* the first failure */
+    pl_trace *trace;       /* where reports go */
+    float *loss;
+} threads;
+
+static threads *of(pl_transport *t)
+{
+    return (threads *)t;
+}
+
+/* The receiver's mailbox slot for a tag: activations first, then gradients. */
+static int slot(const threads *th, pl_tag tag)
+{
+    return (tag.flow == PL_ACTIVATION ? 0 : th->v * th->m) + tag.chunk * th->m + tag.mb;
+}
+
+static void stop_all(threads *th, const char *why)
+{
+    pthread_mutex_lock(&th->mu);
+    if (!th->failed) {
+        th->failed = 1;
+        snprintf(th->err, sizeof th->err, "%s", why);
+    }
+    atomic_store(&th->stop, 1);
+    pthread_cond_broadcast(&th->cv);
+    pthread_mutex_unlock(&th->mu);
+    for (int d = 0; d < th->p; d++)
+        pl_mailbox_wake(&th->mail[d]);
+}
+
+static int send(pl_transport *t, int from, int to, pl_tag tag, int64_t time, pl_tensor x)
+{
+    threads *th = of(t);
+    if (pl_mailbox_put(&th->mail[to], slot(th, tag), time, x) == 0)
+        return 0;
+    pl_tensor_free(&x);
+    char why[128];
+    snprintf(why, sizeof why, "d%d sent d%d the same message twice (stage %d, micro-batch %d)",
+             from, to, tag.stage, tag.mb);
+    stop_all(th, why);
+    return -1;
+}
+
+static int receive(pl_transport *t, int to, int from, pl_tag tag, int64_t *time, pl_tensor *x)
+{
+    threads *th = of(t);
+    pl_message msg;
+    (void)from;
+    if (pl_mailbox_take(&th->mail[to], slot(th, tag), &th->stop, &msg))
+        return -1;
+    *time = msg.time;
+    *x = msg.t;
+    return 0;
+}
+
+static int barrier(pl_transport *t, int device, int64_t time, int64_t *agreed)
+{
+    threads *th = of(t);
+    (void)device;
+    pthread_mutex_lock(&th->mu);
+    long gen = th->generation;
+    if (th->at_barrier == 0 || time > th->latest)
+        th->latest = time;
+    if (++th->at_barrier == th->p) {
+        th->at_barrier = 0;
+        th->agreed = th->latest;
+        th->generation++;
+        pthread_cond_broadcast(&th->cv);
+    }
+    while (gen == th->generation && !atomic_load(&th->stop))
+        pthread_cond_wait(&th->cv, &th->mu);
+    int released = gen != th->generation;
+    *agreed = th->agreed;
+    pthread_mutex_unlock(&th->mu);
+    return released ? 0 : -1;
+}
+
+static void abort_run(pl_transport *t, int device, const char *why)
+{
+    (void)device;
+    stop_all(of(t), why);
+}
+
+static int stopped(pl_transport *t)
+{
+    return atomic_load(&of(t)->stop);
+}
+
+static const char *error(pl_transport *t)
+{
+    threads *th = of(t);
+    pthread_mutex_lock(&th->mu);
+    const char *e = th->failed ? th->err : NULL;
+    pthread_mutex_unlock(&th->mu);
+    return e;
+}
+
+/* Each device moves its own lane into its own slot of the result; no two
+ * devices touch the same memory. */
+static int collect(pl_transport *t, int device, pl_report *r)
+{
+    threads *th = of(t);
+    pl_lane_free(&th->trace->lanes[device]);
+    th->trace->lanes[device] = r->lane;
+    memset(&r->lane, 0, sizeof r->lane);
+    if (r->loss) {
+        memcpy(th->loss, r->loss, (size_t)th->steps * sizeof *th->loss);
+        free(r->loss);
+        r->loss = NULL;
+    }
+    return 0;
+}
+
+static void destroy(pl_transport *t)
+{
+    threads *th = of(t);
+    for (int d = 0; th->mail && d < th->p; d++)
+        pl_mailbox_destroy(&th->mail[d]);
+    free(th->mail);
+    pthread_mutex_destroy(&th->mu);
+    pthread_cond_destroy(&th->cv);
+    free(th);
+}
+
+static const pl_transport_ops ops = {send, receive, barrier, abort_run, stopped, error,
+                                     collect, destroy};
+
+pl_transport *pl_transport_threads_new(int p, int m, int v, int steps, pl_trace *trace,
+                                       float *loss)
+{
+    threads *th = calloc(1, sizeof *th);
+    if (!th)
+        return NULL;
+    th->base.ops = &ops;
+    th->p = p;
+    th->m = m;
+    th->v = v;
+    th->steps = steps;
+    th->trace = trace;
+    th->loss = loss;
+    pthread_mutex_init(&th->mu, NULL);
+    pthread_cond_init(&th->cv, NULL);
+    th->mail = calloc((size_t)p, sizeof *th->mail);
+    for (int d = 0; th->mail && d < p; d++)
+        if (pl_mailbox_init(&th->mail[d], 2 * v * m)) {
+            destroy(&th->base);
+            return NULL;
+        }
+    if (!th->mail) {
+        destroy(&th->base);
+        return NULL;
+    }
+    return &th->base;
+}
