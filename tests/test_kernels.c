@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "rng.h"
+#include "gemm.h"
 #include "isa.h"
 #include "tensor.h"
 
@@ -128,6 +129,30 @@ Test(kernels, every_path_gives_the_scalar_bits, .timeout = 120)
         pl_tensor_free(&y0), pl_tensor_free(&dx0), pl_tensor_free(&dw0), pl_tensor_free(&db0);
         layer_free(&l);
     }
+}
+
+/* The primitive itself on strides no kernel uses (b neither row- nor
+ * column-contiguous, a with both strides > 1): the generic packing. */
+Test(kernels, gemm_on_any_strides_gives_the_scalar_bits)
+{
+    enum { M = 13, N = 70, K = 135 };
+    pl_rng r;
+    pl_rng_seed(&r, 5);
+    pl_tensor a = random_tensor(&r, 2 * M, 3 * K), b = random_tensor(&r, 2 * K, 3 * N);
+    pl_tensor start = random_tensor(&r, M, N);
+    pl_tensor want = clone(&start), c = pl_tensor_new(M, N);
+    pl_gemm g = {M, N, K, a.data, 6 * K, 3, b.data, 6 * N, 3, want.data, N};
+    pl_gemm_run(PL_ISA_SCALAR, &g);
+    g.c = c.data;
+    for (int isa = 1; isa < PL_ISA_COUNT; isa++) {
+        if (!pl_isa_supported((pl_isa)isa))
+            continue;
+        pl_tensor_copy(&c, &start);
+        pl_gemm_run((pl_isa)isa, &g);
+        cr_expect(same_bits(&c, &want), "%s", pl_isa_name((pl_isa)isa));
+    }
+    pl_tensor_free(&a), pl_tensor_free(&b), pl_tensor_free(&start);
+    pl_tensor_free(&want), pl_tensor_free(&c);
 }
 
 /* Row by row, then all rows at once: forward and input-grad give the same
