@@ -110,3 +110,20 @@ Test(tensor, copy_and_zero)
     expect_values(&b, 2, 3, zeros);
     pl_tensor_free(&a), pl_tensor_free(&b);
 }
+
+Test(tensor, sgd_steps_against_the_gradient_and_clears_it)
+{
+    /* 37 elements: two blocks of 16 and a tail of 5. */
+    pl_tensor w = pl_tensor_new(1, 37), g = pl_tensor_new(1, 37);
+    cr_assert(w.data && g.data);
+    for (int i = 0; i < 37; i++) {
+        w.data[i] = (float)i;
+        g.data[i] = (float)(i % 5) - 2.0f;
+    }
+    pl_tensor_sgd(&w, &g, 0.5f);
+    for (int i = 0; i < 37; i++) {
+        cr_expect_eq(w.data[i], (float)i - 0.5f * ((float)(i % 5) - 2.0f), "w[%d]", i);
+        cr_expect_eq(g.data[i], 0.0f, "g[%d] is cleared", i);
+    }
+    pl_tensor_free(&w), pl_tensor_free(&g);
+}
