@@ -76,11 +76,11 @@ static void layer_free(layer *l)
 static void run_pipelab(layer *l, kernel k)
 {
     if (k == FORWARD)
-        pl_matmul_forward(&l->y, &l->x, &l->w, &l->b);
+        pl_tensor_forward(&l->y, &l->x, &l->w, &l->b);
     else if (k == INPUT_GRAD)
-        pl_matmul_input_grad(&l->dx, &l->dy, &l->w);
+        pl_tensor_input_grad(&l->dx, &l->dy, &l->w);
     else
-        pl_matmul_weight_grad(&l->dw, &l->db, &l->x, &l->dy);
+        pl_tensor_weight_grad(&l->dw, &l->db, &l->x, &l->dy);
 }
 
 /* The same product by OpenBLAS, row-major: y = x w, dx = dy w^T, dw += x^T dy. */
@@ -150,7 +150,7 @@ static void forward_rows(layer *l, int blas, pl_tensor *y, int start, int rows)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, l->out, l->in, 1.0f,
                     x.data, l->in, l->w.data, l->out, 0.0f, y->data, l->out);
     else
-        pl_matmul_forward(y, &x, &l->w, &l->b);
+        pl_tensor_forward(y, &x, &l->w, &l->b);
 }
 
 /* dw += x^T dy over rows [start, start+rows). */
@@ -161,7 +161,7 @@ static void weight_grad_rows(layer *l, int blas, pl_tensor *dw, int start, int r
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l->in, l->out, rows, 1.0f,
                     x.data, l->in, dy.data, l->out, 1.0f, dw->data, l->out);
     else
-        pl_matmul_weight_grad(dw, &l->db, &x, &dy);
+        pl_tensor_weight_grad(dw, &l->db, &x, &dy);
 }
 
 /* Elements of a and b whose bits differ. */

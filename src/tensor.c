@@ -74,7 +74,7 @@ pl_tensor pl_tensor_rows(const pl_tensor *t, int start, int rows)
  * y[i][j] starts at b[j] and adds x[i][k] w[k][j] for k = 0, 1, ... in order.
  * Row i of y reads only row i of x, so a row gives the same bits whichever
  * micro-batch it travels in. */
-void pl_matmul_forward_isa(pl_isa isa, pl_tensor *y, const pl_tensor *x,
+void pl_tensor_forward_isa(pl_isa isa, pl_tensor *y, const pl_tensor *x,
                            const pl_tensor *w, const pl_tensor *b)
 {
     int n = x->rows, in = x->cols, out = w->cols;
@@ -92,7 +92,7 @@ void pl_matmul_forward_isa(pl_isa isa, pl_tensor *y, const pl_tensor *x,
  * dx[i][k] starts at 0 and adds dy[i][j] w[k][j] for j = 0, 1, ... in order.
  * w^T is read in place (b[p][k] = w[k][p]: strides 1 and out); gemm copies
  * it into its cache panels already transposed. */
-void pl_matmul_input_grad_isa(pl_isa isa, pl_tensor *dx, const pl_tensor *dy,
+void pl_tensor_input_grad_isa(pl_isa isa, pl_tensor *dx, const pl_tensor *dy,
                               const pl_tensor *w)
 {
     int n = dy->rows, out = dy->cols, in = w->rows;
@@ -109,7 +109,7 @@ void pl_matmul_input_grad_isa(pl_isa isa, pl_tensor *dx, const pl_tensor *dy,
  * running sum, which is why gradient accumulation must visit micro-batches
  * in one agreed order (increasing). db is the same product with x replaced
  * by a column of ones (strides 0): fma(1, dy, db) rounds exactly as db + dy. */
-void pl_matmul_weight_grad_isa(pl_isa isa, pl_tensor *dw, pl_tensor *db,
+void pl_tensor_weight_grad_isa(pl_isa isa, pl_tensor *dw, pl_tensor *db,
                                const pl_tensor *x, const pl_tensor *dy)
 {
     static const float one = 1.0f;
@@ -121,21 +121,21 @@ void pl_matmul_weight_grad_isa(pl_isa isa, pl_tensor *dw, pl_tensor *db,
 }
 // [endregion tensor-weight-grad]
 
-void pl_matmul_forward(pl_tensor *y, const pl_tensor *x, const pl_tensor *w,
+void pl_tensor_forward(pl_tensor *y, const pl_tensor *x, const pl_tensor *w,
                        const pl_tensor *b)
 {
-    pl_matmul_forward_isa(pl_isa_active(), y, x, w, b);
+    pl_tensor_forward_isa(pl_isa_active(), y, x, w, b);
 }
 
-void pl_matmul_input_grad(pl_tensor *dx, const pl_tensor *dy, const pl_tensor *w)
+void pl_tensor_input_grad(pl_tensor *dx, const pl_tensor *dy, const pl_tensor *w)
 {
-    pl_matmul_input_grad_isa(pl_isa_active(), dx, dy, w);
+    pl_tensor_input_grad_isa(pl_isa_active(), dx, dy, w);
 }
 
-void pl_matmul_weight_grad(pl_tensor *dw, pl_tensor *db, const pl_tensor *x,
+void pl_tensor_weight_grad(pl_tensor *dw, pl_tensor *db, const pl_tensor *x,
                            const pl_tensor *dy)
 {
-    pl_matmul_weight_grad_isa(pl_isa_active(), dw, db, x, dy);
+    pl_tensor_weight_grad_isa(pl_isa_active(), dw, db, x, dy);
 }
 
 /* The element-wise loops below run in blocks of a fixed 16 floats: a loop
@@ -167,7 +167,7 @@ static void relu_run(float *v, size_t len)
         v[i] = v[i] < 0.0f ? 0.0f : v[i];
 }
 
-void pl_relu(pl_tensor *t)
+void pl_tensor_relu(pl_tensor *t)
 {
     size_t n = (size_t)t->rows * (size_t)t->cols, i = 0;
     for (; i + BLOCK <= n; i += BLOCK)
@@ -183,7 +183,7 @@ static void relu_backward_run(float *restrict dy, const float *restrict y, size_
 
 /* y is the ReLU output: y <= 0 exactly where the input was <= 0, so the
  * pre-activation need not be kept. The gradient at 0 is taken as 0. */
-void pl_relu_backward(pl_tensor *dy, const pl_tensor *y)
+void pl_tensor_relu_backward(pl_tensor *dy, const pl_tensor *y)
 {
     size_t n = (size_t)dy->rows * (size_t)dy->cols, i = 0;
     for (; i + BLOCK <= n; i += BLOCK)

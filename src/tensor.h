@@ -51,7 +51,7 @@ void pl_tensor_copy(pl_tensor *dst, const pl_tensor *src);
  * y[i][j] = b[j], then += x[i][k] w[k][j] for k = 0, 1, ..., one fused
  * multiply-add each.
  */
-void pl_matmul_forward(pl_tensor *y, const pl_tensor *x, const pl_tensor *w,
+void pl_tensor_forward(pl_tensor *y, const pl_tensor *x, const pl_tensor *w,
                        const pl_tensor *b);
 
 /**
@@ -60,7 +60,7 @@ void pl_matmul_forward(pl_tensor *y, const pl_tensor *x, const pl_tensor *w,
  * dx[i][k] = 0, then += dy[i][j] w[k][j] for j = 0, 1, ..., one fused
  * multiply-add each. Allocates nothing.
  */
-void pl_matmul_input_grad(pl_tensor *dx, const pl_tensor *dy,
+void pl_tensor_input_grad(pl_tensor *dx, const pl_tensor *dy,
                           const pl_tensor *w);
 
 /**
@@ -71,7 +71,7 @@ void pl_matmul_input_grad(pl_tensor *dx, const pl_tensor *dy,
  * Accumulating (not overwriting) is what gradient accumulation over
  * micro-batches means; callers add micro-batches in increasing order.
  */
-void pl_matmul_weight_grad(pl_tensor *dw, pl_tensor *db, const pl_tensor *x,
+void pl_tensor_weight_grad(pl_tensor *dw, pl_tensor *db, const pl_tensor *x,
                            const pl_tensor *dy);
 
 /**
@@ -80,16 +80,16 @@ void pl_matmul_weight_grad(pl_tensor *dw, pl_tensor *db, const pl_tensor *x,
  */
 pl_tensor pl_tensor_rows(const pl_tensor *t, int start, int rows);
 
-/** pl_matmul_forward on the path `isa` (an unsupported one runs the scalar path). */
-void pl_matmul_forward_isa(pl_isa isa, pl_tensor *y, const pl_tensor *x,
+/** pl_tensor_forward on the path `isa` (an unsupported one runs the scalar path). */
+void pl_tensor_forward_isa(pl_isa isa, pl_tensor *y, const pl_tensor *x,
                            const pl_tensor *w, const pl_tensor *b);
 
-/** pl_matmul_input_grad on the path `isa` (an unsupported one runs the scalar path). */
-void pl_matmul_input_grad_isa(pl_isa isa, pl_tensor *dx, const pl_tensor *dy,
+/** pl_tensor_input_grad on the path `isa` (an unsupported one runs the scalar path). */
+void pl_tensor_input_grad_isa(pl_isa isa, pl_tensor *dx, const pl_tensor *dy,
                               const pl_tensor *w);
 
-/** pl_matmul_weight_grad on the path `isa` (an unsupported one runs the scalar path). */
-void pl_matmul_weight_grad_isa(pl_isa isa, pl_tensor *dw, pl_tensor *db,
+/** pl_tensor_weight_grad on the path `isa` (an unsupported one runs the scalar path). */
+void pl_tensor_weight_grad_isa(pl_isa isa, pl_tensor *dw, pl_tensor *db,
                                const pl_tensor *x, const pl_tensor *dy);
 
 /**
@@ -100,12 +100,12 @@ void pl_matmul_weight_grad_isa(pl_isa isa, pl_tensor *dw, pl_tensor *db,
 void pl_tensor_sgd(pl_tensor *w, pl_tensor *g, float lr);
 
 /** ReLU in place: t = max(t, 0). */
-void pl_relu(pl_tensor *t);
+void pl_tensor_relu(pl_tensor *t);
 
 /**
  * ReLU backward in place: dy[i] = 0 wherever y[i] <= 0.
  * y is the ReLU *output* (n, k); dy (n, k).
  */
-void pl_relu_backward(pl_tensor *dy, const pl_tensor *y);
+void pl_tensor_relu_backward(pl_tensor *dy, const pl_tensor *y);
 
 #endif

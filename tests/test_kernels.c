@@ -73,9 +73,9 @@ static void run_all(pl_isa isa, const layer *l, pl_tensor *y, pl_tensor *dx,
     *dw = clone(&l->dw);
     *db = clone(&l->db);
     cr_assert(y->data && dx->data);
-    pl_matmul_forward_isa(isa, y, &l->x, &l->w, &l->b);
-    pl_matmul_input_grad_isa(isa, dx, &l->dy, &l->w);
-    pl_matmul_weight_grad_isa(isa, dw, db, &l->x, &l->dy);
+    pl_tensor_forward_isa(isa, y, &l->x, &l->w, &l->b);
+    pl_tensor_input_grad_isa(isa, dx, &l->dy, &l->w);
+    pl_tensor_weight_grad_isa(isa, dw, db, &l->x, &l->dy);
 }
 
 /* Sizes that are multiples of no block (MR = 6 rows, NR = 16 or 64
@@ -176,9 +176,9 @@ Test(kernels, a_row_does_not_depend_on_its_neighbours, .timeout = 60)
             pl_tensor x = pl_tensor_rows(&l.x, start, rows);
             pl_tensor dy = pl_tensor_rows(&l.dy, start, rows);
             pl_tensor y1 = pl_tensor_new(rows, out), dx1 = pl_tensor_new(rows, in);
-            pl_matmul_forward_isa((pl_isa)isa, &y1, &x, &l.w, &l.b);
-            pl_matmul_input_grad_isa((pl_isa)isa, &dx1, &dy, &l.w);
-            pl_matmul_weight_grad_isa((pl_isa)isa, &dw_parts, &db_parts, &x, &dy);
+            pl_tensor_forward_isa((pl_isa)isa, &y1, &x, &l.w, &l.b);
+            pl_tensor_input_grad_isa((pl_isa)isa, &dx1, &dy, &l.w);
+            pl_tensor_weight_grad_isa((pl_isa)isa, &dw_parts, &db_parts, &x, &dy);
             pl_tensor y_all = pl_tensor_rows(&y, start, rows);
             pl_tensor dx_all = pl_tensor_rows(&dx, start, rows);
             cr_expect(same_bits(&y1, &y_all), "forward %s rows %d+%d", name, start, rows);
@@ -210,7 +210,7 @@ Test(kernels, multiply_add_is_fused_on_every_path)
     for (int isa = 0; isa < PL_ISA_COUNT; isa++) {
         if (!pl_isa_supported((pl_isa)isa))
             continue;
-        pl_matmul_forward_isa((pl_isa)isa, &y, &x, &w, &b);
+        pl_tensor_forward_isa((pl_isa)isa, &y, &x, &w, &b);
         for (int j = 0; j < out; j++)
             cr_expect_eq(y.data[j], e * e, "%s lane %d: %g, fused gives 2^-24",
                          pl_isa_name((pl_isa)isa), j, (double)y.data[j]);
@@ -228,7 +228,7 @@ typedef struct {
 static void *forward_job(void *arg)
 {
     job *j = arg;
-    pl_matmul_forward(&j->y, &j->l->x, &j->l->w, &j->l->b);
+    pl_tensor_forward(&j->y, &j->l->x, &j->l->w, &j->l->b);
     return NULL;
 }
 
@@ -245,7 +245,7 @@ Test(kernels, threads_share_the_kernels, .timeout = 30)
     }
     for (int t = 0; t < THREADS; t++)
         pthread_join(tid[t], NULL);
-    pl_matmul_forward_isa(PL_ISA_SCALAR, &l.y, &l.x, &l.w, &l.b);
+    pl_tensor_forward_isa(PL_ISA_SCALAR, &l.y, &l.x, &l.w, &l.b);
     for (int t = 0; t < THREADS; t++) {
         cr_expect(same_bits(&jobs[t].y, &l.y), "thread %d", t);
         pl_tensor_free(&jobs[t].y);
