@@ -142,35 +142,23 @@ float pl_model_loss_grad(pl_tensor *dy, const pl_tensor *y, const pl_tensor *tar
 // [endregion loss]
 
 // [region sgd]
-/* One parameter tensor p with gradient g: plain SGD, or SGD with momentum
- * through the velocity v (PyTorch's rule: v = mu v + g, p -= lr v). */
-static void step(pl_tensor *p, const pl_tensor *g, pl_tensor *v, float lr, float mu)
-{
-    size_t n = (size_t)p->rows * (size_t)p->cols;
-    for (size_t i = 0; i < n; i++) {
-        float d = g->data[i];
-        if (v) {
-            v->data[i] = mu * v->data[i] + d;
-            d = v->data[i];
-        }
-        p->data[i] -= lr * d;
-    }
-}
-
 int pl_model_sgd(pl_model *m, int first, int count, float lr, float momentum)
 {
     for (int k = first; k < first + count; k++) {
         pl_layer *l = &m->layers[k];
-        if (momentum != 0.0f && !l->vw.data) { /* the optimizer state, once */
+        if (momentum == 0.0f) { /* plain SGD: no state */
+            pl_tensor_sgd(&l->w, &l->dw, lr);
+            pl_tensor_sgd(&l->b, &l->db, lr);
+            continue;
+        }
+        if (!l->vw.data) { /* the optimizer state, once: a velocity per parameter */
             l->vw = pl_tensor_new(l->in, l->out);
             l->vb = pl_tensor_new(1, l->out);
             if (!l->vw.data || !l->vb.data)
                 return -1;
         }
-        step(&l->w, &l->dw, momentum != 0.0f ? &l->vw : NULL, lr, momentum);
-        step(&l->b, &l->db, momentum != 0.0f ? &l->vb : NULL, lr, momentum);
-        pl_tensor_zero(&l->dw);
-        pl_tensor_zero(&l->db);
+        pl_tensor_sgd_momentum(&l->w, &l->dw, &l->vw, lr, momentum);
+        pl_tensor_sgd_momentum(&l->b, &l->db, &l->vb, lr, momentum);
     }
     return 0;
 }

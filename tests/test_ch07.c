@@ -589,14 +589,6 @@ static FILE *text(char **buf)
     return out;
 }
 
-static char *draw(int (*f)(const pl_trace *const *, int, FILE *), const pl_trace *t)
-{
-    char *buf;
-    FILE *out = text(&buf);
-    cr_assert_eq(f(&t, 1, out), 0);
-    fclose(out);
-    return buf;
-}
 
 Test(ch07, pictures_show_every_transfer, .timeout = 30)
 {
@@ -607,7 +599,7 @@ Test(ch07, pictures_show_every_transfer, .timeout = 30)
     const pl_trace *t = &x.result.trace;
     long messages = pl_trace_messages(t, 0);
     cr_expect_eq(messages, 48);
-    char *json = draw(pl_chrome_trace_write, t);
+    char *json = draw(pl_chrome_trace_write, &x, 1);
     cr_expect_eq(json_check(json), 0, "invalid JSON at %ld", json_check(json));
     cr_expect_eq(count(json, "\"ph\":\"s\""), messages, "an arrow from every send");
     cr_expect_eq(count(json, "\"ph\":\"f\""), messages, "to its receive");
@@ -620,7 +612,7 @@ Test(ch07, pictures_show_every_transfer, .timeout = 30)
         cr_expect_eq(count(json, name), 1, "%s", name);
     }
     free(json);
-    char *svg = draw(pl_svg_timeline, t);
+    char *svg = draw(pl_svg_timeline, &x, 1);
     cr_expect_eq(xml_check(svg), 0);
     cr_expect_eq(count(svg, "<rect class=\"link\""), messages);
     free(svg);
@@ -637,11 +629,11 @@ Test(ch07, pictures_show_every_transfer, .timeout = 30)
     /* Free links: arrows, but no link tracks, no link lanes. */
     o.link_latency_ms = 0;
     run_ok(&o, &x);
-    json = draw(pl_chrome_trace_write, &x.result.trace);
+    json = draw(pl_chrome_trace_write, &x, 1);
     cr_expect_eq(count(json, "\"ph\":\"s\""), messages);
     cr_expect_eq(count(json, "\"cat\":\"link\""), 0);
     free(json);
-    svg = draw(pl_svg_timeline, &x.result.trace);
+    svg = draw(pl_svg_timeline, &x, 1);
     cr_expect_eq(count(svg, "class=\"link\""), 0);
     free(svg);
     pl_experiment_free(&x);

@@ -56,16 +56,16 @@ static config draw_config(pl_rng *r)
  * bandwidth, sometimes blocking), momentum. */
 static void draw_real_costs(config *c, pl_rng *r)
 {
-    if (pl_rng_next(r) % 2) {
+    if (pl_rng_next(r) % 4 == 0) {
         for (int l = 0; l < c->o.layers && l < 16; l++)
             c->widths[l] = 2 + (int)(pl_rng_next(r) % 9);
         c->o.widths = c->o.layers <= 16 ? c->widths : NULL;
     }
     if (pl_rng_next(r) % 2)
         c->o.partition = PL_PARTITION_BALANCED;
-    if (pl_rng_next(r) % 2)
+    if (pl_rng_next(r) % 4 == 0)
         c->o.link_latency_ms = 0.25 * (double)(1 + pl_rng_next(r) % 4);
-    if (pl_rng_next(r) % 3 == 0)
+    if (pl_rng_next(r) % 6 == 0)
         c->o.link_bandwidth = 1e5 * (double)(1 + pl_rng_next(r) % 50);
     c->o.blocking_send = pl_rng_next(r) % 4 == 0;
     c->o.momentum = pl_rng_next(r) % 2 ? 0.5f : 0.0f;
@@ -143,9 +143,9 @@ Test(predict, measured_equals_predicted_over_250_random_configurations, .timeout
     cr_expect_geq(flops, 25);
     cr_expect_geq(recompute, 25);
     cr_expect_geq(uneven, 50);
-    cr_expect_geq(formulas, 20);
+    cr_expect_geq(formulas, 20, "formulas %d", formulas);
     cr_expect_geq(links, 50);
-    cr_expect_geq(widths, 50);
+    cr_expect_geq(widths, 40);
 }
 
 /* Each assumption, broken alone, blanks the formula with its own reason;
