@@ -243,21 +243,22 @@ static int verify(pl_experiment *x, char *err, size_t errlen)
 int pl_experiment_warmup_extra(const pl_job *job, const pl_shape *shape)
 {
     const pl_partition *part = job->partition;
-    int rows = job->opt->batch / shape->microbatches + (job->opt->batch % shape->microbatches > 0);
+    int m = shape->microbatches, rows = job->opt->batch / m + (job->opt->batch % m > 0);
     int64_t period = 0, trip = 0;
     for (int st = 0; st < part->stages; st++) {
-        int first = part->first[st], count = part->count[st], d, c, next, c2;
+        int first = part->first[st], count = part->count[st], from, to, chunk;
         int64_t t = pl_cost_action(&job->cost, job->model, first, count, rows, PL_F) +
                     pl_cost_action(&job->cost, job->model, first, count, rows, PL_B);
         period = t > period ? t : period;
         if (st + 1 == part->stages)
             continue;
-        pl_route_home(job->schedule->placement, shape->devices, st, &d, &c);
-        pl_route_home(job->schedule->placement, shape->devices, st + 1, &next, &c2);
+        pl_route_home(job->schedule->placement, shape->devices, st, &from, &chunk);
+        pl_route_home(job->schedule->placement, shape->devices, st + 1, &to, &chunk);
         int64_t down = pl_memory_message_bytes(job->model, first, count, rows, PL_ACTIVATION);
         int64_t up = pl_memory_message_bytes(job->model, part->first[st + 1],
                                              part->count[st + 1], rows, PL_GRADIENT);
-        int64_t r = pl_cost_link(&job->cost, d, next, down) + pl_cost_link(&job->cost, next, d, up);
+        int64_t r = pl_cost_link(&job->cost, from, to, down) +
+                    pl_cost_link(&job->cost, to, from, up);
         trip = r > trip ? r : trip;
     }
     return period > 0 ? (int)((trip + period - 1) / period) : 0;
