@@ -26,6 +26,18 @@ static pl_options uniform(const char *schedule, int p, int m)
     return o;
 }
 
+/* The chapter's model: lm-like, 8 layers of width 32 over 4 devices, 4 rows
+ * per micro-batch. */
+static pl_options lm_like(const char *schedule, int m)
+{
+    pl_options o = small_run(schedule, 4, m);
+    o.layers = 8;
+    o.width = 32;
+    o.batch = 4 * m;
+    o.model = PL_MODEL_LM_LIKE;
+    return o;
+}
+
 /* The makespan of a run, in ticks (1 ns each). */
 static int64_t makespan(const pl_options *o)
 {
@@ -72,11 +84,7 @@ Test(ch07, lm_like_is_wide_at_both_ends)
  * is 2 layers of 32 x 32) the even split's end stages cost 2.5 units. */
 Test(ch07, uniform_costs_weigh_each_layer_by_its_flops, .timeout = 30)
 {
-    pl_options o = small_run("gpipe", 4, 8);
-    o.layers = 8;
-    o.width = 32;
-    o.batch = 32;
-    o.model = PL_MODEL_LM_LIKE;
+    pl_options o = lm_like("gpipe", 8);
     pl_experiment x;
     run_ok(&o, &x);
     const int64_t forward[4] = {5 * U / 2, U, U, 5 * U / 2};
@@ -97,10 +105,8 @@ Test(ch07, uniform_costs_weigh_each_layer_by_its_flops, .timeout = 30)
  * sends gradients 32 wide, and the wide ends never cross a link. */
 Test(ch07, messages_carry_the_boundary_width, .timeout = 30)
 {
-    pl_options o = small_run("1f1b", 4, 8);
-    o.layers = 8;
-    o.width = 32;
-    o.batch = 32;
+    pl_options o = lm_like("1f1b", 8);
+    o.model = PL_MODEL_MLP;
     o.widths = (const int[]){32, 48, 48, 16, 16, 16, 16, 64};
     pl_experiment x;
     run_ok(&o, &x);
@@ -279,11 +285,7 @@ Test(ch07, balancing_lm_like_saves_what_the_chapter_predicts, .timeout = 30)
     const char *names[] = {"gpipe", "1f1b"};
     for (int i = 0; i < 2; i++)
         for (int m = 4; m <= 16; m *= 2) {
-            pl_options o = small_run(names[i], 4, m);
-            o.layers = 8;
-            o.width = 32;
-            o.batch = 4 * m;
-            o.model = PL_MODEL_LM_LIKE;
+            pl_options o = lm_like(names[i], m);
             int64_t even = makespan(&o);
             o.partition = PL_PARTITION_BALANCED;
             int64_t balanced = makespan(&o);
@@ -466,11 +468,7 @@ Test(ch07, the_bill_sums_to_the_measured_peak, .timeout = 60)
 {
     const char *names[] = {"gpipe", "1f1b"};
     for (int i = 0; i < 2; i++) {
-        pl_options o = small_run(names[i], 4, 8);
-        o.layers = 8;
-        o.width = 32;
-        o.batch = 32;
-        o.model = PL_MODEL_LM_LIKE;
+        pl_options o = lm_like(names[i], 8);
         o.momentum = 0.9f;
         o.link_latency_ms = 0.5;
         pl_experiment x;
