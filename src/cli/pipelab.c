@@ -52,7 +52,7 @@ static const char usage_options[] =
     "  --seed S               data and weight seed [1]\n"
     "  --momentum X           SGD momentum, 0 <= X < 1 (0: no optimizer state) [0]\n"
     "  --cost uniform|flops   cost model [uniform: 1 unit = 1 ms = the forward of L/p\n"
-    "                         layers of width D on batch/m rows; t_F = t_I = t_W = 1 unit]\n"
+    "                         layers of width D on batch/m rows; t_F = t_I = t_W = 1]\n"
     "  --flops X              device speed for --cost flops, FLOP/s [1e9]\n"
     "  --clock virtual|scaled|real   how devices keep time [virtual]\n"
     "  --scale X              scaled clock: host time per modelled time [1]\n"
