@@ -133,6 +133,30 @@ void pl_metrics_free(pl_metrics *m)
     m->busy = NULL;
 }
 
+/* The end of step k: its last action's end over every device. */
+static int64_t step_end(const pl_trace *t, int k)
+{
+    int64_t end = INT64_MIN;
+    for (int d = 0; d < t->devices; d++)
+        if (t->lanes[d].totals[k].last_end > end)
+            end = t->lanes[d].totals[k].last_end;
+    return end;
+}
+
+int pl_trace_period(const pl_trace *t, double *period, double *bubble)
+{
+    int n = t->steps;
+    if (n < 2)
+        return -1;
+    int64_t window = step_end(t, n - 1) - step_end(t, 0), busy = 0;
+    for (int k = 1; k < n; k++)
+        for (int d = 0; d < t->devices; d++)
+            busy += t->lanes[d].totals[k].busy;
+    *period = (double)window / (n - 1);
+    *bubble = window > 0 ? 1.0 - (double)busy / ((double)t->devices * (double)window) : 0.0;
+    return 0;
+}
+
 long pl_trace_messages(const pl_trace *t, int step)
 {
     int p = t->info.devices, last = p * t->info.chunks - 1;

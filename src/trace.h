@@ -126,6 +126,16 @@ int pl_metrics_compute(const pl_trace *t, int step, pl_metrics *out);
 /** Free what pl_metrics_compute allocated. */
 void pl_metrics_free(pl_metrics *m);
 
+/**
+ * The steady state of a multi-step run (chapter 06). With E_k the end of
+ * step k -- its last action's end over every device -- *period gets
+ * (E_(N-1) - E_0) / (N - 1) ticks, the time per step once the pipeline runs,
+ * and *bubble the idle fraction of that window: 1 - (busy time of steps
+ * 1..N-1 on every device) / (p (E_(N-1) - E_0)). Returns 0, or -1 with fewer
+ * than two steps.
+ */
+int pl_trace_period(const pl_trace *t, double *period, double *bubble);
+
 /** Messages sent between devices in step `step` (each activation and gradient once). */
 long pl_trace_messages(const pl_trace *t, int step);
 

@@ -34,6 +34,15 @@ static void header(const pl_experiment *x, FILE *out)
             x->opt.clock == PL_CLOCK_SCALED ? " (x scale)" : "",
             x->opt.simulate ? "simulator" : "device threads");
     fprintf(out, "costs: %s\n", pl_summary_unit(x, unit, sizeof unit));
+    if (x->opt.step_sync == PL_SYNC_LOCAL || x->opt.clip_norm > 0) {
+        char clip[96] = "";
+        if (x->opt.clip_norm > 0)
+            snprintf(clip, sizeof clip, "; gradients clipped to norm %g, %s", x->opt.clip_norm,
+                     x->opt.post_validation ? "checked after the update (post-validation)"
+                                            : "all-reduced before the update");
+        fprintf(out, "steps: %s%s\n", x->opt.step_sync == PL_SYNC_LOCAL
+                ? "no barrier between them (--step-sync local)" : "a barrier after each", clip);
+    }
     if (x->result.steps > 1)
         fprintf(out, "step %d of %d (the median makespan; every figure below is of it)\n",
                 x->step + 1, x->result.steps);
@@ -49,6 +58,12 @@ static void figures(const pl_experiment *x, FILE *out)
         fprintf(out, "%12.4f  %s\n", x->bubble_theory, x->entry->bubble_text);
     else
         fprintf(out, "%12s  (none: %s)\n", "-", x->theory_note);
+    if (x->period_ns < 0)
+        return;
+    fprintf(out, "%-11s %12.3f %12.3f %12s  (per step, steps 2..%d)\n", "period ms",
+            x->period_ns / 1e6, x->predicted_period_ns / 1e6, "-", x->result.steps);
+    fprintf(out, "%-11s %12.4f %12.4f %12s\n", "  bubble", x->period_bubble,
+            x->predicted_period_bubble, "-");
 }
 
 static void memory(const pl_experiment *x, FILE *out)
