@@ -578,3 +578,33 @@ Test(ch06, json_reports_the_period_and_how_steps_end, .timeout = 30)
     cr_expect(strstr(out, "t_F 2, t_I 2, t_W 1 units") != NULL, "%s", out);
     cr_expect(strstr(out, "period") == NULL, "one step has no period: %s", out);
 }
+
+/* --show-steps all: the pictures draw every step on one time axis -- the
+ * way to see what a barrier between steps costs. */
+Test(ch06, the_pictures_can_show_every_step, .timeout = 30)
+{
+    static char out[1 << 17];
+    char path[] = "/tmp/pipelab-ch06-svg-XXXXXX", args[256];
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    snprintf(args, sizeof args, "run --schedule zb-h2 --devices 4 --microbatches 8 --steps 3"
+             " --step-sync local --show-steps all --svg %s 2>/dev/null", path);
+    cr_assert_eq(pipelab(args, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "the timeline shows steps 1 to 3") != NULL, "%s", out);
+    /* d0 runs 16 actions a step, back to back: three steps in 72 columns */
+    cr_expect(strstr(out, "d0  |FFFFFFFB0FB1B2B3B4B5B6B7FFFFFFFB0FB1B2B3B4B5B6B7FFFFFFFB0FB1B2B3B4B5"
+                          "B6B7...\n") != NULL, "%s", out);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    int rects = 0;
+    for (char *c = out; (c = strstr(c, "<rect class=\"act ")) != NULL; c++)
+        rects++;
+    fclose(f);
+    unlink(path);
+    cr_expect(n < sizeof out - 1, "the SVG is larger than the buffer");
+    cr_expect_eq(rects, 3 * (16 + 3 * 24), "every action of the three steps");
+    cr_expect(strstr(out, "steps 1 to 3 of 3") != NULL);
+}

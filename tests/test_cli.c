@@ -133,6 +133,8 @@ static const bad_call table[] = {
     BAD("--clip-grad-norm", "run", "--clip-grad-norm", "-1"),
     BAD("--clip-grad-norm", "run", "--clip-grad-norm", "inf"),
     BAD("--post-validation", "run", "--post-validation"),
+    BAD("--show-steps", "run", "--show-steps", "some"),
+    BAD("--show-steps", "sweep", "--show-steps", "all"),
 };
 enum { N_BAD = sizeof table / sizeof table[0] };
 

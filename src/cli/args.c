@@ -52,6 +52,7 @@ static const spec specs[] = {
     {"--json", 0, 0, 0, RUN | COMPARE | SWEEP},
     {"--trace", 1, 0, 0, RUN | COMPARE},
     {"--svg", 1, 0, 0, RUN | COMPARE | SWEEP},
+    {"--show-steps", 1, 0, 0, RUN | COMPARE},
     {"--over", 1, 0, 0, SWEEP},
     {"--help", 0, 0, 0, ALL},
 };
@@ -198,6 +199,10 @@ static int store(pl_args *a, int i, const char *v)
     else if (!strcmp(n, "--inject-fault")) return fault(o, v);
     else if (!strcmp(n, "--trace")) a->trace = v;
     else if (!strcmp(n, "--svg")) a->svg = v;
+    else if (!strcmp(n, "--show-steps")) {
+        if (strcmp(v, "all") && strcmp(v, "median")) return -1;
+        a->show_all = !strcmp(v, "all");
+    }
     else if (!strcmp(n, "--over")) {
         if (strcmp(v, "m") && strcmp(v, "p") && strcmp(v, "v")) return -1;
         a->over = v;
@@ -222,6 +227,7 @@ static int bad_value(int i, const char *v, char *err, size_t errlen)
         {"--inject-fault", "device=D,action=K[,stall] with whole numbers 0 <= D < 1024, K >= 0"},
         {"--trace", "a file name"}, {"--svg", "a file name"},
         {"--over", "m, p or v"},
+        {"--show-steps", "all or median"},
     };
     for (size_t k = 0; k < sizeof say / sizeof say[0]; k++)
         if (!strcmp(n, say[k].name))

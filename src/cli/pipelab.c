@@ -62,6 +62,8 @@ static const char usage_options[] =
     "  --json                 JSON on stdout: one line per run\n"
     "  --trace FILE.json      Chrome trace (Perfetto, chrome://tracing): run, compare\n"
     "  --svg FILE.svg         SVG timeline (run, compare) or bubble plot (sweep)\n"
+    "  --show-steps all|median   the timelines draw every step, or the median one\n"
+    "                         [median]\n"
     "  --help                 this text\n"
     "\n"
     "Every run prints three figures: measured; predicted (the simulator, same\n"
@@ -164,6 +166,7 @@ static int cmd_run(pl_args *a)
         fprintf(stderr, "pipelab: %s\n", err);
         return 1;
     }
+    pl_summary_show_steps(&x, a->show_all);
     if (a->json)
         pl_experiment_json(&x, stdout);
     else

@@ -46,6 +46,9 @@ static void header(const pl_experiment *x, FILE *out)
     if (x->result.steps > 1)
         fprintf(out, "step %d of %d (the median makespan; every figure below is of it)\n",
                 x->step + 1, x->result.steps);
+    if (x->result.trace.info.shown_steps > 1)
+        fprintf(out, "the timeline shows steps %d to %d\n", x->result.trace.info.shown_step + 1,
+                x->result.trace.info.shown_step + x->result.trace.info.shown_steps);
 }
 
 static void figures(const pl_experiment *x, FILE *out)
@@ -86,11 +89,19 @@ static void memory(const pl_experiment *x, FILE *out)
             pl_trace_messages(t, x->step));
 }
 
+void pl_summary_show_steps(pl_experiment *x, int all)
+{
+    if (!all)
+        return;
+    x->result.trace.info.shown_step = 0;
+    x->result.trace.info.shown_steps = x->result.steps;
+}
+
 void pl_summary_print(const pl_experiment *x, int colour, FILE *out)
 {
     const pl_trace *t = &x->result.trace;
     header(x, out);
-    pl_timeline_print(t, x->step, 100, colour, out);
+    pl_timeline_print_steps(t, t->info.shown_step, t->info.shown_steps, 100, colour, out);
     figures(x, out);
     memory(x, out);
     if (x->result.loss) {
