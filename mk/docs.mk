@@ -19,14 +19,21 @@ FIG_ch02-microbatch := run --schedule microbatch --devices 4 --microbatches 4 --
 FIG_ch03-gpipe      := run --schedule gpipe --devices 4 --microbatches 8 --steps 1
 FIG_ch03-recompute  := run --schedule gpipe --devices 4 --microbatches 8 --steps 1 --recompute
 FIG_ch04-1f1b       := run --schedule 1f1b --devices 4 --microbatches 8 --steps 1
+FIG_ch06-zb-h1      := run --schedule zb-h1 --devices 4 --microbatches 8 --steps 1
+FIG_ch06-zb-h2      := run --schedule zb-h2 --devices 4 --microbatches 8 --steps 1
+FIG_ch06-barrier    := run --schedule zb-h2 --devices 4 --microbatches 8 --steps 3 --show-steps all
+FIG_ch06-no-barrier := run --schedule zb-h2 --devices 4 --microbatches 8 --steps 3 --show-steps all --step-sync local
+FIG_ch06-rollback   := run --schedule zb-h2 --devices 4 --microbatches 8 --steps 3 --show-steps all --step-sync local --clip-grad-norm 0.72 --post-validation
 FIG_compare         := compare --devices 4 --microbatches 8 --steps 1
 FIG_sweep-m         := sweep --devices 4
 FIGURE_NAMES := $(patsubst FIG_%,%,$(filter FIG_%,$(.VARIABLES)))
 
-# Draw every figure into directory $(1).
+# Draw every figure into directory $(1), on the virtual clock (a sweep always
+# runs on it and takes no --clock).
+fig_clock = $(if $(filter sweep,$(firstword $(FIG_$(1)))),,--clock virtual)
 draw_figures = @mkdir -p $(1) && set -e && $(foreach f,$(sort $(FIGURE_NAMES)),\
   echo "  pipelab $(FIG_$(f)) --svg $(1)/$(f).svg" && \
-  $(CLI) $(FIG_$(f)) --clock virtual --svg $(1)/$(f).svg > /dev/null &&) true
+  $(CLI) $(FIG_$(f)) $(call fig_clock,$(f)) --svg $(1)/$(f).svg > /dev/null &&) true
 
 .PHONY: figures check-figures docs
 
