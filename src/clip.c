@@ -25,6 +25,7 @@ double pl_clip_sqnorm(const pl_model *m, int first, int count)
     return s;
 }
 
+// [region clip-order]
 double pl_clip_device_sqnorm(const pl_model *m, const pl_partition *part, const pl_schedule *s,
                              int d)
 {
@@ -35,6 +36,7 @@ double pl_clip_device_sqnorm(const pl_model *m, const pl_partition *part, const 
     }
     return sum;
 }
+// [endregion clip-order]
 
 float pl_clip_factor(double sqnorm, double max_norm)
 {

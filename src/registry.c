@@ -49,6 +49,7 @@ static int peak_1f1b(int p, int m, int v, int d)
     return p - d < m ? p - d : m;
 }
 
+// [region zero-bubble-formula]
 /* Chapter 06: a zero-bubble schedule that runs k(p-1) forwards before its
  * first W (ZB-H1: k = 1, ZB-H2: k = 2). Every device works m T, T = t_F +
  * t_I + t_W, and idles the same (p-1) g, the largest of three lower bounds
@@ -87,6 +88,7 @@ static double zero_bubble(const pl_formula_case *c, int k, const char **why)
     double idle = (double)(c->p - 1) * (double)g;
     return idle / ((double)c->m * (double)(c->t_f + c->t_i + c->t_w) + idle);
 }
+// [endregion zero-bubble-formula]
 
 static double zb_h1(const pl_formula_case *c, const char **why)
 {

@@ -118,6 +118,7 @@ static int barrier(pl_transport *t, int device, int64_t time, int64_t *agreed)
     return released ? 0 : -1;
 }
 
+// [region reduction]
 static int reduce(pl_transport *t, int device, int round, double value, int64_t time)
 {
     threads *th = of(t);
@@ -147,6 +148,7 @@ static int reduced(pl_transport *t, int device, int round, double *sum, int64_t 
     pthread_mutex_unlock(&th->mu);
     return done ? 0 : -1;
 }
+// [endregion reduction]
 
 static void abort_run(pl_transport *t, int device, const char *why)
 {
