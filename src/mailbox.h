@@ -26,7 +26,7 @@
 typedef struct pl_message {
     int64_t time;            /**< when it left the sender (+ link delay), ns */
     int step;                /**< the training step it belongs to */
-    pl_tensor t;             /**< the activation or gradient */
+    pl_tensor t;             /**< the activation or gradient, (rows, width) */
     struct pl_message *next; /**< the next message queued in the same slot */
 } pl_message;
 

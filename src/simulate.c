@@ -5,10 +5,14 @@
  * its list until an action needs a message that has not been sent. When an
  * action runs, everything it waits for already has an end time, so its start
  * is max(device free, message arrived) and its end start + cost. Every action
- * runs once and every message wakes at most one device: linear time, no
- * allocation per action, and the costs and memory deltas of every stage are
- * computed once up front. If the worklist empties with actions left, the
- * schedule deadlocks and the validator names where.
+ * runs once and every message wakes at most one device: linear time.
+ *
+ * It is built for speed, because `pipelab plan` and the benchmarks run it on
+ * millions of actions: the routes of every (device, chunk) -- computed once,
+ * by route.h -- and the costs and memory deltas of every stage are tables;
+ * a device's state lives in locals while it runs; nothing is allocated per
+ * action. If the worklist empties with actions left, the schedule deadlocks
+ * and the validator names where.
  *
  * Every step runs, as the devices run them (chapter 06): after its list a
  * device adds to the gradient norm's all-reduce and waits for it when
@@ -16,10 +20,10 @@
  * post-validation -- and runs the step again where job->clips says the
  * runtime will roll back -- and meets the others at the barrier unless
  * steps sync locally. A device's lists are numbered in the order it runs
- * them (its *pass*); every device runs the same passes, so a message is
- * named by its pass. A message's receiver takes it before its sender can
- * send the next one of the same name -- they exchange messages both ways
- * every pass -- so two entries per name, by pass parity, suffice.
+ * them (its *pass*); every device runs the same passes. A message's receiver
+ * takes it before its sender can send the next one of the same name -- they
+ * exchange messages both ways every pass -- so two entries per name, by pass
+ * parity, suffice; the receiver clears an entry as it takes it.
  */
 #include "simulate.h"
 
@@ -38,21 +42,22 @@ typedef struct {
     int64_t bytes[PL_KINDS];
 } stage_cost;
 
+/* The routes of one (device, chunk), from route.h: its stage, and the
+ * devices holding the stages before and after it (-1 at the ends). */
+typedef struct {
+    int stage, prev_peer, next_peer;
+} hop;
+
 /* Where a device is at the end of its list: what it still has to do. */
 enum { CHECK, ADD, SUM, ARRIVE, BARRIER, NEXT };
 
-/* Per device: where it is in its list and what it holds. */
+/* Per device, between runs: where it is in its list and in its steps, and
+ * what it holds. */
 typedef struct {
     int pos, step, pass, at, rerun;
     int inflight;
     int64_t now, held;
 } device_state;
-
-/* A message: when it arrived and of which pass (-1: none yet). */
-typedef struct {
-    int64_t time;
-    int pass;
-} arrival;
 
 /* A reduction or a barrier of one step: devices in, latest time brought. */
 typedef struct {
@@ -63,8 +68,10 @@ typedef struct {
 typedef struct {
     const pl_job *job;
     const pl_schedule *s;
-    stage_cost *table;  /* [2 * stage + (larger micro-batch)] */
-    arrival *arrival;   /* [((pass & 1) * 2 + flow) * stages * m + stage * m + mb] */
+    stage_cost *table;   /* [2 * stage + (larger micro-batch)] */
+    hop *hops;           /* [device * v + chunk] */
+    int64_t *arrival[4]; /* per pass parity and flow, [receiving stage * m + mb]:
+                            arrival + 1, 0 before it arrives and once taken */
     meeting *sum, *barrier; /* [step] */
     device_state *dev;
     int *work, nwork;
@@ -72,13 +79,14 @@ typedef struct {
     pl_trace *trace;
 } sim;
 
-static int build_table(sim *x)
+static int build_tables(sim *x)
 {
     const pl_job *job = x->job;
-    int stages = pl_schedule_stages(x->s), m = x->s->microbatches;
-    int small = job->opt->batch / m;
+    const pl_schedule *s = x->s;
+    int stages = pl_schedule_stages(s), m = s->microbatches, small = job->opt->batch / m;
     x->table = malloc((size_t)stages * 2 * sizeof *x->table);
-    if (!x->table)
+    x->hops = malloc((size_t)stages * sizeof *x->hops);
+    if (!x->table || !x->hops)
         return -1;
     for (int st = 0; st < stages; st++)
         for (int big = 0; big < 2; big++)
@@ -90,10 +98,59 @@ static int build_table(sim *x)
                 c->bytes[k] = pl_memory_stash_delta(job->model, first, count, small + big,
                                                     (pl_kind)k, job->opt->recompute);
             }
+    for (int d = 0; d < s->devices; d++)
+        for (int c = 0; c < s->chunks; c++) {
+            pl_route r;
+            hop *h = &x->hops[d * s->chunks + c];
+            h->stage = pl_schedule_stage(s, d, c);
+            h->next_peer = pl_schedule_output(s, d, (pl_action){PL_F, 0, c}, &r) ? r.peer : -1;
+            h->prev_peer = pl_schedule_output(s, d, (pl_action){PL_B, 0, c}, &r) ? r.peer : -1;
+        }
     return 0;
 }
 
-static void wake(sim *x, int d)
+/* A device while it runs: its state in locals, so the hot loop keeps them in
+ * registers instead of re-reading them through pointers after every store. */
+typedef struct {
+    int d, step;
+    int64_t now, held;
+    int inflight;
+    pl_lane *lane;
+} runner;
+
+/* The rare paths of an action, out of the loop: a memory budget to check
+ * (returns -1 with err if it does not fit). */
+static int check_budget(sim *x, const runner *r, pl_action a, pl_kind kind, int64_t delta,
+                        char *err, size_t errlen)
+{
+    char name[32];
+    pl_action shown = {kind == PL_R ? a.kind : kind, a.mb, a.chunk};
+    return pl_memory_check(x->job->opt->device_memory, r->d,
+                           pl_schedule_format(x->s, shown, name, sizeof name),
+                           (size_t)r->held, (size_t)delta, err, errlen);
+}
+
+/* Account an action of `kind` that starts at `start`, and record it. */
+static inline int account(sim *x, runner *r, pl_action a, pl_kind kind, const stage_cost *c,
+                          int stage, int64_t start, char *err, size_t errlen)
+{
+    int64_t delta = c->bytes[kind];
+    if (delta > 0 && x->job->opt->device_memory &&
+        check_budget(x, r, a, kind, delta, err, errlen))
+        return -1;
+    r->held += delta;
+    r->inflight += pl_memory_inflight_delta(kind);
+    r->now = start + c->ticks[kind];
+    pl_event e = {start, r->now, r->held, a.mb, (int16_t)r->d, (int16_t)stage, (int16_t)r->step,
+                  (int16_t)r->inflight, (int8_t)kind, (int8_t)a.chunk};
+    if (pl_lane_add(r->lane, &e) == 0)
+        return 0;
+    snprintf(err, errlen, "simulate: out of host memory for the trace");
+    return -1;
+}
+
+/* Wake device d: a message it may be waiting for has arrived. */
+static inline void wake(sim *x, int d)
 {
     if (!x->queued[d]) {
         x->queued[d] = 1;
@@ -101,69 +158,56 @@ static void wake(sim *x, int d)
     }
 }
 
-static arrival *message(sim *x, int pass, pl_flow flow, int stage, int mb)
-{
-    size_t n = (size_t)pl_schedule_stages(x->s) * (size_t)x->s->microbatches;
-    return &x->arrival[((size_t)(pass & 1) * 2 + (size_t)flow) * n +
-                       (size_t)stage * (size_t)x->s->microbatches + (size_t)mb];
-}
-
-/* Account an action of `kind` on device d, check the memory budget, and
- * record its event from start to end. */
-static int run_kind(sim *x, int d, pl_action a, pl_kind kind, const stage_cost *c, int stage,
-                    int64_t start, char *err, size_t errlen)
-{
-    device_state *ds = &x->dev[d];
-    int64_t delta = c->bytes[kind];
-    if (delta > 0 && x->job->opt->device_memory) {
-        char name[32];
-        pl_action shown = {kind == PL_R ? a.kind : kind, a.mb, a.chunk};
-        if (pl_memory_check(x->job->opt->device_memory, d,
-                            pl_schedule_format(x->s, shown, name, sizeof name),
-                            (size_t)ds->held, (size_t)delta, err, errlen))
-            return -1;
-    }
-    ds->held += delta;
-    ds->inflight += pl_memory_inflight_delta(kind);
-    ds->now = start + c->ticks[kind];
-    pl_event e = {start, ds->now, ds->held, a.mb, (int16_t)d, (int16_t)stage,
-                  (int16_t)ds->step, (int16_t)ds->inflight, (int8_t)kind, (int8_t)a.chunk};
-    if (pl_lane_add(&x->trace->lanes[d], &e) == 0)
-        return 0;
-    snprintf(err, errlen, "simulate: out of host memory for the trace");
-    return -1;
-}
-
-/* Run device d's list until it ends or needs a message that has not arrived.
- * Returns 1 at the end of the list, 0 if blocked, -1 on failure. */
+/* Run device d's list until it ends (returns 1) or needs a message that has
+ * not arrived (0); -1 on failure. The routing is route.h's, through the hop
+ * table; the message of (stage, micro-batch) is indexed by the stage that
+ * receives it. */
 static int run_list(sim *x, int d, char *err, size_t errlen)
 {
     const pl_schedule *s = x->s;
     device_state *ds = &x->dev[d];
+    const pl_action *list = s->actions[d];
+    const hop *hops = &x->hops[(size_t)d * s->chunks];
+    int64_t *act = x->arrival[2 * (ds->pass & 1) + PL_ACTIVATION];
+    int64_t *grad = x->arrival[2 * (ds->pass & 1) + PL_GRADIENT];
+    int len = s->len[d], pos = ds->pos, rc = 0, recompute = x->job->opt->recompute;
     int larger = x->job->opt->batch % s->microbatches; /* micro-batches 0..larger-1 */
-    for (; ds->pos < s->len[d]; ds->pos++) {
-        pl_action a = s->actions[d][ds->pos];
-        pl_route in, out;
-        int64_t ready = 0;
-        if (pl_schedule_input(s, d, a, &in)) {
-            const arrival *m = message(x, ds->pass, in.flow, in.stage, a.mb);
-            if (m->pass != ds->pass)
-                return 0; /* blocked: the sender will queue us again */
-            ready = m->time;
-        }
-        int stage = pl_schedule_stage(s, d, a.chunk);
-        const stage_cost *c = &x->table[2 * stage + (a.mb < larger)];
-        if (x->job->opt->recompute && pl_action_is_backward(a.kind) &&
-            run_kind(x, d, a, PL_R, c, stage, ds->now, err, errlen))
-            return -1;
-        if (run_kind(x, d, a, a.kind, c, stage, ds->now > ready ? ds->now : ready, err, errlen))
-            return -1;
-        if (pl_schedule_output(s, d, a, &out)) {
-            *message(x, ds->pass, out.flow, out.stage, a.mb) = (arrival){ds->now, ds->pass};
-            wake(x, out.peer);
+    size_t m = (size_t)s->microbatches;
+    runner r = {d, ds->step, ds->now, ds->held, ds->inflight, &x->trace->lanes[d]};
+    for (; pos < len; pos++) {
+        pl_action a = list[pos];
+        const hop *h = &hops[a.chunk];
+        size_t here = (size_t)h->stage * m + (size_t)a.mb;
+        int64_t ready = 1, *in = NULL; /* arrival + 1: 0 means it has not arrived */
+        if (a.kind == PL_F && h->prev_peer >= 0)
+            in = &act[here];
+        else if (pl_action_is_backward(a.kind) && h->next_peer >= 0)
+            in = &grad[here];
+        if (in && (ready = *in) == 0)
+            break; /* blocked: the sender will wake us */
+        if (in)
+            *in = 0; /* taken: the entry is free for the pass after next */
+        ready--;
+        const stage_cost *c = &x->table[2 * h->stage + (a.mb < larger)];
+        if (recompute && pl_action_is_backward(a.kind) &&
+            (rc = account(x, &r, a, PL_R, c, h->stage, r.now, err, errlen)))
+            break;
+        if ((rc = account(x, &r, a, a.kind, c, h->stage, r.now > ready ? r.now : ready, err,
+                          errlen)))
+            break;
+        if (a.kind == PL_F && h->next_peer >= 0) {
+            act[here + m] = r.now + 1; /* to stage + 1 */
+            wake(x, h->next_peer);
+        } else if (pl_action_is_backward(a.kind) && h->prev_peer >= 0) {
+            grad[here - m] = r.now + 1; /* to stage - 1 */
+            wake(x, h->prev_peer);
         }
     }
-    return 1;
+    ds->pos = pos;
+    ds->now = r.now;
+    ds->held = r.held;
+    ds->inflight = r.inflight;
+    return rc ? -1 : pos == len;
 }
 
 /* Device d brings its time to meeting g; everybody waits once all are in. */
@@ -268,20 +312,23 @@ int pl_simulate(const pl_job *job, pl_result *out, char *err, size_t errlen)
         snprintf(err, errlen, "simulate: need at least 1 step");
         return -1;
     }
-    size_t n = 4 * (size_t)pl_schedule_stages(s) * (size_t)s->microbatches;
-    sim x = {job, s, NULL, malloc(n * sizeof(arrival)), calloc((size_t)steps, sizeof(meeting)),
-             calloc((size_t)steps, sizeof(meeting)),
+    size_t n = (size_t)pl_schedule_stages(s) * (size_t)s->microbatches;
+    /* calloc: large zeroed blocks come straight from the kernel, touched only
+     * where a message arrives. */
+    sim x = {job, s, NULL, NULL,
+             {calloc(n, sizeof(int64_t)), calloc(n, sizeof(int64_t)),
+              calloc(n, sizeof(int64_t)), calloc(n, sizeof(int64_t))},
+             calloc((size_t)steps, sizeof(meeting)), calloc((size_t)steps, sizeof(meeting)),
              calloc((size_t)s->devices, sizeof(device_state)),
              malloc((size_t)s->devices * sizeof(int)), 0, calloc((size_t)s->devices, 1),
              &out->trace};
     int rc = -1, keep = !job->opt->totals_only;
-    if (!x.arrival || !x.sum || !x.barrier || !x.dev || !x.work || !x.queued ||
-        build_table(&x) || pl_trace_init(&out->trace, s->devices, steps, keep)) {
+    if (!x.arrival[0] || !x.arrival[1] || !x.arrival[2] || !x.arrival[3] || !x.sum ||
+        !x.barrier || !x.dev || !x.work || !x.queued || build_tables(&x) ||
+        pl_trace_init(&out->trace, s->devices, steps, keep)) {
         snprintf(err, errlen, "simulate: out of host memory");
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        x.arrival[i] = (arrival){0, -1};
     for (int d = 0; d < s->devices; d++)
         if (pl_lane_reserve(&out->trace.lanes[d],
                             (long)steps * s->len[d] * (job->opt->recompute ? 2 : 1))) {
@@ -299,7 +346,9 @@ done:
     if (rc)
         pl_result_free(out);
     free(x.table);
-    free(x.arrival);
+    free(x.hops);
+    for (int k = 0; k < 4; k++)
+        free(x.arrival[k]);
     free(x.sum);
     free(x.barrier);
     free(x.dev);

@@ -61,8 +61,8 @@ static void figures(const pl_experiment *x, FILE *out)
         fprintf(out, "%12.4f  %s\n", x->bubble_theory, x->entry->bubble_text);
     else
         fprintf(out, "%12s  (none: %s)\n", "-", x->theory_note);
-    if (x->period_ns < 0)
-        return;
+    if (x->period_ns < 0 || (x->opt.step_sync == PL_SYNC_GLOBAL && x->opt.clip_norm <= 0))
+        return; /* steps that end at a barrier: the period is the makespan */
     fprintf(out, "%-11s %12.3f %12.3f %12s  (per step, steps 2..%d)\n", "period ms",
             x->period_ns / 1e6, x->predicted_period_ns / 1e6, "-", x->result.steps);
     fprintf(out, "%-11s %12.4f %12.4f %12s\n", "  bubble", x->period_bubble,
@@ -77,7 +77,7 @@ static void memory(const pl_experiment *x, FILE *out)
         fprintf(out, "d%d:%d ", d, t->lanes[d].peak_inflight);
     fprintf(out, "(peak micro-batches held");
     if (x->entry && x->entry->peak) {
-        fprintf(out, "; %s:", x->entry->peak_text);
+        fprintf(out, "; formula %s:", x->entry->peak_text);
         for (int d = 0; d < t->devices; d++)
             fprintf(out, " %d", x->entry->peak(x->schedule.devices, x->schedule.microbatches,
                                               x->schedule.chunks, d));
