@@ -45,7 +45,7 @@ typedef struct {
     /* the end of a step (chapter 06) */
     pl_step_sync step_sync;    /**< a barrier after every step, or none */
     double clip_norm;          /**< clip gradients to this global norm; 0 = no clipping */
-    int post_validation;       /**< clipping: step first, check the norm later, roll back if needed */
+    int post_validation;       /**< clipping: update first, check the norm later, roll back */
     /* time */
     pl_cost_kind cost;         /**< the cost model */
     double t_f;                /**< uniform: a unit's forward, in units (1) */

@@ -21,18 +21,12 @@
  * the formula; the chapter derives it). Ws run in micro-batch order, so the
  * weights stay bitwise equal to the reference.
  */
-#include <stdio.h>
-
 #include "zero_bubble.h"
 
 pl_generator pl_schedule_zb_h1;
 
 int pl_schedule_zb_h1(pl_schedule *s, const pl_shape *shape, char *err, size_t errlen)
 {
-    if (pl_schedule_begin(s, "zb-h1", shape, 1, err, errlen))
-        return -1;
-    int failed = 0;
-    for (int d = 0; d < shape->devices; d++)
-        failed |= pl_zero_bubble_device(s, d, 1); /* W deferred by p - 1 */
-    return pl_schedule_end(s, "zb-h1", failed, err, errlen);
+    /* W deferred by p - 1 */
+    return pl_zero_bubble_generate(s, shape, "zb-h1", 1, err, errlen);
 }

@@ -19,18 +19,12 @@
  * schedules come from a search); this is the paper's handcrafted ZB-H2
  * written from its rule. Ws run in micro-batch order.
  */
-#include <stdio.h>
-
 #include "zero_bubble.h"
 
 pl_generator pl_schedule_zb_h2;
 
 int pl_schedule_zb_h2(pl_schedule *s, const pl_shape *shape, char *err, size_t errlen)
 {
-    if (pl_schedule_begin(s, "zb-h2", shape, 1, err, errlen))
-        return -1;
-    int failed = 0;
-    for (int d = 0; d < shape->devices; d++)
-        failed |= pl_zero_bubble_device(s, d, 2); /* W deferred by 2(p - 1) */
-    return pl_schedule_end(s, "zb-h2", failed, err, errlen);
+    /* W deferred by 2(p - 1) */
+    return pl_zero_bubble_generate(s, shape, "zb-h2", 2, err, errlen);
 }

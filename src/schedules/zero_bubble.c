@@ -5,6 +5,8 @@
  */
 #include "zero_bubble.h"
 
+#include <stdio.h>
+
 static int min(int a, int b)
 {
     return a < b ? a : b;
@@ -23,7 +25,7 @@ static int backward(pl_schedule *s, int d, int *i, int *w)
     return failed | pl_schedule_push(s, d, PL_W, (*w)++, 0);
 }
 
-int pl_zero_bubble_device(pl_schedule *s, int d, int k)
+static int device(pl_schedule *s, int d, int k)
 {
     int p = s->devices, m = s->microbatches, failed = 0;
     int warmup = min(k * (p - 1 - d), m), ahead = min(k * (p - 1), m);
@@ -45,3 +47,14 @@ int pl_zero_bubble_device(pl_schedule *s, int d, int k)
     return failed;
 }
 // [endregion zero-bubble]
+
+int pl_zero_bubble_generate(pl_schedule *s, const pl_shape *shape, const char *name, int k,
+                            char *err, size_t errlen)
+{
+    if (pl_schedule_begin(s, name, shape, 1, err, errlen))
+        return -1;
+    int failed = 0;
+    for (int d = 0; d < shape->devices; d++)
+        failed |= device(s, d, k);
+    return pl_schedule_end(s, name, failed, err, errlen);
+}

@@ -8,12 +8,13 @@
 #include "schedule.h"
 
 /*
- * Append device d's list for a zero-bubble schedule that runs k(p-1)
- * forwards before its first W: in the steady state the device runs, for
- * each x, F_x, then I_(x - k(p-1-d)), then W_(x - k(p-1)). Stage 0 sends no
- * input gradient, so its I and W run back to back, as one B. Returns 0, or
- * -1 if a push failed.
+ * The generator of a zero-bubble schedule (called `name`) that runs k(p-1)
+ * forwards before its first W: in the steady state device d runs, for each
+ * x, F_x, then I_(x - k(p-1-d)), then W_(x - k(p-1)). Stage 0 sends no input
+ * gradient, so its I and W run back to back, as one B. Returns 0, or -1 with
+ * a message in err (as every generator).
  */
-int pl_zero_bubble_device(pl_schedule *s, int d, int k);
+int pl_zero_bubble_generate(pl_schedule *s, const pl_shape *shape, const char *name, int k,
+                            char *err, size_t errlen);
 
 #endif
