@@ -65,7 +65,7 @@ static int peak_1f1b(int p, int m, int v, int d)
  *                        stages, then device 0 runs W_(m-1).
  *
  * The schedules meet the largest bound exactly once m > k(p-1) (the tests
- * check every p <= 8, m <= 32 on three cost settings, and random ones):
+ * check every p <= 8, m <= 32 on five cost settings, and random ones):
  *
  *   bubble = (p-1) g / (m T + (p-1) g)
  *
