@@ -472,15 +472,21 @@ Test(ch06, clipping_changes_the_weights, .timeout = 30)
 
 Test(ch06, multi_step_runs_equal_the_simulator_event_for_event, .timeout = 120)
 {
-    static const char *const names[] = {"1f1b", "gpipe", "zb-h1", "zb-h2", "microbatch"};
+    int n;
+    const pl_registry_entry *all = pl_registry_list(&n);
     pl_rng r;
     pl_rng_seed(&r, 606);
-    for (int k = 0; k < 80; k++) {
+    int chunked = 0, local = 0, reruns = 0;
+    for (int k = 0; k < 100; k++) {
+        const pl_registry_entry *e = &all[pl_rng_next(&r) % (uint64_t)n];
         int p = 1 + (int)(pl_rng_next(&r) % 5), m = 1 + (int)(pl_rng_next(&r) % 9);
-        pl_options o = small_run(names[pl_rng_next(&r) % 5], p, m);
+        pl_shape shape = pl_registry_shape(e, p, m, e->chunks ? 0 : 1 + (int)(pl_rng_next(&r) % 3));
+        pl_options o = small_run(e->name, p, m);
+        o.chunks = e->chunks ? 0 : shape.chunks;
         o.steps = 1 + (int)(pl_rng_next(&r) % 4);
-        o.batch = m + (int)(pl_rng_next(&r) % 7);
-        o.layers = p + (int)(pl_rng_next(&r) % (uint64_t)(p + 1));
+        o.batch = shape.microbatches + (int)(pl_rng_next(&r) % 7);
+        int stages = p * shape.chunks;
+        o.layers = stages + (int)(pl_rng_next(&r) % (uint64_t)(stages + 1));
         o.step_sync = (pl_step_sync)(pl_rng_next(&r) % 2);
         o.recompute = pl_rng_next(&r) % 4 == 0;
         o.t_w = 0.5 * (double)(1 + pl_rng_next(&r) % 4);
@@ -494,15 +500,23 @@ Test(ch06, multi_step_runs_equal_the_simulator_event_for_event, .timeout = 120)
         pl_result sim;
         char err[1024];
         cr_assert_eq(pl_simulate(&x.job, &sim, err, sizeof err), 0, "config %d: %s", k, err);
-        cr_expect(pl_trace_equal(&x.result.trace, &sim.trace), "config %d (%s p=%d m=%d "
+        cr_expect(pl_trace_equal(&x.result.trace, &sim.trace), "config %d (%s p=%d m=%d v=%d "
                   "steps %d sync %d clip %g post %d): threads and simulator differ", k, x.name,
-                  p, m, o.steps, o.step_sync, o.clip_norm, o.post_validation);
+                  p, m, shape.chunks, o.steps, o.step_sync, o.clip_norm, o.post_validation);
         cr_expect_eq(x.makespan_ns, x.predicted_makespan_ns, "config %d", k);
         cr_expect_eq(x.period_ns, x.predicted_period_ns, "config %d", k);
         cr_expect(x.bitwise_equal, "config %d", k);
+        chunked += shape.chunks > 1;
+        local += o.step_sync == PL_SYNC_LOCAL && o.steps > 1;
+        for (int j = 0; o.post_validation && j < o.steps - 1; j++)
+            reruns += x.clips[j];
         pl_result_free(&sim);
         pl_experiment_free(&x);
     }
+    /* the draw covered what it should */
+    cr_expect_geq(chunked, 10);
+    cr_expect_geq(local, 20);
+    cr_expect_geq(reruns, 5);
 }
 
 /* ---- the transport ---- */
