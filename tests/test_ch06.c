@@ -565,19 +565,10 @@ Test(ch06, the_reduction_sums_in_device_order)
 
 /* ---- the command line ---- */
 
-/* Run `pipelab ARGS` and capture what it prints. */
-static int pipelab(const char *args, char *out, size_t n)
-{
-    char path[PATH_MAX], cmd[PATH_MAX + 512];
-    pipelab_path(path, sizeof path);
-    snprintf(cmd, sizeof cmd, "'%s' %s", path, args);
-    return shell_capture(cmd, out, n);
-}
-
 Test(ch06, json_reports_the_period_and_how_steps_end, .timeout = 30)
 {
     char out[8192];
-    int rc = pipelab("run --schedule zb-h2 --devices 4 --microbatches 8 --steps 4"
+    int rc = pipelab_sh("run --schedule zb-h2 --devices 4 --microbatches 8 --steps 4"
                      " --step-sync local --costs 1,1,1 --clip-grad-norm 1000"
                      " --post-validation --json", out, sizeof out);
     cr_assert_eq(rc, 0, "%s", out);
@@ -586,7 +577,7 @@ Test(ch06, json_reports_the_period_and_how_steps_end, .timeout = 30)
                           "\"step_sync\":\"local\",\"clip_grad_norm\":1000,"
                           "\"post_validation\":true,\"clipped_steps\":0,\"costs\":[1,1,1]"),
               "%s", out);
-    rc = pipelab("run --schedule zb-h1 --devices 4 --microbatches 8 --steps 1 --costs 2,2,1"
+    rc = pipelab_sh("run --schedule zb-h1 --devices 4 --microbatches 8 --steps 1 --costs 2,2,1"
                  " 2>&1", out, sizeof out);
     cr_assert_eq(rc, 0, "%s", out);
     cr_expect(strstr(out, "t_F 2, t_I 2, t_W 1 units") != NULL, "%s", out);
@@ -604,7 +595,7 @@ Test(ch06, the_pictures_can_show_every_step, .timeout = 30)
     close(fd);
     snprintf(args, sizeof args, "run --schedule zb-h2 --devices 4 --microbatches 8 --steps 3"
              " --step-sync local --show-steps all --svg %s 2>/dev/null", path);
-    cr_assert_eq(pipelab(args, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(pipelab_sh(args, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "the timeline shows steps 1 to 3") != NULL, "%s", out);
     /* d0 runs 16 actions a step, back to back: three steps in 72 columns */
     cr_expect(strstr(out, "d0  |FFFFFFFB0FB1B2B3B4B5B6B7FFFFFFFB0FB1B2B3B4B5B6B7"
