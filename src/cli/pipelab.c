@@ -221,8 +221,9 @@ static int cmd_check(pl_args *a)
     return flushed(rc ? 1 : 0);
 }
 
-/* One line per registered schedule: name, chapter, placement, chunks,
- * formula, help -- for people and for scripts (the fuzz seeds). */
+/* Each registered schedule: name, chapter, placement, chunks and help on
+ * one line (scripts such as the fuzz seeds read its first word), its
+ * formula on the next. */
 static int cmd_list(void)
 {
     int n;
@@ -233,9 +234,9 @@ static int cmd_list(void)
             snprintf(chunks, sizeof chunks, "v=%d", e[i].chunks);
         else
             snprintf(chunks, sizeof chunks, "v>=1");
-        printf("%-12s ch%02d  %-4s  %-5s  bubble %-22s  %s\n", e[i].name, e[i].chapter,
-               pl_route_placement_name(e[i].placement), chunks,
-               e[i].bubble ? e[i].bubble_text : "-", e[i].help);
+        printf("%-12s ch%02d  %-4s  %-5s  %s\n%17sbubble %s\n", e[i].name, e[i].chapter,
+               pl_route_placement_name(e[i].placement), chunks, e[i].help, "",
+               e[i].bubble ? e[i].bubble_text : "(no closed form)");
     }
     return flushed(0);
 }
