@@ -89,6 +89,7 @@ static int backward(pl_device *dv, pl_action a, where w, pl_stash *st,
 }
 // [endregion device-backward]
 
+// [region device-weight]
 /* W: accumulate the weight gradient kept by I, then free the stash. */
 static int weight(pl_device *dv, pl_stash *st)
 {
@@ -96,6 +97,7 @@ static int weight(pl_device *dv, pl_stash *st)
     pl_stage_free(st);
     return 0;
 }
+// [endregion device-weight]
 
 /* Bytes of the messages it sent that are still on a link now. */
 static int64_t in_transit(pl_device *dv)

@@ -129,6 +129,9 @@ static int measure(pl_experiment *x)
         x->bubble = m.bubble;
         pl_metrics_free(&m);
     }
+    double period;
+    if (rc == 0 && pl_trace_period(t, &period, &x->period_bubble) == 0)
+        x->period_ns = period * t->info.ns_per_tick;
     free(s);
     return rc;
 }
@@ -147,12 +150,15 @@ static int predict(pl_experiment *x, char *err, size_t errlen)
         sim = &x->prediction;
     }
     pl_metrics m;
-    if (pl_metrics_compute(&sim->trace, 0, &m))
+    if (pl_metrics_compute(&sim->trace, x->step, &m))
         return -1;
-    x->predicted_makespan_ns = pl_clock_predict_ns(x->opt.clock, m.makespan,
-                                                   x->job.cost.ns_per_tick, x->opt.scale);
+    double tick = pl_clock_predict_ns(x->opt.clock, 1, x->job.cost.ns_per_tick, x->opt.scale);
+    x->predicted_makespan_ns = (double)m.makespan * tick;
     x->predicted_bubble = m.bubble;
     pl_metrics_free(&m);
+    double period;
+    if (pl_trace_period(&sim->trace, &period, &x->predicted_period_bubble) == 0)
+        x->predicted_period_ns = period * tick;
     return 0;
 }
 
@@ -176,6 +182,22 @@ static void equal_stages(const pl_experiment *x, int rows, char *why, size_t n)
                 return;
             }
         }
+}
+
+/* Empty if every step ran alone and once, as the formulas assume; else why
+ * not (chapter 06). */
+static void overlapping_steps(const pl_experiment *x, char *why, size_t n)
+{
+    const pl_options *o = &x->opt;
+    int reruns = 0;
+    for (int k = 0; o->post_validation && x->clips && k < o->steps - 1; k++)
+        reruns += x->clips[k];
+    if (o->step_sync == PL_SYNC_LOCAL && o->steps > 1)
+        snprintf(why, n, "steps overlap without a barrier (--step-sync local): the formula is "
+                 "of a step alone; see the period");
+    else if (reruns)
+        snprintf(why, n, "post-validation ran %d step%s again after a rollback: the formula "
+                 "counts each step once", reruns, reruns == 1 ? "" : "s");
 }
 
 /* The chapter's closed form, where each assumption it needs holds. */
@@ -203,6 +225,8 @@ static void formula(pl_experiment *x)
                  x->opt.batch, s->microbatches);
     else if (e->assumes & PL_ASSUME_EQUAL_STAGES)
         equal_stages(x, rows, why, n);
+    if (!why[0])
+        overlapping_steps(x, why, n);
     if (why[0])
         return;
     const pl_job *j = &x->job;
@@ -219,6 +243,29 @@ static void formula(pl_experiment *x)
         snprintf(why, n, "%s", outside ? outside : "outside the formula's domain");
 }
 
+/* With clipping, which steps clip: the sequential reference knows, bit for
+ * bit, and the simulator needs it to predict post-validation's rollbacks. */
+static int find_clips(pl_experiment *x, char *err, size_t errlen)
+{
+    pl_options o = x->opt;
+    pl_model ref;
+    if (o.clip_norm <= 0)
+        return 0;
+    o.microbatches = x->schedule.microbatches;
+    x->clips = calloc((size_t)o.steps, 1);
+    if (!x->clips) {
+        snprintf(err, errlen, "out of host memory for the clipping reference");
+        return -1;
+    }
+    if (make_model(x, &ref, err, errlen))
+        return -1;
+    int rc = pl_reference_train_as(&ref, &o, &x->partition, &x->schedule, NULL, x->clips, err,
+                                   errlen);
+    pl_model_free(&ref);
+    x->job.clips = x->clips;
+    return rc;
+}
+
 /* Train a fresh copy of the initial model sequentially and compare bits. */
 static int verify(pl_experiment *x, char *err, size_t errlen)
 {
@@ -227,7 +274,8 @@ static int verify(pl_experiment *x, char *err, size_t errlen)
     pl_model ref;
     if (make_model(x, &ref, err, errlen))
         return -1;
-    int rc = pl_reference_train(&ref, &o, NULL, err, errlen);
+    int rc = pl_reference_train_as(&ref, &o, &x->partition, &x->schedule, NULL, NULL, err,
+                                   errlen);
     if (rc == 0)
         x->bitwise_equal = pl_model_equal(&x->model, &ref, &x->max_abs_diff);
     pl_model_free(&ref);
@@ -313,6 +361,9 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
         if (pl_registry_generate(x->entry, &shape, &x->schedule, err, errlen))
             return -1;
     }
+    x->period_ns = x->predicted_period_ns = -1;
+    if (find_clips(x, err, errlen))
+        return -1;
     int rc = o->simulate ? pl_simulate(&x->job, &x->result, err, errlen)
                          : pl_runtime_run(&x->job, &x->result, err, errlen);
     if (rc)
@@ -342,4 +393,6 @@ void pl_experiment_free(pl_experiment *x)
     free(x->layer_ns);
     x->layer_ns = NULL;
     pl_schedule_free(&x->schedule);
+    free(x->clips);
+    x->clips = NULL;
 }

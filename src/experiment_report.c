@@ -38,6 +38,28 @@ size_t pl_experiment_peak_memory(const pl_experiment *x)
     return peak;
 }
 
+/* How the run ends its steps and what its costs were (chapter 06). */
+static void json_step_end(const pl_experiment *x, FILE *out)
+{
+    const pl_options *o = &x->opt;
+    int clipped = 0;
+    for (int k = 0; x->clips && k < o->steps; k++)
+        clipped += x->clips[k];
+    fprintf(out, ",\"step_sync\":\"%s\",\"clip_grad_norm\":",
+            o->step_sync == PL_SYNC_LOCAL ? "local" : "global");
+    pl_json_number(o->clip_norm > 0 ? o->clip_norm : NAN, out);
+    fprintf(out, ",\"post_validation\":%s,\"clipped_steps\":",
+            o->post_validation ? "true" : "false");
+    if (o->clip_norm > 0)
+        fprintf(out, "%d", clipped);
+    else
+        fputs("null", out);
+    if (o->cost == PL_COST_UNIFORM)
+        fprintf(out, ",\"costs\":[%.9g,%.9g,%.9g]", o->t_f, o->t_i, o->t_w);
+    else
+        fputs(",\"costs\":null", out);
+}
+
 // [region json]
 void pl_experiment_json(const pl_experiment *x, FILE *out)
 {
@@ -65,6 +87,15 @@ void pl_experiment_json(const pl_experiment *x, FILE *out)
         pl_json_string(x->theory_note, out);
     else
         fputs("null", out);
+    fputs(",\"period_ns\":", out);
+    pl_json_number(x->period_ns >= 0 ? x->period_ns : NAN, out);
+    fputs(",\"period_bubble\":", out);
+    pl_json_number(x->period_ns >= 0 ? x->period_bubble : NAN, out);
+    fputs(",\"period_predicted_ns\":", out);
+    pl_json_number(x->predicted_period_ns >= 0 ? x->predicted_period_ns : NAN, out);
+    fputs(",\"period_bubble_predicted\":", out);
+    pl_json_number(x->predicted_period_ns >= 0 ? x->predicted_period_bubble : NAN, out);
+    json_step_end(x, out);
     fprintf(out, ",\"messages\":%ld,\"peak_inflight\":[", pl_trace_messages(t, x->step));
     for (int d = 0; d < t->devices; d++)
         fprintf(out, "%s%d", d ? "," : "", t->lanes[d].peak_inflight);

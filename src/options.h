@@ -37,6 +37,9 @@ typedef enum {
 /** --warmup-extra auto: the forwards that cover the links' round trip (chapter 07). */
 #define PL_WARMUP_AUTO (-1)
 
+/** How devices end a step (chapter 06): all together at a barrier, or each on its own. */
+typedef enum { PL_SYNC_GLOBAL = 0, PL_SYNC_LOCAL = 1 } pl_step_sync;
+
 /** Everything a run is asked to do. */
 typedef struct {
     /* what to run */
@@ -59,6 +62,10 @@ typedef struct {
     float lr;                  /**< SGD learning rate */
     float momentum;            /**< SGD momentum; 0: plain SGD, no optimizer state */
     int recompute;             /**< keep stage inputs only; recompute before backward */
+    /* the end of a step (chapter 06) */
+    pl_step_sync step_sync;    /**< a barrier after every step, or none */
+    double clip_norm;          /**< clip gradients to this global norm; 0 = no clipping */
+    int post_validation;       /**< clipping: update first, check the norm later, roll back */
     /* time */
     pl_cost_kind cost;         /**< the cost model */
     double t_f;                /**< uniform: a unit's forward, in units (1) */
@@ -90,7 +97,8 @@ typedef struct {
 /**
  * The defaults: 1f1b on 4 devices, 8 micro-batches, 8 layers of width 32,
  * batch 32, 2 steps, seed 1, lr 0.05 without momentum, uniform costs 1/1/1,
- * virtual clock, an even partition, free links.
+ * virtual clock, a barrier after every step, no gradient clipping, an even
+ * partition, free links.
  */
 void pl_options_defaults(pl_options *o);
 
