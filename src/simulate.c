@@ -5,30 +5,49 @@
  * its list until an action needs a message that has not been sent. When an
  * action runs, everything it waits for already has an end time, so its start
  * is max(device free, message arrived) and its end start + cost. Every action
- * runs once and every message wakes at most one device: linear time.
+ * runs once and a device blocked on a message is woken by that message
+ * alone: linear time.
  *
  * It is built for speed, because `pipelab plan` and the benchmarks run it on
- * millions of actions: the routes of every (device, chunk) -- computed once,
- * by route.h -- and the costs and memory deltas of every stage are tables;
- * a device's state lives in locals while it runs; nothing is allocated per
- * action. If the worklist empties with actions left, the schedule deadlocks
- * and the validator names where.
+ * millions of actions (p = 1024, m = 8192 is 16.7 million). Nothing is
+ * allocated per action, and an action touches as few cache lines as the
+ * arithmetic allows:
  *
- * Every step runs, as the devices run them (chapter 06): after its list a
- * device adds to the gradient norm's all-reduce and waits for it when
+ *  - a *recipe* per kind of action says everything running it needs -- its
+ *    cost and stash bytes, whether it takes a message, where its message
+ *    goes and how long it travels -- computed once from route.h and the cost
+ *    model, relative to the device, so devices with the same view of the
+ *    pipeline (on uniform stages: all but the two ends) share one;
+ *  - messages are entries of one *inbox*, indexed [micro-batch][stage], so a
+ *    wave of messages through the pipeline writes and reads neighbouring
+ *    entries (its row is padded, so that entries of one stage do not all
+ *    fall into the same cache sets);
+ *  - a device's state, its lane of the trace included, sits in one place.
+ *
+ * If the worklist empties with actions left, the schedule deadlocks and the
+ * validator names where.
+ *
+ * An inbox entry holds the arrival time + 1 of the message its stage takes
+ * next for that micro-batch (0: none yet): the activation before the stage's
+ * forward, then the gradient -- which can only be sent after that forward
+ * ran. Every step runs, as the devices run them (chapter 06): after its list
+ * a device adds to the gradient norm's all-reduce and waits for it when
  * clipping the barrier way, checks the previous step's norm under
  * post-validation -- and runs the step again where job->clips says the
- * runtime will roll back -- and meets the others at the barrier unless
- * steps sync locally. A device's lists are numbered in the order it runs
- * them (its *pass*); every device runs the same passes. A message's receiver
- * takes it before its sender can send the next one of the same name -- they
- * exchange messages both ways every pass -- so two entries per name, by pass
- * parity, suffice; the receiver clears an entry as it takes it.
+ * runtime will roll back -- and meets the others at the barrier unless steps
+ * sync locally. A device's lists are numbered in the order it runs them (its
+ * *pass*); every device runs the same passes. A message's receiver takes it
+ * before its sender can send the next one for that entry -- they exchange
+ * messages both ways every pass -- so two inboxes, by pass parity, suffice;
+ * the receiver clears an entry as it takes it.
  *
  * A message to another device arrives pl_cost_link later than it was sent
- * (chapter 07); under --blocking-send its sender waits until then. The hop
- * table holds each message's delay, so free links cost the loop nothing.
+ * (chapter 07); under --blocking-send its sender waits until then. Recipes
+ * hold each message's delay, so free links cost the loop nothing.
  */
+#if defined(__linux__)
+#define _DEFAULT_SOURCE /* for mmap's MAP_ANONYMOUS and madvise's MADV_HUGEPAGE */
+#endif
 #include "simulate.h"
 
 #include <stdio.h>
@@ -38,38 +57,39 @@
 #include "memory.h"
 #include "validate.h"
 
-/* What one action costs on one stage for one micro-batch size: ticks and
- * stash bytes, per kind. Micro-batches come in at most two sizes (they
- * differ by one row), so each stage has two rows of this table. */
-typedef struct {
-    int64_t ticks[PL_KINDS];
-    int64_t bytes[PL_KINDS];
-    int64_t message[2]; /* bytes of the message it sends, per flow */
-} stage_cost;
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
-/* The routes of one (device, chunk), from route.h: its stage, the devices
- * holding the stages before and after it (-1 at the ends), and how long its
- * messages to them take, per micro-batch size. */
+/* One kind of action on one chunk of a device d, for one micro-batch size
+ * (they differ by at most a row): what running it takes. Stages and devices
+ * are counted from d, so that devices in the same position share recipes. */
 typedef struct {
-    int stage, prev_peer, next_peer;
-    int64_t next_delay[2], prev_delay[2];
-} hop;
-
-/* A message by its receiving end: flow, stage, and that stage's chunk. */
-typedef struct {
-    pl_flow flow;
-    int stage, chunk;
-} message;
+    int64_t ticks;    /* how long it takes */
+    int64_t bytes;    /* the stash bytes it adds (negative: frees) */
+    int64_t delay;    /* how long its message takes to arrive */
+    int64_t sent;     /* its message's bytes, if it goes to another device (else 0) */
+    int stage;        /* the stage it computes, less d */
+    int takes;        /* 1 if it waits for a message: its own stage's inbox entry */
+    int sends;        /* where its message goes: to stage + sends (+1 or -1), 0: none */
+    int to;           /* the device its message goes to, less d */
+    int inflight;     /* the change in micro-batches held */
+} recipe;
 
 /* Where a device is at the end of its list: what it still has to do. */
 enum { CHECK, ADD, SUM, ARRIVE, BARRIER, NEXT };
 
-/* Per device, between runs: where it is in its list and in its steps, and
- * what it holds. */
+/* Per device: where it is in its list and in its steps, and what it holds.
+ * What every action reads and writes comes first, in one cache line; while
+ * the simulator runs, the device's lane of the trace lives here too. */
 typedef struct {
-    int pos, step, pass, at, rerun;
-    int inflight;
+    _Alignas(64) int pos; /* 64: its own cache lines */
+    int len, inflight, step;
     int64_t now, held;
+    const pl_action *list;
+    const recipe *recipes;     /* [(chunk * 2 + larger micro-batch) * PL_KINDS + kind] */
+    int pass, at, rerun;
+    _Alignas(64) pl_lane lane; /* borrowed from the trace */
     int64_t fixed;             /* parameters, gradients, optimizer state */
     pl_memory_transit transit; /* messages it sent still on a link */
 } device_state;
@@ -83,139 +103,139 @@ typedef struct {
 typedef struct {
     const pl_job *job;
     const pl_schedule *s;
-    stage_cost *table;   /* [2 * stage + (larger micro-batch)] */
-    hop *hops;           /* [device * v + chunk] */
-    int64_t *arrival[4]; /* per pass parity and flow, [receiving stage * m + mb]:
-                            arrival + 1, 0 before it arrives and once taken */
-    meeting *sum, *barrier; /* [step] */
     device_state *dev;
-    int *work, nwork;
-    char *queued;
-    pl_trace *trace;
+    const int64_t **waiting; /* per device: the inbox entry it is blocked on, or NULL */
+    int64_t *inbox[2];   /* per pass parity, [mb * stride + receiving stage] (see the top) */
+    size_t stride;       /* inbox entries per micro-batch: the stages, padded */
+    size_t inbox_bytes;  /* of each inbox */
+    recipe *recipes;     /* every device's, or the one it shares with the device before */
+    meeting *sum, *barrier; /* [step] */
+    int *work, nwork;    /* the worklist: devices that may run */
+    char *queued;        /* per device: 1 if in the worklist */
+    int larger;          /* micro-batches 0..larger-1 have a row more */
     int links;           /* 1 if some message takes time */
+    char *err;           /* where a failure is described */
+    size_t errlen;
 } sim;
 
-static int build_tables(sim *x)
+/* The recipe of `kind` on chunk c of device d, for micro-batches of `rows`
+ * rows. */
+static recipe cook(const sim *x, int d, int c, pl_kind kind, int rows)
 {
     const pl_job *job = x->job;
     const pl_schedule *s = x->s;
-    int stages = pl_schedule_stages(s), m = s->microbatches, small = job->opt->batch / m;
-    x->table = malloc((size_t)stages * 2 * sizeof *x->table);
-    x->hops = malloc((size_t)stages * sizeof *x->hops);
-    if (!x->table || !x->hops)
+    int stage = pl_schedule_stage(s, d, c);
+    int first = job->partition->first[stage], count = job->partition->count[stage];
+    recipe k = {pl_cost_action(&job->cost, job->model, first, count, rows, kind),
+                pl_memory_stash_delta(job->model, first, count, rows, kind, job->opt->recompute),
+                0, 0, stage - d, 0, 0, 0, pl_memory_inflight_delta(kind)};
+    pl_action a = {kind, 0, c};
+    pl_route r;
+    if (kind == PL_R) /* a recomputed forward: no messages */
+        return k;
+    k.takes = pl_schedule_input(s, d, a, &r);
+    if (pl_schedule_output(s, d, a, &r)) {
+        int64_t bytes = pl_memory_message_bytes(job->model, first, count, rows, r.flow);
+        k.sends = r.stage - stage;
+        k.to = r.peer - d;
+        k.sent = r.peer == d ? 0 : bytes;
+        k.delay = r.peer == d ? 0 : pl_cost_link(&job->cost, d, r.peer, bytes);
+    }
+    return k;
+}
+
+static int same(const recipe *a, const recipe *b)
+{
+    return a->ticks == b->ticks && a->bytes == b->bytes && a->delay == b->delay &&
+           a->sent == b->sent && a->stage == b->stage && a->takes == b->takes &&
+           a->sends == b->sends && a->to == b->to && a->inflight == b->inflight;
+}
+
+/* Every device's recipes; a device whose recipes are those of the device
+ * before it shares them. */
+static int cook_all(sim *x)
+{
+    const pl_schedule *s = x->s;
+    size_t per = (size_t)s->chunks * 2 * PL_KINDS;
+    int small = x->job->opt->batch / s->microbatches;
+    x->recipes = malloc((size_t)s->devices * per * sizeof *x->recipes);
+    if (!x->recipes)
         return -1;
-    for (int st = 0; st < stages; st++)
-        for (int big = 0; big < 2; big++)
-            for (int k = 0; k < PL_KINDS; k++) {
-                int first = job->partition->first[st], count = job->partition->count[st];
-                stage_cost *c = &x->table[2 * st + big];
-                c->ticks[k] = pl_cost_action(&job->cost, job->model, first, count,
-                                             small + big, (pl_kind)k);
-                c->bytes[k] = pl_memory_stash_delta(job->model, first, count, small + big,
-                                                    (pl_kind)k, job->opt->recompute);
-                for (int f = 0; f < 2; f++)
-                    c->message[f] = pl_memory_message_bytes(job->model, first, count,
-                                                            small + big, (pl_flow)f);
-            }
-    for (int d = 0; d < s->devices; d++)
-        for (int c = 0; c < s->chunks; c++) {
-            pl_route r;
-            hop *h = &x->hops[d * s->chunks + c];
-            h->stage = pl_schedule_stage(s, d, c);
-            h->next_peer = pl_schedule_output(s, d, (pl_action){PL_F, 0, c}, &r) ? r.peer : -1;
-            h->prev_peer = pl_schedule_output(s, d, (pl_action){PL_B, 0, c}, &r) ? r.peer : -1;
-            for (int big = 0; big < 2; big++) {
-                const stage_cost *sc = &x->table[2 * h->stage + big];
-                h->next_delay[big] = h->next_peer < 0 ? 0
-                    : pl_cost_link(&job->cost, d, h->next_peer, sc->message[PL_ACTIVATION]);
-                h->prev_delay[big] = h->prev_peer < 0 ? 0
-                    : pl_cost_link(&job->cost, d, h->prev_peer, sc->message[PL_GRADIENT]);
-                x->links |= h->next_delay[big] > 0 || h->prev_delay[big] > 0;
-            }
+    recipe *next = x->recipes;
+    for (int d = 0; d < s->devices; d++) {
+        recipe *k = next;
+        int shared = d > 0;
+        for (int c = 0; c < s->chunks; c++)
+            for (int big = 0; big < 2; big++)
+                for (int kind = 0; kind < PL_KINDS; kind++, k++) {
+                    *k = cook(x, d, c, (pl_kind)kind, small + big);
+                    x->links |= k->delay > 0;
+                    shared = shared && same(k, &x->dev[d - 1].recipes[k - next]);
+                }
+        if (shared) {
+            x->dev[d].recipes = x->dev[d - 1].recipes;
+        } else {
+            x->dev[d].recipes = next;
+            next += per;
         }
+    }
     return 0;
 }
 
-/* A device while it runs: its state in locals, so the hot loop keeps them in
- * registers instead of re-reading them through pointers after every store. */
-typedef struct {
-    int d, step;
-    int64_t now, held, fixed;
-    int inflight;
-    pl_lane *lane;
-    pl_memory_transit *transit;
-} runner;
-
-/* Bytes device r sent that are still on a link at its time now. */
-static inline int64_t in_transit(const sim *x, runner *r)
+/* Bytes device d sent that are still on a link at time now. */
+static inline int64_t in_transit(const sim *x, device_state *ds, int64_t now)
 {
-    return x->links ? pl_memory_transit_at(r->transit, r->now) : 0;
+    return x->links ? pl_memory_transit_at(&ds->transit, now) : 0;
 }
 
-/* The rare paths of an action, out of the loop: a memory budget to check
- * (returns -1 with err if `need` more bytes of `what` do not fit). */
-static int check_budget(sim *x, runner *r, pl_action a, pl_kind kind, const char *what,
-                        int64_t need, char *err, size_t errlen)
+/* The rare paths of an action are functions out of the loop. They describe
+ * a failure in x->err. */
+
+/* Whether `need` more bytes of `what` fit in device d's memory: 0, or -1. */
+static int check_budget(const sim *x, int d, pl_action a, pl_kind kind, const char *what,
+                        int64_t need)
 {
+    device_state *ds = &x->dev[d];
     char name[32];
     pl_action shown = {kind == PL_R ? a.kind : kind, a.mb, a.chunk};
-    return pl_memory_check(x->job->opt->device_memory, r->d,
+    return pl_memory_check(x->job->opt->device_memory, d,
                            pl_schedule_format(x->s, shown, name, sizeof name), what,
-                           (size_t)(r->fixed + r->held + in_transit(x, r)), (size_t)need, err,
-                           errlen);
+                           (size_t)(ds->fixed + ds->held + in_transit(x, ds, ds->now)),
+                           (size_t)need, x->err, x->errlen);
 }
 
-/* A message to another device: its sender's bytes in transit until it
+/* A message device d sends to another device: its bytes in transit until it
  * arrives (and the budget they need), and the transfer in the trace. */
-static int on_link(sim *x, runner *r, pl_action a, int to, const message *msg, int64_t bytes,
-                   int64_t arrival, char *err, size_t errlen)
+static int on_link(const sim *x, int d, pl_action a, const recipe *k, int64_t arrival)
 {
-    if (arrival > r->now) {
+    device_state *ds = &x->dev[d];
+    if (arrival > ds->now) {
         if (x->job->opt->device_memory &&
-            check_budget(x, r, a, a.kind, "in-flight messages", bytes, err, errlen))
+            check_budget(x, d, a, a.kind, "in-flight messages", k->sent))
             return -1;
-        if (pl_memory_transit_add(r->transit, arrival, bytes))
+        if (pl_memory_transit_add(&ds->transit, arrival, k->sent))
             goto oom;
     }
-    pl_transfer t = {r->now, arrival, bytes, a.mb, (int16_t)r->d, (int16_t)to,
-                     (int16_t)msg->stage, (int16_t)r->step, (int8_t)msg->flow,
-                     (int8_t)msg->chunk};
-    if (pl_lane_send(r->lane, &t) == 0)
+    pl_route to = {PL_ACTIVATION, 0, 0, 0, 0};
+    pl_schedule_output(x->s, d, a, &to);
+    pl_transfer t = {ds->now, arrival, k->sent, a.mb, (int16_t)d, (int16_t)to.peer,
+                     (int16_t)to.stage, (int16_t)ds->step, (int8_t)to.flow,
+                     (int8_t)to.chunk};
+    if (pl_lane_send(&ds->lane, &t) == 0)
         return 0;
 oom:
-    snprintf(err, errlen, "simulate: out of host memory");
+    snprintf(x->err, x->errlen, "simulate: out of host memory");
     return -1;
 }
 
-/* Account an action of `kind` that starts at `start`: the memory it needs,
- * its end. */
-static inline int account(sim *x, runner *r, pl_action a, pl_kind kind, const stage_cost *c,
-                          int64_t start, char *err, size_t errlen)
+/* The later of two times; branch-free, since which one it is is anyone's
+ * guess. */
+static inline int64_t later(int64_t a, int64_t b)
 {
-    int64_t delta = c->bytes[kind];
-    if (delta > 0 && x->job->opt->device_memory &&
-        check_budget(x, r, a, kind, "activations", delta, err, errlen))
-        return -1;
-    r->held += delta;
-    r->inflight += pl_memory_inflight_delta(kind);
-    r->now = start + c->ticks[kind];
-    return 0;
+    return a > b ? a : b;
 }
 
-/* Record the action of `kind` that ran from `start` to the device's now. */
-static inline int record(sim *x, runner *r, pl_action a, pl_kind kind, int stage,
-                         int64_t start, char *err, size_t errlen)
-{
-    pl_event e = {start, r->now, r->held, in_transit(x, r), a.mb, (int16_t)r->d,
-                  (int16_t)stage, (int16_t)r->step, (int16_t)r->inflight, (int8_t)kind,
-                  (int8_t)a.chunk};
-    if (pl_lane_add(r->lane, &e) == 0)
-        return 0;
-    snprintf(err, errlen, "simulate: out of host memory for the trace");
-    return -1;
-}
-
-/* Wake device d: a message it may be waiting for has arrived. */
+/* Wake device d: what it waits for has arrived. */
 static inline void wake(sim *x, int d)
 {
     if (!x->queued[d]) {
@@ -224,85 +244,98 @@ static inline void wake(sim *x, int d)
     }
 }
 
-/* Run device d's list until it ends (returns 1) or needs a message that has
- * not arrived (0); -1 on failure. The routing is route.h's, through the hop
- * table; the message of (stage, micro-batch) is indexed by the stage that
- * receives it. */
-static int run_list(sim *x, int d, char *err, size_t errlen)
+/* Run recipe k of action a (of kind `kind`: a's, or R) on device d from
+ * `start`: the memory it needs, its end, its message -- into the inbox
+ * entry k->sends stages on from `entry`, waking the receiver if it waits for
+ * it -- and its event. */
+static inline int run(sim *x, int d, const pl_action *a, pl_kind kind, const recipe *k,
+                      int64_t start, int64_t *entry)
 {
-    const pl_schedule *s = x->s;
     device_state *ds = &x->dev[d];
-    const pl_action *list = s->actions[d];
-    const hop *hops = &x->hops[(size_t)d * s->chunks];
-    int64_t *act = x->arrival[2 * (ds->pass & 1) + PL_ACTIVATION];
-    int64_t *grad = x->arrival[2 * (ds->pass & 1) + PL_GRADIENT];
-    int len = s->len[d], pos = ds->pos, rc = 0, recompute = x->job->opt->recompute;
-    int larger = x->job->opt->batch % s->microbatches; /* micro-batches 0..larger-1 */
-    size_t m = (size_t)s->microbatches;
-    runner r = {d, ds->step, ds->now, ds->held, ds->fixed, ds->inflight, &x->trace->lanes[d],
-                &ds->transit};
-    for (; pos < len; pos++) {
-        pl_action a = list[pos];
-        const hop *h = &hops[a.chunk];
-        size_t here = (size_t)h->stage * m + (size_t)a.mb;
-        int64_t ready = 1, *in = NULL; /* arrival + 1: 0 means it has not arrived */
-        if (a.kind == PL_F && h->prev_peer >= 0)
-            in = &act[here];
-        else if (pl_action_is_backward(a.kind) && h->next_peer >= 0)
-            in = &grad[here];
-        if (in && (ready = *in) == 0)
-            break; /* blocked: the sender will wake us */
-        if (in)
-            *in = 0; /* taken: the entry is free for the pass after next */
-        ready--;
-        int big = a.mb < larger;
-        const stage_cost *c = &x->table[2 * h->stage + big];
-        if (recompute && pl_action_is_backward(a.kind)) {
-            int64_t start = r.now;
-            if ((rc = account(x, &r, a, PL_R, c, start, err, errlen)) ||
-                (rc = record(x, &r, a, PL_R, h->stage, start, err, errlen)))
-                break;
-        }
-        int64_t start = r.now > ready ? r.now : ready, arrival = -1;
-        if ((rc = account(x, &r, a, a.kind, c, start, err, errlen)))
-            break;
-        int to = -1;
-        message msg = {PL_ACTIVATION, 0, 0};
-        if (a.kind == PL_F && h->next_peer >= 0) {
-            arrival = r.now + h->next_delay[big];
-            act[here + m] = arrival + 1; /* to stage + 1 */
-            to = h->next_peer;
-            msg.stage = h->stage + 1;
-        } else if (pl_action_is_backward(a.kind) && h->prev_peer >= 0) {
-            arrival = r.now + h->prev_delay[big];
-            grad[here - m] = arrival + 1; /* to stage - 1 */
-            to = h->prev_peer;
-            msg = (message){PL_GRADIENT, h->stage - 1, 0};
-        }
-        if (to >= 0) {
+    int64_t arrival = 0;
+    if (k->bytes > 0 && x->job->opt->device_memory &&
+        check_budget(x, d, *a, kind, "activations", k->bytes))
+        return -1;
+    ds->held += k->bytes;
+    ds->inflight += k->inflight;
+    ds->now = start + k->ticks;
+    if (k->sends) {
+        int64_t *out = entry + k->sends;
+        int to = d + k->to;
+        arrival = ds->now + k->delay;
+        *out = arrival + 1;
+        if (x->waiting[to] == out)
             wake(x, to);
-            if (to != d) {
-                int64_t bytes = c->message[msg.flow];
-                int home;
-                pl_route_home(s->placement, s->devices, msg.stage, &home, &msg.chunk);
-                if (r.lane->keep_events || arrival > r.now)
-                    rc = on_link(x, &r, a, to, &msg, bytes, arrival, err, errlen);
-                else
-                    r.lane->totals[r.step].bytes_sent += bytes;
-                if (rc)
-                    break;
-            }
+        if (to != d && (ds->lane.keep_events || arrival > ds->now)) {
+            if (on_link(x, d, *a, k, arrival))
+                return -1;
+        } else {
+            ds->lane.totals[ds->step].bytes_sent += k->sent;
         }
-        if ((rc = record(x, &r, a, a.kind, h->stage, start, err, errlen)))
-            break;
-        if (arrival > r.now && x->job->opt->blocking_send)
-            r.now = arrival; /* the sender waits for its message to arrive */
     }
-    ds->pos = pos;
-    ds->now = r.now;
-    ds->held = r.held;
-    ds->inflight = r.inflight;
-    return rc ? -1 : pos == len;
+    pl_event e = {start, ds->now, ds->held, in_transit(x, ds, ds->now), a->mb, (int16_t)d,
+                  (int16_t)(d + k->stage), (int16_t)ds->step, (int16_t)ds->inflight,
+                  (int8_t)kind, (int8_t)a->chunk};
+    if (pl_lane_add(&ds->lane, &e)) {
+        snprintf(x->err, x->errlen, "simulate: out of host memory for the trace");
+        return -1;
+    }
+    if (arrival > ds->now && x->job->opt->blocking_send)
+        ds->now = arrival; /* the sender waits for its message to arrive */
+    return 0;
+}
+
+/* While device d waits, ask the memory system for the inbox entries its
+ * next two actions will read and write: they lie on rows the pipeline is
+ * only reaching, not yet in the cache, and by the device's next turn they
+ * are. A hint: it changes no result. */
+static inline void prefetch_next(const sim *x, const device_state *ds, int64_t *inbox, int d)
+{
+#if defined(__GNUC__)
+    for (int ahead = 1; ahead <= 2 && ds->pos + ahead < ds->len; ahead++) {
+        const pl_action *a = &ds->list[ds->pos + ahead];
+        const recipe *k =
+            &ds->recipes[(a->chunk * 2 + (a->mb < x->larger)) * PL_KINDS + a->kind];
+        int64_t *entry = &inbox[(size_t)a->mb * x->stride + (size_t)(d + k->stage)];
+        __builtin_prefetch(entry, 1);
+        __builtin_prefetch(entry + k->sends, 1);
+    }
+#else
+    (void)x, (void)ds, (void)inbox, (void)d;
+#endif
+}
+
+/* Run device d's list until it ends (returns 1) or needs a message that has
+ * not arrived (0: it waits on that inbox entry, and the sender wakes it);
+ * -1 on failure. */
+static int run_list(sim *x, int d)
+{
+    device_state *ds = &x->dev[d];
+    int64_t *inbox = x->inbox[ds->pass & 1];
+    const pl_options *o = x->job->opt;
+    x->waiting[d] = NULL;
+    for (; ds->pos < ds->len; ds->pos++) {
+        const pl_action *a = &ds->list[ds->pos];
+        const recipe *kinds = ds->recipes + (a->chunk * 2 + (a->mb < x->larger)) * PL_KINDS;
+        const recipe *k = &kinds[a->kind];
+        int64_t *entry = &inbox[(size_t)a->mb * x->stride + (size_t)(d + k->stage)], ready = 0;
+        if (k->takes) {
+            if (*entry == 0) {
+                x->waiting[d] = entry; /* blocked: the sender will wake us */
+                prefetch_next(x, ds, inbox, d);
+                return 0;
+            }
+            ready = *entry - 1;
+            *entry = 0; /* taken: the entry is free for the next message */
+        }
+        /* Under --recompute a backward first rebuilds the stash (R), which
+         * needs no message and sends none; then the action itself. */
+        for (int i = o->recompute && pl_action_is_backward(a->kind) ? 0 : 1; i < 2; i++)
+            if (run(x, d, a, i ? a->kind : PL_R, i ? k : &kinds[PL_R],
+                    later(ds->now, i ? ready : 0), entry))
+                return -1;
+    }
+    return 1;
 }
 
 /* Device d brings its time to meeting g; everybody waits once all are in. */
@@ -374,16 +407,16 @@ static int end_step(sim *x, int d)
 }
 // [endregion simulate-end-step]
 
-static int run_all(sim *x, char *err, size_t errlen)
+static int run_all(sim *x)
 {
-    int p = x->s->devices;
+    int p = x->s->devices, steps = x->job->opt->steps;
     for (int d = p - 1; d >= 0; d--) /* d0 on top */
         wake(x, d);
     while (x->nwork > 0) {
         int d = x->work[--x->nwork], rc = 1;
         x->queued[d] = 0;
-        while (rc == 1 && x->dev[d].step < x->job->opt->steps) {
-            rc = run_list(x, d, err, errlen);
+        while (rc == 1 && x->dev[d].step < steps) {
+            rc = run_list(x, d);
             if (rc == 1)
                 rc = end_step(x, d);
         }
@@ -391,74 +424,123 @@ static int run_all(sim *x, char *err, size_t errlen)
             return -1;
     }
     for (int d = 0; d < p; d++)
-        if (x->dev[d].step < x->job->opt->steps) {
-            if (pl_validate(x->s, NULL, err, errlen) == 0) /* names the deadlock */
-                snprintf(err, errlen, "simulate: the schedule did not finish");
+        if (x->dev[d].step < steps) {
+            if (pl_validate(x->s, NULL, x->err, x->errlen) == 0) /* names the deadlock */
+                snprintf(x->err, x->errlen, "simulate: the schedule did not finish");
             return -1;
         }
     return 0;
 }
 
+/* A zeroed inbox of n bytes. It is the simulator's one large array (64 MB
+ * for p = 1024, m = 8192) and every page of it gets touched, so on Linux it
+ * asks for huge pages: a few dozen page faults instead of tens of thousands. */
+static int64_t *inbox_new(size_t n)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    madvise(p, n, MADV_HUGEPAGE); /* a hint: without it, the pages are small */
+    return p;
+#else
+    return calloc(1, n);
+#endif
+}
+
+static void inbox_free(int64_t *inbox, size_t n)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (inbox)
+        munmap(inbox, n);
+#else
+    (void)n;
+    free(inbox);
+#endif
+}
+
+/* Everything a run needs, allocated; 0 or -1. */
+static int setup(sim *x, const pl_job *job, pl_trace *trace)
+{
+    const pl_schedule *s = job->schedule;
+    int p = s->devices, steps = job->opt->steps;
+    x->stride = (size_t)pl_schedule_stages(s) + 8;
+    x->inbox_bytes = x->stride * (size_t)s->microbatches * sizeof(int64_t);
+    x->inbox[0] = inbox_new(x->inbox_bytes);
+    x->inbox[1] = inbox_new(x->inbox_bytes);
+    x->dev = aligned_alloc(_Alignof(device_state), (size_t)p * sizeof *x->dev);
+    x->waiting = calloc((size_t)p, sizeof *x->waiting);
+    x->sum = calloc((size_t)steps, sizeof *x->sum);
+    x->barrier = calloc((size_t)steps, sizeof *x->barrier);
+    x->work = malloc((size_t)p * sizeof *x->work);
+    x->queued = calloc((size_t)p, 1);
+    if (!x->inbox[0] || !x->inbox[1] || !x->dev || !x->waiting || !x->sum || !x->barrier ||
+        !x->work || !x->queued)
+        return -1;
+    memset(x->dev, 0, (size_t)p * sizeof *x->dev);
+    if (cook_all(x) || pl_trace_init(trace, p, steps, !job->opt->totals_only))
+        return -1;
+    for (int d = 0; d < p; d++) {
+        device_state *ds = &x->dev[d];
+        pl_memory_bill b = pl_job_static_memory(job, d);
+        ds->fixed = (int64_t)pl_memory_total(&b);
+        ds->list = s->actions[d];
+        ds->len = s->len[d];
+        if (pl_lane_reserve(&trace->lanes[d],
+                            (long)steps * s->len[d] * (job->opt->recompute ? 2 : 1)))
+            return -1;
+    }
+    return 0;
+}
+
+static void teardown(sim *x)
+{
+    for (int d = 0; x->dev && d < x->s->devices; d++)
+        pl_memory_transit_free(&x->dev[d].transit);
+    inbox_free(x->inbox[0], x->inbox_bytes);
+    inbox_free(x->inbox[1], x->inbox_bytes);
+    free(x->dev);
+    free(x->waiting);
+    free(x->recipes);
+    free(x->sum);
+    free(x->barrier);
+    free(x->work);
+    free(x->queued);
+}
+
 int pl_simulate(const pl_job *job, pl_result *out, char *err, size_t errlen)
 {
     const pl_schedule *s = job->schedule;
-    int steps = job->opt->steps;
     memset(out, 0, sizeof *out);
     if (pl_validate_local(s, err, errlen))
         return -1;
-    if (steps < 1) {
+    if (job->opt->steps < 1) {
         snprintf(err, errlen, "simulate: need at least 1 step");
         return -1;
     }
-    size_t n = (size_t)pl_schedule_stages(s) * (size_t)s->microbatches;
-    /* calloc: large zeroed blocks come straight from the kernel, touched only
-     * where a message arrives. */
-    sim x = {job, s, NULL, NULL,
-             {calloc(n, sizeof(int64_t)), calloc(n, sizeof(int64_t)),
-              calloc(n, sizeof(int64_t)), calloc(n, sizeof(int64_t))},
-             calloc((size_t)steps, sizeof(meeting)), calloc((size_t)steps, sizeof(meeting)),
-             calloc((size_t)s->devices, sizeof(device_state)),
-             malloc((size_t)s->devices * sizeof(int)), 0, calloc((size_t)s->devices, 1),
-             &out->trace, 0};
-    int rc = -1, keep = !job->opt->totals_only;
-    if (!x.arrival[0] || !x.arrival[1] || !x.arrival[2] || !x.arrival[3] || !x.sum ||
-        !x.barrier || !x.dev || !x.work || !x.queued || build_tables(&x) ||
-        pl_trace_init(&out->trace, s->devices, steps, keep)) {
+    sim x = {.job = job, .s = s, .larger = job->opt->batch % s->microbatches, .err = err,
+             .errlen = errlen};
+    int rc = -1;
+    if (setup(&x, job, &out->trace)) {
         snprintf(err, errlen, "simulate: out of host memory");
         goto done;
     }
     if (pl_job_check_memory(job, err, errlen))
         goto done;
-    for (int d = 0; d < s->devices; d++) {
-        pl_memory_bill b = pl_job_static_memory(job, d);
-        x.dev[d].fixed = (int64_t)pl_memory_total(&b);
-    }
+    for (int d = 0; d < s->devices; d++) /* each device keeps its lane while it runs */
+        x.dev[d].lane = out->trace.lanes[d];
+    rc = run_all(&x);
     for (int d = 0; d < s->devices; d++)
-        if (pl_lane_reserve(&out->trace.lanes[d],
-                            (long)steps * s->len[d] * (job->opt->recompute ? 2 : 1))) {
-            snprintf(err, errlen, "simulate: out of host memory for the trace");
-            goto done;
-        }
-    if (run_all(&x, err, errlen))
+        out->trace.lanes[d] = x.dev[d].lane;
+    if (rc)
         goto done;
     pl_job_describe(job, &out->trace.info);
     out->trace.info.executor = "simulator";
     out->trace.info.ns_per_tick = job->cost.ns_per_tick;
-    out->steps = steps;
-    rc = 0;
+    out->steps = job->opt->steps;
 done:
     if (rc)
         pl_result_free(out);
-    for (int d = 0; x.dev && d < s->devices; d++)
-        pl_memory_transit_free(&x.dev[d].transit);
-    free(x.table);
-    free(x.hops);
-    for (int k = 0; k < 4; k++)
-        free(x.arrival[k]);
-    free(x.sum);
-    free(x.barrier);
-    free(x.dev);
-    free(x.work);
-    free(x.queued);
+    teardown(&x);
     return rc;
 }

@@ -273,37 +273,50 @@ static int rule_deadlock(const pl_schedule *s, pl_slot *order, char *err, size_t
     return rc;
 }
 
+/* Whether an action of kind k may come on a (chunk, micro-batch) whose byte
+ * of SEEN_ bits is b, by rules 1 and 2: not twice, F before B or I, I before
+ * W, never B beside I or W. ok[k] has bit b set if so. */
+static unsigned short allowed(pl_kind k)
+{
+    unsigned short ok = 0;
+    for (int b = 0; b < 16; b++) {
+        int fine = !(b & (1 << k)) &&
+                   (k == PL_F ? 1
+                    : k == PL_B ? (b & SEEN_F) && !(b & (SEEN_I | SEEN_W))
+                    : k == PL_I ? (b & SEEN_F) && !(b & SEEN_B)
+                                : (b & SEEN_I) != 0);
+        ok |= (unsigned short)(fine << b);
+    }
+    return ok;
+}
+
 /* Rules 1 and 2 on device d in one pass and without messages: 0 if both
  * hold (and its peak in flight in *peak), -1 if anything is wrong -- the
- * rule-by-rule passes above then say what. `seen` is zero on entry and on
- * return. A valid schedule -- the common case, and every generated one --
- * costs one pass instead of four. */
+ * rule-by-rule passes above then say what. `seen` (m * v bytes) is zero on
+ * entry and on return. A valid schedule -- the common case, and every
+ * generated one -- costs one pass instead of four. */
 static int quick_rules(const pl_schedule *s, int d, uint8_t *seen, int *peak)
 {
     const pl_action *list = s->actions[d];
     unsigned m = (unsigned)s->microbatches, v = (unsigned)s->chunks;
+    const unsigned short ok[4] = {allowed(PL_F), allowed(PL_B), allowed(PL_I), allowed(PL_W)};
     long count[4] = {0, 0, 0, 0};
-    int inflight = 0, top = 0, i = 0, ok = 1;
-    for (; i < s->len[d] && ok; i++) {
+    int inflight = 0, top = 0, i = 0, bad = 0;
+    for (; i < s->len[d] && !bad; i++) {
         pl_action a = list[i];
         if ((unsigned)a.kind > PL_W || (unsigned)a.mb >= m || (unsigned)a.chunk >= v)
             break;
         uint8_t *b = &seen[(size_t)a.chunk * m + (size_t)a.mb];
-        ok = !(*b & (1 << a.kind)) &&
-             (a.kind == PL_F ? 1
-              : a.kind == PL_B ? (*b & SEEN_F) && !(*b & (SEEN_I | SEEN_W))
-              : a.kind == PL_I ? (*b & SEEN_F) && !(*b & SEEN_B)
-                               : (*b & SEEN_I) != 0);
+        bad = !((ok[a.kind] >> *b) & 1);
         *b |= (uint8_t)(1 << a.kind);
         count[a.kind]++;
         inflight += pl_memory_inflight_delta(a.kind);
         top = inflight > top ? inflight : top;
     }
-    for (int k = 0; k < i; k++) /* clear what we touched */
-        seen[(size_t)list[k].chunk * m + (size_t)list[k].mb] = 0;
+    memset(seen, 0, (size_t)m * v); /* cheaper than a second pass over the list */
     long mv = (long)m * v;
     *peak = top;
-    return ok && i == s->len[d] && count[PL_F] == mv && count[PL_B] + count[PL_I] == mv &&
+    return !bad && i == s->len[d] && count[PL_F] == mv && count[PL_B] + count[PL_I] == mv &&
            count[PL_B] + count[PL_W] == mv ? 0 : -1;
 }
 
