@@ -24,11 +24,12 @@
 #include "model.h"
 #include "stage.h"
 
-/* One step on batch b; returns 0, or -1 on allocation failure. */
-static int step(pl_model *m, const pl_batch *b, pl_tensor *dy, float lr)
+/* One step on batch b, the stash's buffers kept in `pool` from one step to
+ * the next, as a device keeps them; returns 0, or -1 on allocation failure. */
+static int step(pl_model *m, const pl_batch *b, pl_tensor *dy, float lr, pl_pool *pool)
 {
     int L = m->n_layers;
-    pl_stash st = {0, 0, 0, NULL, NULL};
+    pl_stash st = {0, 0, 0, NULL, NULL, pool};
     int rc = pl_stage_forward(m, 0, L, &b->x, &st, 0);
     if (rc == 0) {
         pl_model_loss_grad(dy, &st.act[L], &b->y, b->x.rows);
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
     }
     pl_model m;
     pl_batch b;
+    pl_pool pool = {NULL, 0, 0};
     if (pl_model_init(&m, layers, width, 1)) {
         fprintf(stderr, "step: bad sizes or out of memory\n");
         return 1;
@@ -69,12 +71,13 @@ int main(int argc, char **argv)
     while (rc == 0 && scanf("%d", &n) == 1) {
         for (int i = 0; i < n && rc == 0; i++) {
             int64_t t0 = pl_clock_host_ns();
-            rc = step(&m, &b, &dy, 0.01f);
+            rc = step(&m, &b, &dy, 0.01f, &pool);
             printf("%s%lld", i ? " " : "", (long long)(pl_clock_host_ns() - t0));
         }
         printf("\n");
         fflush(stdout);
     }
+    pl_pool_free(&pool);
     pl_tensor_free(&dy);
     pl_data_batch_free(&b);
     pl_model_free(&m);

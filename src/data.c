@@ -33,7 +33,7 @@ int pl_data_batch(pl_batch *out, uint64_t seed, int step, int batch, int width)
             teacher.layers[l].b.data[j] = pl_rng_uniform(&tr, -1.0f, 1.0f);
     out->x = pl_tensor_new(batch, width);
     out->y = pl_tensor_new(batch, width);
-    pl_stash st = {0, 0, 0, NULL, NULL};
+    pl_stash st = {0, 0, 0, NULL, NULL, NULL};
     int rc = -1;
     if (out->x.data && out->y.data) {
         pl_rng r;

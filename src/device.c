@@ -35,6 +35,8 @@ int pl_device_init(pl_device *dv, const pl_job *job, pl_transport *net, int id, 
     pl_memory_bill fixed = pl_job_static_memory(job, id);
     dv->fixed = pl_memory_total(&fixed);
     dv->stash = calloc((size_t)s->chunks * s->microbatches, sizeof *dv->stash);
+    for (int k = 0; dv->stash && k < s->chunks * s->microbatches; k++)
+        dv->stash[k].pool = &dv->pool;
     if (dv->last_stage) {
         dv->share = calloc((size_t)s->microbatches, sizeof *dv->share);
         dv->loss = calloc((size_t)o->steps, sizeof *dv->loss);
@@ -52,6 +54,7 @@ void pl_device_free(pl_device *dv)
     for (int k = 0; s && dv->stash && k < s->chunks * s->microbatches; k++)
         pl_stage_free(&dv->stash[k]);
     free(dv->stash);
+    pl_pool_free(&dv->pool);
     free(dv->share);
     free(dv->loss);
     pl_data_batch_free(&dv->batch);

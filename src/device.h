@@ -49,6 +49,7 @@ typedef struct {
     int id;                /**< device index d */
     pl_clock clock;        /**< its own clock */
     pl_stash *stash;       /**< [chunk * m + mb] */
+    pl_pool pool;          /**< its stashes' spare buffers, kept step to step */
     int first_stage;       /**< 1 if it holds stage 0: it reads the inputs */
     int last_stage;        /**< 1 if it holds the last stage: it computes the loss */
     pl_batch batch;        /**< this step's batch, if it holds the first or last stage */

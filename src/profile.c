@@ -15,7 +15,7 @@ enum { TRIALS = 7 }; /* the best of these: a busy host only ever slows a trial *
 static int64_t trial(pl_model *m, int l, const pl_tensor *x, pl_tensor *dy, pl_tensor *dx,
                      int reps, int *failed)
 {
-    pl_stash s = {0, 0, 0, NULL, NULL};
+    pl_stash s = {0, 0, 0, NULL, NULL, NULL};
     int64_t t0 = pl_clock_host_ns();
     for (int r = 0; r < reps && !*failed; r++) {
         *failed = pl_stage_forward(m, l, 1, x, &s, 0) ||

@@ -43,7 +43,7 @@ static int run_microbatch(pl_model *m, const pl_batch *b, int batch, int mbs,
     pl_data_microbatch_range(batch, mbs, j, &start, &rows);
     pl_tensor x = pl_tensor_rows(&b->x, start, rows);
     pl_tensor target = pl_tensor_rows(&b->y, start, rows);
-    pl_stash st = {0, 0, 0, NULL, NULL};
+    pl_stash st = {0, 0, 0, NULL, NULL, NULL};
     pl_tensor dy = pl_tensor_new(rows, m->width);
     int rc = -1;
     if (dy.data && pl_stage_forward(m, 0, L, &x, &st, 0) == 0) {

@@ -6,31 +6,35 @@
  * A stage is any contiguous run of layers. The reference runs one stage that
  * holds every layer; a pipeline runs several. Both go layer by layer through
  * the same tensor kernels, and the tensors handed between stages are exact
- * copies, so the bits cannot tell the two apart.
+ * copies, so the bits cannot tell the two apart. A stash's tensors come from
+ * its pool (pool.h) when it has one, and go back to it.
  */
 #include "stage.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static void free_range(pl_tensor *t, int from, int to)
+/* Give t[from..to) back to the stash's pool (or free them). */
+static void give_back(pl_stash *s, pl_tensor *t, int from, int to)
 {
     for (int k = from; t && k < to; k++)
-        pl_tensor_free(&t[k]);
+        pl_pool_give(s->pool, &t[k]);
 }
 
 void pl_stage_free(pl_stash *s)
 {
-    free_range(s->act, 0, s->count + 1);
-    free_range(s->grad, 0, s->count);
+    pl_pool *pool = s->pool;
+    give_back(s, s->act, 0, s->count + 1);
+    give_back(s, s->grad, 0, s->count);
     free(s->act);
     free(s->grad);
     memset(s, 0, sizeof *s);
+    s->pool = pool;
 }
 
 void pl_stage_keep_input(pl_stash *s)
 {
-    free_range(s->act, 1, s->count + 1);
+    give_back(s, s->act, 1, s->count + 1);
 }
 
 size_t pl_stage_held(const pl_stash *s)
@@ -67,14 +71,25 @@ static int forward_layers(const pl_model *m, pl_stash *s)
 {
     for (int k = 0; k < s->count; k++) {
         const pl_layer *l = &m->layers[s->first + k];
-        pl_tensor_free(&s->act[k + 1]);
-        s->act[k + 1] = pl_tensor_new(s->rows, l->out);
+        pl_pool_give(s->pool, &s->act[k + 1]);
+        s->act[k + 1] = pl_pool_take(s->pool, s->rows, l->out);
         if (!s->act[k + 1].data)
             return -1;
         pl_tensor_forward(&s->act[k + 1], &s->act[k], &l->w, &l->b);
         if (l->relu)
             pl_tensor_relu(&s->act[k + 1]);
     }
+    return 0;
+}
+
+/* act[0] is a copy of x: x may be a view of the batch or a message that the
+ * caller frees as soon as the forward returns. */
+static int copy_input(pl_stash *s, const pl_tensor *x)
+{
+    s->act[0] = pl_pool_take(s->pool, x->rows, x->cols);
+    if (!s->act[0].data)
+        return -1;
+    pl_tensor_copy(&s->act[0], x);
     return 0;
 }
 
@@ -91,9 +106,7 @@ int pl_stage_forward(const pl_model *m, int first, int count,
     s->rows = x->rows;
     s->act = calloc((size_t)count + 1, sizeof *s->act);
     s->grad = calloc((size_t)count, sizeof *s->grad);
-    /* act[0] is a copy: x may be a view of the batch or a message that the
-     * caller frees as soon as this returns. */
-    if (!s->act || !s->grad || pl_tensor_dup(&s->act[0], x) || forward_layers(m, s)) {
+    if (!s->act || !s->grad || copy_input(s, x) || forward_layers(m, s)) {
         pl_stage_free(s);
         return -1;
     }
@@ -121,10 +134,10 @@ int pl_stage_backward_input(const pl_model *m, pl_stash *s,
     int c = s->count;
     if (!s->act || !s->grad || !s->act[c].data)
         return -1; /* no forward, or recomputation still owed */
-    free_range(s->grad, 0, c);
+    give_back(s, s->grad, 0, c);
     for (int k = c - 1; k >= 0; k--) {
         const pl_layer *l = &m->layers[s->first + k];
-        s->grad[k] = pl_tensor_new(s->rows, l->out);
+        s->grad[k] = pl_pool_take(s->pool, s->rows, l->out);
         if (!s->grad[k].data)
             return -1;
         if (k == c - 1)

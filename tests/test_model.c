@@ -14,7 +14,7 @@
 /* Loss of the whole model on (x, t) as pl_model_loss_grad computes it. */
 static double loss_of(const pl_model *m, const pl_tensor *x, const pl_tensor *t)
 {
-    pl_stash s = {0, 0, 0, NULL, NULL};
+    pl_stash s = {0, 0, 0, NULL, NULL, NULL};
     cr_assert_eq(pl_stage_forward(m, 0, m->n_layers, x, &s, 0), 0);
     pl_tensor dy = pl_tensor_new(x->rows, m->width);
     double l = pl_model_loss_grad(&dy, &s.act[m->n_layers], t, x->rows);
@@ -27,7 +27,7 @@ static double loss_of(const pl_model *m, const pl_tensor *x, const pl_tensor *t)
  * accumulates into dw, db. */
 static void backprop(pl_model *m, const pl_tensor *x, const pl_tensor *t, int batch)
 {
-    pl_stash s = {0, 0, 0, NULL, NULL};
+    pl_stash s = {0, 0, 0, NULL, NULL, NULL};
     int L = m->n_layers;
     cr_assert_eq(pl_stage_forward(m, 0, L, x, &s, 0), 0);
     pl_tensor dy = pl_tensor_new(x->rows, m->width);
@@ -85,7 +85,7 @@ Test(model, backward_matches_finite_differences)
 static void run_staged(pl_model *m, const int *cut, int stages, const pl_tensor *x,
                        const pl_tensor *t, int batch, pl_tensor *y)
 {
-    pl_stash s[4] = {{0, 0, 0, NULL, NULL}};
+    pl_stash s[4] = {{0, 0, 0, NULL, NULL, NULL}};
     const pl_tensor *in = x;
     for (int k = 0; k < stages; k++) {
         cr_assert_eq(pl_stage_forward(m, cut[k], cut[k + 1] - cut[k], in, &s[k], 0), 0);
@@ -152,7 +152,7 @@ Test(model, stash_bytes_match_the_prediction)
     cr_assert_eq(pl_data_batch(&b, 1, 0, 6, 8), 0);
     size_t one = 6 * 8 * sizeof(float); /* one activation of the micro-batch */
     for (int recompute = 0; recompute <= 1; recompute++) {
-        pl_stash s = {0, 0, 0, NULL, NULL};
+        pl_stash s = {0, 0, 0, NULL, NULL, NULL};
         cr_assert_eq(pl_stage_forward(&m, 1, 3, &b.x, &s, recompute), 0);
         cr_expect_eq(pl_stage_held(&s), pl_stage_stash_bytes(&m, 1, 3, 6, PL_F, recompute));
         cr_expect_eq(pl_stage_held(&s), recompute ? one : 4 * one);
@@ -179,7 +179,7 @@ Test(model, recompute_rebuilds_the_same_bits)
     cr_assert_eq(pl_model_init(&m, 4, 8, 3), 0);
     pl_batch b;
     cr_assert_eq(pl_data_batch(&b, 3, 1, 5, 8), 0);
-    pl_stash kept = {0, 0, 0, NULL, NULL}, redo = {0, 0, 0, NULL, NULL};
+    pl_stash kept = {0, 0, 0, NULL, NULL, NULL}, redo = {0, 0, 0, NULL, NULL, NULL};
     cr_assert_eq(pl_stage_forward(&m, 0, 4, &b.x, &kept, 0), 0);
     cr_assert_eq(pl_stage_forward(&m, 0, 4, &b.x, &redo, 1), 0);
     pl_tensor dy = pl_tensor_new(5, 8);

@@ -51,7 +51,7 @@ static void gradient(pl_model *m, const pl_batch *b, int batch, int mbs)
         pl_data_microbatch_range(batch, mbs, j, &start, &rows);
         pl_tensor x = pl_tensor_rows(&b->x, start, rows);
         pl_tensor t = pl_tensor_rows(&b->y, start, rows);
-        pl_stash s = {0, 0, 0, NULL, NULL};
+        pl_stash s = {0, 0, 0, NULL, NULL, NULL};
         pl_tensor dy = pl_tensor_new(rows, m->width);
         cr_assert_eq(pl_stage_forward(m, 0, L, &x, &s, 0), 0);
         pl_model_loss_grad(&dy, &s.act[L], &t, batch);
@@ -101,7 +101,7 @@ Test(reference, loss_is_the_batch_mean_squared_error)
     cr_assert_eq(pl_model_init(&m, 3, 8, 1), 0);
     pl_batch b;
     cr_assert_eq(pl_data_batch(&b, 6, 0, 10, 8), 0);
-    pl_stash s = {0, 0, 0, NULL, NULL};
+    pl_stash s = {0, 0, 0, NULL, NULL, NULL};
     cr_assert_eq(pl_stage_forward(&m, 0, 3, &b.x, &s, 0), 0);
     double sse = 0.0;
     for (int i = 0; i < 10 * 8; i++) {

@@ -1,0 +1,60 @@
+/**
+ * @file pool.h
+ * @brief Spare tensor buffers, kept for the next micro-batch.
+ *
+ * A stash (stage.h) is filled by a forward and emptied by its backward,
+ * micro-batch after micro-batch and step after step: the same few sizes
+ * over and over. Asking malloc for them each time costs page faults once
+ * they are large, because glibc hands big blocks back to the kernel as soon
+ * as they are freed and the next forward faults them in again -- about a
+ * seventh of a training step at width 512 (issue 14). A pool keeps what a
+ * stash gives back and hands it to the next stash asking for that size. It
+ * holds no more than its owner once held at the same time, so a run's
+ * memory stays what its schedule needs (chapter 04: 1F1B keeps fewer
+ * micro-batches than GPipe, and so does its pool).
+ *
+ * The buffers a pool hands out are not cleared: every stash tensor is
+ * written in full before it is read. Nothing is rounded differently, so
+ * weights stay bitwise equal whether a pool is used or not.
+ *
+ * Invariant: one thread owns a pool (a device, or the reference).
+ */
+#ifndef PL_POOL_H
+#define PL_POOL_H
+
+#include <stddef.h>
+
+#include "tensor.h"
+
+/** Spare buffers of one size. */
+typedef struct {
+    size_t floats;  /**< rows * cols of every buffer here */
+    float **spare;  /**< the buffers, last given back on top */
+    int n;          /**< how many */
+    int cap;        /**< allocated */
+} pl_pool_size;
+
+/** A thread's spare buffers, by size. A zeroed pool is empty and ready. */
+typedef struct {
+    pl_pool_size *sizes; /**< one entry per size seen */
+    int n;               /**< sizes seen */
+    int cap;             /**< allocated */
+} pl_pool;
+
+/**
+ * A rows x cols tensor, from p's spare buffers if it has one of that size,
+ * else newly allocated; its contents are unspecified. With p == NULL,
+ * exactly pl_tensor_new (zero-filled). data == NULL on allocation failure.
+ */
+pl_tensor pl_pool_take(pl_pool *p, int rows, int cols);
+
+/**
+ * Give t's buffer to p for a later pl_pool_take (with p == NULL, or if p
+ * cannot grow, it is freed); t is left empty. Safe on an empty tensor.
+ */
+void pl_pool_give(pl_pool *p, pl_tensor *t);
+
+/** Free every spare buffer; p is left empty. */
+void pl_pool_free(pl_pool *p);
+
+#endif
