@@ -10,6 +10,7 @@
 
 #include "helpers.h"
 #include "memory.h"
+#include "plan.h"
 #include "validate.h"
 
 #define U PL_COST_UNIT
@@ -382,4 +383,253 @@ Test(ch08, show_prints_the_v_placement, .timeout = 30)
     rc = pipelab_sh("run --schedule dualpipe-v --chunks 3 2>&1", out, sizeof out);
     cr_expect_eq(rc, 2, "%s", out);
     cr_expect(strstr(out, "--schedule dualpipe-v runs 2 chunks per device") != NULL, "%s", out);
+}
+
+/* ---- the planner ---- */
+
+/* A configuration to plan for, and the bounds of its search. */
+typedef struct {
+    pl_options o;
+    pl_plan_space space;
+} plan_case;
+
+static plan_case plan_case_of(int p, int layers, int width, int batch, int max_m, int max_v)
+{
+    plan_case c = {small_run("1f1b", p, 1), {max_m, max_v}};
+    c.o.layers = layers;
+    c.o.width = width;
+    c.o.batch = batch;
+    c.o.momentum = 0.9f;
+    return c;
+}
+
+/* What brute force finds for one configuration: every plan's step and
+ * peak memory, by running each on the simulator directly -- not through the
+ * planner -- as `pipelab run --simulate` would with a unit of the whole
+ * batch. */
+typedef struct {
+    int n, ran;
+    double step[4096];
+    size_t peak[4096];
+} brute;
+
+static void brute_force(const plan_case *c, brute *b)
+{
+    int count, links = c->o.link_latency_ms > 0 || c->o.link_bandwidth > 0;
+    const pl_registry_entry *all = pl_registry_list(&count);
+    b->n = b->ran = 0;
+    for (int i = 0; i < count; i++) {
+        const pl_registry_entry *e = &all[i];
+        for (int m = 1; m <= (e->microbatches ? 1 : c->space.max_m); m++)
+            for (int v = 1; v <= (e->chunks ? 1 : c->space.max_v); v++)
+                for (int r = 0; r < 2; r++)
+                    for (int w = 0; w < (links && !strcmp(e->name, "1f1b") ? 2 : 1); w++) {
+                        pl_options o = c->o;
+                        char err[1024];
+                        o.schedule = e->name;
+                        o.microbatches = e->microbatches ? e->microbatches : m;
+                        o.chunks = e->chunks ? e->chunks : v;
+                        o.recompute = r;
+                        o.warmup_extra = w ? PL_WARMUP_AUTO : 0;
+                        o.unit_microbatches = 1;
+                        o.simulate = 1;
+                        o.device_memory = 0;
+                        pl_experiment x;
+                        cr_assert_lt(b->n, 4096);
+                        b->step[b->n] = -1;
+                        if (pl_experiment_run(&o, &x, err, sizeof err) == 0) {
+                            b->step[b->n] = x.makespan_ns;
+                            b->peak[b->n] = pl_experiment_peak_memory(&x);
+                            b->ran++;
+                        }
+                        b->n++;
+                        pl_experiment_free(&x);
+                    }
+    }
+}
+
+/* The planner's answer for `budget` is brute force's: as many plans, as many
+ * that fit, and its first is the fastest that fits (the least memory among
+ * equally fast ones). */
+static void expect_brute_force(const plan_case *c, const brute *b, size_t budget)
+{
+    char err[1024];
+    pl_options o = c->o;
+    o.device_memory = budget;
+    pl_plan_result r;
+    cr_assert_eq(pl_plan_search(&o, c->space, &r, err, sizeof err), 0, "%s", err);
+    int fits = 0, best = -1;
+    for (int k = 0; k < b->n; k++)
+        if (b->step[k] >= 0 && (!budget || b->peak[k] <= budget)) {
+            fits++;
+            if (best < 0 || b->step[k] < b->step[best] ||
+                (b->step[k] == b->step[best] && b->peak[k] < b->peak[best]))
+                best = k;
+        }
+    cr_expect_eq(r.n, b->n, "budget %zu", budget);
+    cr_expect_eq(r.fitting, fits, "budget %zu", budget);
+    int cannot = 0;
+    for (int k = 0; k < r.n; k++)
+        cannot += r.plans[k].verdict == PL_PLAN_CANNOT;
+    cr_expect_eq(cannot, b->n - b->ran, "budget %zu", budget);
+    if (best >= 0 && r.fitting > 0) {
+        cr_expect_eq(r.plans[0].verdict, PL_PLAN_FITS);
+        cr_expect_eq(r.plans[0].step_ns, b->step[best], "budget %zu: %s m=%d v=%d", budget,
+                     r.plans[0].entry->name, r.plans[0].m, r.plans[0].v);
+        cr_expect_eq(r.plans[0].peak, b->peak[best], "budget %zu", budget);
+        cr_expect(!budget || r.plans[0].peak <= budget);
+    }
+    pl_plan_free(&r);
+}
+
+/* Budgets that bind: between the least and the most any plan needs. */
+static void budgets(const brute *b, size_t *out)
+{
+    size_t lo = 0, hi = 0;
+    for (int k = 0; k < b->n; k++)
+        if (b->step[k] >= 0) {
+            lo = !lo || b->peak[k] < lo ? b->peak[k] : lo;
+            hi = b->peak[k] > hi ? b->peak[k] : hi;
+        }
+    out[0] = 0;                     /* none */
+    out[1] = lo - 1;                /* nothing fits */
+    out[2] = lo;                    /* exactly the least */
+    out[3] = lo + (hi - lo) / 50;   /* tight */
+    out[4] = lo + (hi - lo) / 5;
+    out[5] = lo + (hi - lo) / 2;
+    out[6] = hi;                    /* everything */
+}
+
+Test(ch08, plan_is_the_fastest_that_fits_by_brute_force, .timeout = 240)
+{
+    static brute b;
+    plan_case cases[4] = {
+        plan_case_of(3, 12, 16, 12, 12, 4),
+        plan_case_of(4, 8, 16, 16, 16, 2),
+        plan_case_of(2, 8, 8, 10, 10, 4),
+        plan_case_of(4, 16, 16, 32, 12, 4),
+    };
+    cases[1].o.model = PL_MODEL_LM_LIKE;
+    cases[1].o.partition = PL_PARTITION_BALANCED;
+    cases[1].o.link_latency_ms = 0.05;
+    cases[2].o.cost = PL_COST_FLOPS;
+    cases[2].o.link_latency_ms = 0.001;
+    cases[2].o.link_bandwidth = 1e9;
+    cases[3].o.t_w = 0.5;
+    for (int k = 0; k < 4; k++) {
+        size_t each[7];
+        brute_force(&cases[k], &b);
+        cr_assert_gt(b.ran, 0);
+        budgets(&b, each);
+        for (int j = 0; j < 7; j++)
+            expect_brute_force(&cases[k], &b, each[j]);
+    }
+}
+
+/* The plan runs: on device threads, within its budget, in exactly the time
+ * predicted, bitwise equal to the reference; and the nearest plan over the
+ * budget does run out of memory. */
+Test(ch08, the_chosen_plan_runs_within_its_budget, .timeout = 60)
+{
+    plan_case c = plan_case_of(4, 16, 16, 32, 16, 2);
+    c.o.device_memory = 16000;
+    pl_plan_result r;
+    char err[1024];
+    cr_assert_eq(pl_plan_search(&c.o, c.space, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_gt(r.fitting, 0);
+    cr_assert_lt(r.fitting, r.n, "the budget binds");
+    const pl_plan *best = &r.plans[0], *over = NULL;
+    for (int k = r.fitting; k < r.n; k++)
+        if (r.plans[k].verdict == PL_PLAN_OVER && (!over || r.plans[k].peak < over->peak))
+            over = &r.plans[k];
+    cr_assert_not_null(over);
+    const pl_plan *runs[2] = {best, over};
+    for (int k = 0; k < 2; k++) {
+        pl_options o = c.o;
+        o.schedule = runs[k]->entry->name;
+        o.microbatches = runs[k]->m;
+        o.chunks = runs[k]->v;
+        o.recompute = runs[k]->recompute;
+        o.unit_microbatches = 1;
+        o.verify = 1;
+        pl_experiment x;
+        int rc = pl_experiment_run(&o, &x, err, sizeof err);
+        if (k == 0) {
+            cr_expect_eq(rc, 0, "%s", err);
+            cr_expect_eq(x.makespan_ns, best->step_ns);
+            cr_expect_eq(pl_experiment_peak_memory(&x), best->peak);
+            cr_expect(x.bitwise_equal);
+        } else {
+            cr_expect_neq(rc, 0, "%s m=%d fits after all", over->entry->name, over->m);
+            cr_expect(strstr(err, "out of memory") != NULL, "%s", err);
+        }
+        pl_experiment_free(&x);
+    }
+    pl_plan_free(&r);
+}
+
+static double cpu_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PL_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define PL_SANITIZED 1
+#endif
+#endif
+
+/* p = 8, m up to 64, v up to 4: some two thousand plans, each a simulated
+ * step, in under a second of CPU time (the process's, so that other work on
+ * a shared machine does not count; sanitized builds are exempt, being many
+ * times slower by design). */
+Test(ch08, plan_answers_for_p_8_m_64_in_under_a_second, .timeout = 60)
+{
+    plan_case c = plan_case_of(8, 32, 32, 64, 64, 4);
+    c.o.device_memory = 60000;
+    c.o.link_latency_ms = 0.01;
+    pl_plan_result r;
+    char err[1024];
+    double t0 = cpu_seconds();
+    cr_assert_eq(pl_plan_search(&c.o, c.space, &r, err, sizeof err), 0, "%s", err);
+    double spent = cpu_seconds() - t0;
+    cr_expect_gt(r.n, 2000);
+    cr_expect_gt(r.fitting, 0);
+#ifndef PL_SANITIZED
+    cr_expect_lt(spent, 1.0, "%d plans took %.2f s of CPU", r.n, spent);
+#else
+    (void)spent;
+#endif
+    pl_plan_free(&r);
+}
+
+Test(ch08, plan_on_the_command_line, .timeout = 60)
+{
+    static char out[1 << 15];
+    int rc = pipelab_sh("plan --devices 2 --layers 4 --batch 6 --microbatches 3 --chunks 2",
+                        out, sizeof out);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "searched 68 plans, one step each, with the simulator") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "   1  zb-v           3   2  no            3.167   0.0526") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "  zb-v         the plan: 3.167 ms, m 3; 5 slower\n") != NULL,
+              "%s", out);
+    rc = pipelab_sh("plan --devices 2 --layers 4 --batch 6 --device-memory 1000", out,
+                    sizeof out);
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "no plan fits the budget.") != NULL, "%s", out);
+    cr_expect(strstr(out, "over the budget; the nearest: ") != NULL, "%s", out);
+    rc = pipelab_sh("plan --schedule 1f1b 2>&1", out, sizeof out);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "--schedule does not apply to plan") != NULL, "%s", out);
+    rc = pipelab_sh("plan --partition-by measured 2>&1", out, sizeof out);
+    cr_expect_eq(rc, 2, "%s", out);
+    rc = pipelab_sh("plan --microbatches 40 2>&1", out, sizeof out);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "--microbatches 40 exceeds --batch 32") != NULL, "%s", out);
 }

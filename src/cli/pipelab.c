@@ -261,6 +261,7 @@ static int cmd_list(void)
 int pl_cmd_compare(pl_args *a, int colour);
 int pl_cmd_sweep(pl_args *a);
 int pl_cmd_partition(pl_args *a);
+int pl_cmd_plan(pl_args *a);
 
 int main(int argc, char **argv)
 {
@@ -287,6 +288,7 @@ int main(int argc, char **argv)
     case PL_CMD_COMPARE: return flushed(pl_cmd_compare(&a, colour()));
     case PL_CMD_SWEEP: return flushed(pl_cmd_sweep(&a));
     case PL_CMD_PARTITION: return flushed(pl_cmd_partition(&a));
+    case PL_CMD_PLAN: return flushed(pl_cmd_plan(&a));
     }
     return fail("unknown command");
 }
