@@ -25,6 +25,8 @@ static const char usage_head[] =
     "  list                       the registered schedules, one per line\n"
     "  sweep    [--over m|p|v]    bubble against m (or p, or v), measured beside theory\n"
     "  partition                  each stage's layers, time and memory, by every method\n"
+    "  plan     [--device-memory BYTES]   the fastest schedule, m, v and recomputation\n"
+    "                             that fit the budget, searched with the simulator\n"
     "\n"
     "schedules:\n";
 
@@ -34,9 +36,10 @@ static const char usage_options[] =
     "  --schedule NAME        one of the schedules above [1f1b]\n"
     "  --schedule-file FILE   run a schedule written in the text format\n"
     "  --devices P            simulated devices [4]\n"
-    "  --microbatches M       micro-batches per step [8; naive always 1]\n"
+    "  --microbatches M       micro-batches per step [8; naive always 1]; plan: the\n"
+    "                         largest m tried [the batch, at most 64]\n"
     "  --chunks V             model chunks per device, for the schedules that take them\n"
-    "                         [2]; sweep --over v: the largest v [4]\n"
+    "                         [2]; sweep --over v and plan: the largest v [4]\n"
     "  --layers L             layers of the MLP [8]\n"
     "  --width D              features per layer [32]\n"
     "  --widths W,W,...       each layer's output width (the input is as wide as the\n"
