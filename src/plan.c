@@ -19,7 +19,8 @@
 
 /* The run of one plan: the options asked for, with the plan's schedule and
  * parameters, on the simulator. Time is compared across m, so a uniform
- * unit is a forward on the whole batch rather than on batch/m rows. */
+ * unit is a forward on a fixed share of the batch -- the whole batch unless
+ * o->unit_microbatches says otherwise -- rather than on batch/m rows. */
 static pl_options plan_options(const pl_options *o, const pl_plan *plan)
 {
     pl_options q = *o;
@@ -29,7 +30,7 @@ static pl_options plan_options(const pl_options *o, const pl_plan *plan)
     q.chunks = plan->v;
     q.recompute = plan->recompute;
     q.warmup_extra = plan->warmup_extra;
-    q.unit_microbatches = 1;
+    q.unit_microbatches = o->unit_microbatches ? o->unit_microbatches : 1;
     q.device_memory = 0;
     q.simulate = 1;
     q.totals_only = 1;

@@ -15,7 +15,8 @@
  * Every plan is a run of pl_experiment_run on the simulator, so a plan's
  * prediction is exactly what `pipelab run` with the same options measures
  * on the virtual clock. Time is compared across m in one unit: under
- * uniform costs a unit is the forward of L/p layers on the whole batch.
+ * uniform costs a unit is the forward of L/p layers on the whole batch (or
+ * on batch/o->unit_microbatches rows), not on batch/m rows.
  *
  * Invariant: a result owns its plans; free it with pl_plan_free.
  */

@@ -619,6 +619,15 @@ Test(ch08, plan_on_the_command_line, .timeout = 60)
               "%s", out);
     cr_expect(strstr(out, "  zb-v         the plan: 3.167 ms, m 3; 5 slower\n") != NULL,
               "%s", out);
+    /* the plan, run with the planner's unit: the same step, to the tick */
+    rc = pipelab_sh("run --schedule zb-v --devices 2 --layers 4 --batch 6 --microbatches 3"
+                    " --unit-m 1 --steps 1 --json", out, sizeof out);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "\"makespan_ns\":3166654,\"bubble\":0.0526315789,") != NULL, "%s",
+              out);
+    rc = pipelab_sh("run --cost flops --unit-m 2 2>&1", out, sizeof out);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "--unit-m sets the rows of a --cost uniform unit") != NULL, "%s", out);
     rc = pipelab_sh("plan --devices 2 --layers 4 --batch 6 --device-memory 1000", out,
                     sizeof out);
     cr_expect_eq(rc, 0, "%s", out);

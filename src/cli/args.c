@@ -45,6 +45,7 @@ static const spec specs[] = {
     {"--cost", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION | PLAN},
     {"--flops", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION | PLAN},
     {"--costs", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION | PLAN},
+    {"--unit-m", 1, 1, 1 << 16, RUN | PLAN},
     {"--link-latency", 1, 0, 0, RUN | COMPARE | PARTITION | PLAN},
     {"--link-bandwidth", 1, 0, 0, RUN | COMPARE | PARTITION | PLAN},
     {"--blocking-send", 0, 0, 0, RUN | COMPARE | PLAN},
@@ -250,6 +251,7 @@ static int store(pl_args *a, int i, const char *v)
         else o->warmup_extra = (int)k;
     }
     else if (!strcmp(n, "--batch")) o->batch = (int)w;
+    else if (!strcmp(n, "--unit-m")) o->unit_microbatches = (int)w;
     else if (!strcmp(n, "--steps")) o->steps = (int)w;
     else if (!strcmp(n, "--seed")) o->seed = (uint64_t)w;
     else if (!strcmp(n, "--device-memory")) o->device_memory = (size_t)w;
@@ -387,6 +389,9 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
         snprintf(err, errlen, "--inject-fault needs device threads; it cannot be combined with --simulate");
     else if (pl_args_given(a, "--flops") && o->cost != PL_COST_FLOPS)
         snprintf(err, errlen, "--flops sets the speed of --cost flops; give --cost flops too");
+    else if (pl_args_given(a, "--unit-m") && o->cost != PL_COST_UNIFORM)
+        snprintf(err, errlen, "--unit-m sets the rows of a --cost uniform unit; with --cost "
+                 "flops every action costs its FLOPs");
     else if (pl_args_given(a, "--costs") && o->cost != PL_COST_UNIFORM)
         snprintf(err, errlen, "--costs sets t_F, t_I, t_W of --cost uniform; with --cost flops "
                  "every action costs its FLOPs");

@@ -58,6 +58,13 @@ static const char usage_options[] =
     "                         layers of width D on batch/m rows; t_F = t_I = t_W = 1]\n"
     "  --flops X              device speed for --cost flops, FLOP/s [1e9]\n"
     "  --costs F,I,W          --cost uniform: t_F, t_I, t_W in units [1,1,1]\n"
+    "  --unit-m N             --cost uniform: a unit is the forward on batch/N rows\n"
+    "                         [N = m; plan: 1, the whole batch, so that m compare]\n"
+    "";
+
+/* The rest of the options, and the exit status (ISO C caps a string literal
+ * at 4095 characters). */
+static const char usage_more[] =
     "  --clock virtual|scaled|real   how devices keep time [virtual]\n"
     "  --scale X              scaled clock: host time per modelled time [1]\n"
     "  --link-latency MS      every message between devices takes MS more [0]\n"
@@ -103,6 +110,7 @@ static int usage(FILE *out)
     for (int i = 0; i < n; i++)
         fprintf(out, "  %-12s ch%02d  %s\n", e[i].name, e[i].chapter, e[i].help);
     fputs(usage_options, out);
+    fputs(usage_more, out);
     return 0;
 }
 

@@ -50,15 +50,18 @@ static void header(const pl_args *a, const pl_plan_result *r, pl_plan_space spac
         printf("budget %zu bytes per device, everything counted\n", r->budget);
     else
         printf("no memory budget\n");
+    char rows[48] = "the whole batch";
+    if (o->unit_microbatches > 1)
+        snprintf(rows, sizeof rows, "batch/%d rows", o->unit_microbatches);
     if (o->cost == PL_COST_FLOPS)
         printf("costs: from FLOPs at %g FLOP/s", o->flops_per_s);
     else if (o->t_f == o->t_i && o->t_i == o->t_w)
-        printf("costs: 1 unit = %g ms = the forward of L/p layers on the whole batch; "
-               "t_F = t_I = t_W = %g unit", (double)PL_COST_UNIT / 1e6, o->t_f);
+        printf("costs: 1 unit = %g ms = the forward of L/p layers on %s; "
+               "t_F = t_I = t_W = %g unit", (double)PL_COST_UNIT / 1e6, rows, o->t_f);
     else
-        printf("costs: 1 unit = %g ms = the forward of L/p layers on the whole batch; "
-               "t_F %g, t_I %g, t_W %g units", (double)PL_COST_UNIT / 1e6, o->t_f, o->t_i,
-               o->t_w);
+        printf("costs: 1 unit = %g ms = the forward of L/p layers on %s; "
+               "t_F %g, t_I %g, t_W %g units", (double)PL_COST_UNIT / 1e6, rows, o->t_f,
+               o->t_i, o->t_w);
     if (links(o)) {
         printf("\nlinks: %g ms latency", o->link_latency_ms);
         if (o->link_bandwidth > 0)
