@@ -97,14 +97,18 @@ static void plan(size_t budget)
     pl_plan_result r;
     char err[1024];
     pl_plan_space space = {64, 4};
-    if (pl_plan_search(&o, space, &r, err, sizeof err) || r.fitting == 0) {
-        fprintf(stderr, "lesson: %s\n", r.fitting ? err : "no plan fits");
+    if (pl_plan_search(&o, space, &r, err, sizeof err)) {
+        fprintf(stderr, "lesson: %s\n", err);
+        exit(1);
+    }
+    if (r.fitting == 0) {
+        fprintf(stderr, "lesson: no plan fits %zu bytes\n", budget);
         exit(1);
     }
     const pl_plan *x = &r.plans[0];
-    printf("  %6zu bytes  %-10s m %2d  v %d  recompute %-3s  %7.3f ms  bubble %.4f  %3d of %d fit\n",
-           budget, x->entry->name, x->m, x->v, x->recompute ? "yes" : "no", x->step_ns / 1e6,
-           x->bubble, r.fitting, r.n);
+    printf("  %6zu bytes  %-10s m %2d  v %d  recompute %-3s  %7.3f ms  bubble %.4f  %3d of %d"
+           " fit\n", budget, x->entry->name, x->m, x->v, x->recompute ? "yes" : "no",
+           x->step_ns / 1e6, x->bubble, r.fitting, r.n);
     pl_plan_free(&r);
 }
 
