@@ -30,6 +30,16 @@ pl_cost pl_cost_flops(double flops_per_s)
     return c;
 }
 
+pl_cost pl_cost_measured(const int64_t *layer_ns, int rows)
+{
+    pl_cost c = {0};
+    c.kind = PL_COST_MEASURED;
+    c.ns_per_tick = 1.0;
+    c.layer_ns = layer_ns;
+    c.layer_rows = rows;
+    return c;
+}
+
 // [region cost-uniform]
 /* t ticks per unit, times the stage's share (its layers' FLOPs per row,
  * against a unit's L/p layers of 2 D D each) and the micro-batch's share
@@ -74,6 +84,17 @@ int64_t pl_cost_action(const pl_cost *c, const pl_model *model, int first, int c
         case PL_B: return uniform(c, c->t_i, w, rows) + uniform(c, c->t_w, w, rows);
         }
         return 0;
+    }
+    if (c->kind == PL_COST_MEASURED) { /* what the host took, scaled to the rows */
+        int64_t ns = 0;
+        for (int l = first; l < first + count; l++) {
+            const int64_t *t = &c->layer_ns[3 * l];
+            ns += kind == PL_F || kind == PL_R ? t[0]
+                : kind == PL_I                 ? t[1]
+                : kind == PL_W                 ? t[2]
+                                               : t[1] + t[2];
+        }
+        return ns * rows / c->layer_rows;
     }
     /* The input-grad and the weight-grad are each one matmul the size of the
      * forward's, so each costs one forward's FLOPs; B costs both. */

@@ -18,6 +18,10 @@
  *  - flops: a tick is the time of one FLOP on a device of the given speed,
  *    so an action costs exactly its FLOPs: the forward's matmuls, the
  *    input-grad and the weight-grad as much again each, B both.
+ *  - measured: a tick is 1 ns, and an action costs what its layers' kernels
+ *    took on this host (profile.h) on a nominal micro-batch, in proportion
+ *    to its rows. On the real clock the simulator then predicts what a run
+ *    can at best achieve with the host's actual stage costs (issue 14).
  *
  * Links (chapter 07) follow the alpha-beta model: a message of `bytes` bytes
  * between two devices arrives alpha + bytes/beta after it is sent;
@@ -49,6 +53,8 @@ typedef struct {
     int devices;        /**< ... over p devices: a unit is L/p layers of D x D */
     int batch;          /**< uniform: samples per step ... */
     int nominal_m;      /**< ... over this many micro-batches: a unit is batch/m rows */
+    const int64_t *layer_ns; /**< measured: [3 l + k], layer l's F, I, W ns (not owned) ... */
+    int layer_rows;     /**< ... on this many rows */
     int64_t alpha;      /**< link latency, ticks */
     double bandwidth;   /**< link: beta, bytes per second; 0 = unlimited */
 } pl_cost;
@@ -74,6 +80,14 @@ static inline int pl_cost_has_links(const pl_cost *c)
 
 /** A FLOP-based cost model for devices of the given speed (FLOP/s). */
 pl_cost pl_cost_flops(double flops_per_s);
+
+/**
+ * A measured cost model: layer_ns[3 l + k] is the host ns of layer l's
+ * forward (k = 0), input-grad (1) and weight-grad (2) on `rows` rows, as
+ * pl_profile_kinds measures them. The table is not copied: it must outlive
+ * the model.
+ */
+pl_cost pl_cost_measured(const int64_t *layer_ns, int rows);
 
 /**
  * Ticks of one action of `kind` (F, B, I, W or R) on the stage holding layers

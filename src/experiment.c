@@ -73,6 +73,15 @@ static int make_partition(pl_experiment *x, int stages, int rows, char *err, siz
     return rc;
 }
 
+/* The micro-batches a cost unit's rows are counted against: batch/m rows. */
+static int nominal_m(const pl_experiment *x, const pl_shape *shape)
+{
+    const pl_options *o = &x->opt;
+    return o->unit_microbatches ? o->unit_microbatches
+           : o->schedule_file   ? shape->microbatches
+                                : o->microbatches;
+}
+
 /* Units of the uniform model: one is the forward of L/p layers of width D
  * on batch/m rows, with the m asked for -- so naive, which runs the whole
  * batch as one micro-batch, pays m units for it: micro-batching alone saves
@@ -86,14 +95,27 @@ static void make_job(pl_experiment *x, const pl_shape *shape)
     j->model = &x->model;
     j->partition = &x->partition;
     j->schedule = &x->schedule;
-    int nominal_m = o->unit_microbatches ? o->unit_microbatches
-                    : o->schedule_file ? shape->microbatches : o->microbatches;
-    j->cost = o->cost == PL_COST_FLOPS
-        ? pl_cost_flops(o->flops_per_s)
-        : pl_cost_uniform(llround(o->t_f * PL_COST_UNIT), llround(o->t_i * PL_COST_UNIT),
-                          llround(o->t_w * PL_COST_UNIT), o->layers, o->width,
-                          shape->devices, o->batch, nominal_m);
+    if (o->cost == PL_COST_MEASURED)
+        j->cost = pl_cost_measured(x->cost_ns, o->batch / nominal_m(x, shape));
+    else if (o->cost == PL_COST_FLOPS)
+        j->cost = pl_cost_flops(o->flops_per_s);
+    else
+        j->cost = pl_cost_uniform(llround(o->t_f * PL_COST_UNIT), llround(o->t_i * PL_COST_UNIT),
+                                  llround(o->t_w * PL_COST_UNIT), o->layers, o->width,
+                                  shape->devices, o->batch, nominal_m(x, shape));
     pl_cost_set_links(&j->cost, o->link_latency_ms, o->link_bandwidth);
+}
+
+/* --cost measured: every layer's kernels timed on this host, on the rows of
+ * a nominal micro-batch. */
+static int measure_costs(pl_experiment *x, const pl_shape *shape, char *err, size_t errlen)
+{
+    x->cost_ns = malloc(3 * (size_t)x->model.n_layers * sizeof *x->cost_ns);
+    if (x->cost_ns &&
+        pl_profile_kinds(&x->model, x->opt.batch / nominal_m(x, shape), x->cost_ns) == 0)
+        return 0;
+    snprintf(err, errlen, "out of host memory measuring the layers");
+    return -1;
 }
 
 typedef struct {
@@ -354,6 +376,8 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
         make_partition(x, shape.devices * shape.chunks, o->batch / shape.microbatches, err,
                        errlen))
         return -1;
+    if (o->cost == PL_COST_MEASURED && measure_costs(x, &shape, err, errlen))
+        return -1;
     make_job(x, &shape);
     if (!o->schedule_file) {
         shape.warmup_extra = o->warmup_extra == PL_WARMUP_AUTO
@@ -394,6 +418,8 @@ void pl_experiment_free(pl_experiment *x)
     pl_partition_free(&x->partition);
     free(x->layer_ns);
     x->layer_ns = NULL;
+    free(x->cost_ns);
+    x->cost_ns = NULL;
     pl_schedule_free(&x->schedule);
     free(x->clips);
     x->clips = NULL;

@@ -42,6 +42,8 @@ typedef struct {
     pl_schedule schedule;           /**< what ran */
     int warmup_extra;               /**< 1f1b's extra warm-up forwards per link (chapter 07) */
     int64_t *layer_ns;              /**< --partition-by measured: each layer's host ns; else NULL */
+    int64_t *cost_ns;               /**< --cost measured: [3 l + k], layer l's F, I, W host ns
+                                         on a nominal micro-batch; else NULL */
     pl_job job;                     /**< the run, as the executors saw it */
     pl_result result;               /**< measured: the trace and the losses */
     pl_result prediction;           /**< the simulator's trace (totals only) */

@@ -21,7 +21,11 @@
 typedef enum { PL_CLOCK_VIRTUAL = 0, PL_CLOCK_SCALED = 1, PL_CLOCK_REAL = 2 } pl_clock_kind;
 
 /** Which cost model (cost.h). */
-typedef enum { PL_COST_UNIFORM = 0, PL_COST_FLOPS = 1 } pl_cost_kind;
+typedef enum {
+    PL_COST_UNIFORM = 0,  /**< units of the forward of L/p layers (chapter 00) */
+    PL_COST_FLOPS = 1,    /**< each action its FLOPs, at a device speed */
+    PL_COST_MEASURED = 2  /**< each layer's forward, input-grad, weight-grad timed on this host */
+} pl_cost_kind;
 
 /** The model's shape (model.h): every layer D wide, or lm-like (chapter 07). */
 typedef enum { PL_MODEL_MLP = 0, PL_MODEL_LM_LIKE = 1 } pl_model_kind;

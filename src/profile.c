@@ -4,52 +4,75 @@
  */
 #include "profile.h"
 
+#include <stdlib.h>
+
 #include "clock.h"
 #include "stage.h"
 
 enum { TRIALS = 7 }; /* the best of these: a busy host only ever slows a trial */
 
-/* One trial of layer l on x (rows, in): forward, input-grad, weight-grad,
- * `reps` times; host ns. The weight gradient lands in m's accumulators,
- * which is why the caller hands us a copy. */
-static int64_t trial(pl_model *m, int l, const pl_tensor *x, pl_tensor *dy, pl_tensor *dx,
-                     int reps, int *failed)
+/* The three kernels of one layer, on one (rows, in) input. */
+typedef struct {
+    pl_model *m;     /* a copy: the weight gradients land in its accumulators */
+    int l;
+    pl_tensor x, dy, dx;
+    pl_stash s;
+} bench;
+
+/* One trial of kind k (0 forward, 1 input-grad, 2 weight-grad), `reps`
+ * times; host ns. The backward kernels run on the stash of the last forward. */
+static int64_t trial(bench *b, int k, int reps, int *failed)
 {
-    pl_stash s = {0, 0, 0, NULL, NULL, NULL};
     int64_t t0 = pl_clock_host_ns();
     for (int r = 0; r < reps && !*failed; r++) {
-        *failed = pl_stage_forward(m, l, 1, x, &s, 0) ||
-                  pl_stage_backward_input(m, &s, dy, dx);
-        if (!*failed)
-            pl_stage_backward_weight(m, &s);
+        if (k == 0)
+            *failed = pl_stage_forward(b->m, b->l, 1, &b->x, &b->s, 0);
+        else if (k == 1)
+            *failed = pl_stage_backward_input(b->m, &b->s, &b->dy, &b->dx);
+        else
+            pl_stage_backward_weight(b->m, &b->s);
     }
-    int64_t t = pl_clock_host_ns() - t0;
-    pl_stage_free(&s);
-    return t;
+    return pl_clock_host_ns() - t0;
 }
 
-/* Layer l's best time over TRIALS, each long enough to read on a clock. */
+/* Layer l's best time of each kind over TRIALS, each long enough to read
+ * on a clock: ns[0..2]. */
 static int time_layer(pl_model *m, int l, int rows, int64_t *ns)
 {
     const pl_layer *ly = &m->layers[l];
-    pl_tensor x = pl_tensor_new(rows, ly->in), dy = pl_tensor_new(rows, ly->out);
-    pl_tensor dx = pl_tensor_new(rows, ly->in);
-    int failed = !x.data || !dy.data || !dx.data;
-    for (int i = 0; i < rows * ly->in; i++)
-        x.data[i] = (float)(i % 7) - 3.0f;
-    for (int i = 0; i < rows * ly->out; i++)
-        dy.data[i] = 1e-3f * (float)(i % 5);
+    bench b = {m, l, pl_tensor_new(rows, ly->in), pl_tensor_new(rows, ly->out),
+               pl_tensor_new(rows, ly->in), {0, 0, 0, NULL, NULL, NULL}};
+    int failed = !b.x.data || !b.dy.data || !b.dx.data;
+    for (int i = 0; !failed && i < rows * ly->in; i++)
+        b.x.data[i] = (float)(i % 7) - 3.0f;
+    for (int i = 0; !failed && i < rows * ly->out; i++)
+        b.dy.data[i] = 1e-3f * (float)(i % 5);
     int64_t work = (int64_t)rows * ly->in * ly->out;
     int reps = work >= (1 << 18) ? 1 : (int)((1 << 18) / work);
-    *ns = INT64_MAX;
-    for (int k = 0; k < TRIALS && !failed; k++) {
-        int64_t t = trial(m, l, &x, &dy, &dx, reps, &failed);
-        if (t < *ns)
-            *ns = t;
+    for (int k = 0; k < 3; k++) { /* the forwards leave the stash the backwards need */
+        ns[k] = INT64_MAX;
+        for (int t = 0; t < TRIALS && !failed; t++) {
+            int64_t took = trial(&b, k, reps, &failed);
+            if (took < ns[k])
+                ns[k] = took;
+        }
+        ns[k] = failed ? 0 : ns[k] / reps;
     }
-    *ns = failed ? 0 : *ns / reps;
-    pl_tensor_free(&x), pl_tensor_free(&dy), pl_tensor_free(&dx);
+    pl_stage_free(&b.s);
+    pl_tensor_free(&b.x), pl_tensor_free(&b.dy), pl_tensor_free(&b.dx);
     return failed ? -1 : 0;
+}
+
+int pl_profile_kinds(const pl_model *m, int rows, int64_t *ns)
+{
+    pl_model copy;
+    if (pl_model_clone(&copy, m))
+        return -1;
+    int rc = 0;
+    for (int l = 0; l < m->n_layers && rc == 0; l++)
+        rc = time_layer(&copy, l, rows, &ns[3 * l]);
+    pl_model_free(&copy);
+    return rc;
 }
 
 int pl_profile_layers(const pl_model *m, pl_partition_kind kind, int rows, int64_t *cost)
@@ -59,12 +82,10 @@ int pl_profile_layers(const pl_model *m, pl_partition_kind kind, int rows, int64
             cost[l] = pl_model_layer_flops(&m->layers[l], 1);
         return 0;
     }
-    pl_model copy;
-    if (pl_model_clone(&copy, m))
-        return -1;
-    int rc = 0;
-    for (int l = 0; l < m->n_layers && rc == 0; l++)
-        rc = time_layer(&copy, l, rows, &cost[l]);
-    pl_model_free(&copy);
+    int64_t *ns = malloc(3 * (size_t)m->n_layers * sizeof *ns);
+    int rc = ns ? pl_profile_kinds(m, rows, ns) : -1;
+    for (int l = 0; rc == 0 && l < m->n_layers; l++)
+        cost[l] = ns[3 * l] + ns[3 * l + 1] + ns[3 * l + 2];
+    free(ns);
     return rc;
 }

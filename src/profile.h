@@ -12,6 +12,10 @@
  *    trials -- as torchgpipe's balance_by_time profiles a model before
  *    splitting it.
  *
+ * The same three times, kept apart, are what `--cost measured` charges an
+ * action (cost.h): the simulator then predicts a real-clock run from what
+ * this host takes, stage by stage.
+ *
  * Invariant: profiling never changes the model it is given.
  */
 #ifndef PL_PROFILE_H
@@ -29,5 +33,13 @@
  * failure.
  */
 int pl_profile_layers(const pl_model *m, pl_partition_kind kind, int rows, int64_t *cost);
+
+/**
+ * Time every layer of m on this host, `rows` rows: ns[3 l + k] gets the
+ * host ns of layer l's forward (k = 0), input-grad (k = 1) and weight-grad
+ * (k = 2), each the best of several trials. Returns 0, or -1 on allocation
+ * failure.
+ */
+int pl_profile_kinds(const pl_model *m, int rows, int64_t *ns);
 
 #endif

@@ -323,6 +323,44 @@ Test(ch07, the_measured_partition_follows_the_host, .timeout = 60)
     pl_experiment_free(&x);
 }
 
+/* --cost measured charges an action what its layers' kernels took on this
+ * host, in proportion to its rows: F its forwards, I and W theirs, B both, a
+ * recomputed forward its forward again. */
+Test(ch07, measured_costs_add_the_layers_times)
+{
+    const int64_t ns[] = {100, 250, 300, 40, 90, 120}; /* two layers: F, I, W each, on 4 rows */
+    pl_cost c = pl_cost_measured(ns, 4);
+    cr_expect_eq(c.ns_per_tick, 1.0);
+    cr_expect_eq(pl_cost_action(&c, NULL, 0, 2, 4, PL_F), 140);
+    cr_expect_eq(pl_cost_action(&c, NULL, 0, 2, 4, PL_R), 140);
+    cr_expect_eq(pl_cost_action(&c, NULL, 0, 2, 4, PL_I), 340);
+    cr_expect_eq(pl_cost_action(&c, NULL, 0, 2, 4, PL_W), 420);
+    cr_expect_eq(pl_cost_action(&c, NULL, 1, 1, 4, PL_B), 210);
+    cr_expect_eq(pl_cost_action(&c, NULL, 0, 1, 2, PL_B), 275); /* half the rows */
+    cr_expect_eq(pl_cost_action(&c, NULL, 1, 1, 5, PL_F), 50);  /* a row more */
+}
+
+/* The measured model is a model like the others: on the virtual clock the
+ * threads run exactly what the simulator predicts, every action costs
+ * something, and the weights are the reference's. */
+Test(ch07, measured_costs_are_predicted_exactly, .timeout = 60)
+{
+    pl_options o = lm_like("1f1b", 4);
+    o.cost = PL_COST_MEASURED;
+    o.verify = 1;
+    pl_experiment x;
+    run_ok(&o, &x);
+    cr_expect_eq(x.makespan_ns, x.predicted_makespan_ns);
+    cr_expect(x.bitwise_equal);
+    cr_assert_not_null(x.cost_ns);
+    for (int k = 0; k < 3 * o.layers; k++)
+        cr_expect_gt(x.cost_ns[k], 0, "layer %d kind %d", k / 3, k % 3);
+    const pl_lane *l = &x.result.trace.lanes[0];
+    for (long i = 0; i < l->len; i++)
+        cr_expect_gt(l->events[i].end, l->events[i].start);
+    pl_experiment_free(&x);
+}
+
 /* ------------------------------------------------------------------- links */
 
 /* GPipe pays a link only while it fills and drains: + 2 (p - 1) d, exactly,

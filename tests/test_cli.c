@@ -153,6 +153,8 @@ static const bad_call table[] = {
     BAD("--costs", "run", "--costs", "a,b,c"),
     BAD("--costs", "run", "--costs", "1,1,2000"),
     BAD("--costs", "run", "--cost", "flops", "--costs", "1,1,1"),
+    BAD("--costs", "run", "--cost", "measured", "--costs", "1,1,1"),
+    BAD("--flops", "run", "--cost", "measured", "--flops", "1e9"),
     BAD("--costs", "show", "--costs", "1,1,1"),
     BAD("--step-sync", "run", "--step-sync", "sometimes"),
     BAD("--step-sync", "sweep", "--step-sync", "local"),

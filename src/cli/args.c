@@ -258,6 +258,7 @@ static int store(pl_args *a, int i, const char *v)
     else if (!strcmp(n, "--cost")) {
         if (!strcmp(v, "uniform")) o->cost = PL_COST_UNIFORM;
         else if (!strcmp(v, "flops")) o->cost = PL_COST_FLOPS;
+        else if (!strcmp(v, "measured")) o->cost = PL_COST_MEASURED;
         else return -1;
     } else if (!strcmp(n, "--clock")) return pl_clock_parse(v, &o->clock);
     else if (!strcmp(n, "--scale")) return positive(v, 0, 1e6, &o->scale);
@@ -290,7 +291,7 @@ static int bad_value(int i, const char *v, char *err, size_t errlen)
     char names[256];
     static const struct { const char *name, *what; } say[] = {
         {"--schedule-file", "a file name"},
-        {"--cost", "uniform or flops"},
+        {"--cost", "uniform, flops or measured"},
         {"--clock", "virtual, scaled or real"},
         {"--scale", "a number above 0, at most 1e6 (host time per modelled time)"},
         {"--flops", "a number of FLOP/s from 1e6 to 1e18"},
@@ -391,10 +392,12 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
         snprintf(err, errlen, "--flops sets the speed of --cost flops; give --cost flops too");
     else if (pl_args_given(a, "--unit-m") && o->cost != PL_COST_UNIFORM)
         snprintf(err, errlen, "--unit-m sets the rows of a --cost uniform unit; with --cost "
-                 "flops every action costs its FLOPs");
+                 "%s every action costs %s", o->cost == PL_COST_FLOPS ? "flops" : "measured",
+                 o->cost == PL_COST_FLOPS ? "its FLOPs" : "what its layers took on this host");
     else if (pl_args_given(a, "--costs") && o->cost != PL_COST_UNIFORM)
-        snprintf(err, errlen, "--costs sets t_F, t_I, t_W of --cost uniform; with --cost flops "
-                 "every action costs its FLOPs");
+        snprintf(err, errlen, "--costs sets t_F, t_I, t_W of --cost uniform; with --cost %s "
+                 "every action costs %s", o->cost == PL_COST_FLOPS ? "flops" : "measured",
+                 o->cost == PL_COST_FLOPS ? "its FLOPs" : "what its layers took on this host");
     else if (o->post_validation && o->clip_norm <= 0)
         snprintf(err, errlen, "--post-validation checks the gradient norm after the step; "
                  "give --clip-grad-norm too");

@@ -29,6 +29,8 @@ const char *pl_summary_unit(const pl_experiment *x, char *buf, size_t n)
         snprintf(layers, sizeof layers, "L/p layers of width D = %d", o->width);
     if (o->cost == PL_COST_FLOPS)
         snprintf(buf, n, "costs from FLOPs at %g FLOP/s", o->flops_per_s);
+    else if (o->cost == PL_COST_MEASURED)
+        snprintf(buf, n, "measured on this host: each layer's F, I and W on %s", rows);
     else if (o->t_f == o->t_i && o->t_i == o->t_w)
         snprintf(buf, n, "1 unit = %g ms = the forward of %s on %s; "
                  "t_F = t_I = t_W = %g unit", (double)PL_COST_UNIT / 1e6, layers, rows, o->t_f);
