@@ -3,9 +3,7 @@
  *
  * Each device has a mailbox (mailbox.c) with a slot for every message it can
  * receive in a step: one queue per (flow, chunk, micro-batch). A send joins
- * the receiver's queue and never blocks; a receive waits for the oldest --
- * polling a few microseconds first when every device has a core of its own,
- * going straight to sleep when devices outnumber cores. The
+ * the receiver's queue and never blocks; a receive waits for the oldest. The
  * barrier is a mutex and a condition variable; a reduction keeps one value
  * per device per round and waits on the same condition variable; a failure
  * sets one stop flag and wakes everybody. Reports are moved straight into
@@ -16,14 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "mailbox.h"
 #include "transport.h"
-
-/* How long a receiver polls before it sleeps, when there is a core for every
- * device: a message due within this long is taken without a wake-up. */
-enum { POLL_NS = 20000 };
 
 typedef struct {
     pl_transport base;
@@ -229,14 +222,11 @@ pl_transport *pl_transport_threads_new(int p, int m, int v, int steps, pl_trace 
     th->value = calloc((size_t)steps * (size_t)p, sizeof *th->value);
     th->stamp = calloc((size_t)steps, sizeof *th->stamp);
     th->added = calloc((size_t)steps, sizeof *th->added);
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    for (int d = 0; th->mail && d < p; d++) {
+    for (int d = 0; th->mail && d < p; d++)
         if (pl_mailbox_init(&th->mail[d], 2 * v * m)) {
             destroy(&th->base);
             return NULL;
         }
-        th->mail[d].spin_ns = p <= cores ? POLL_NS : 0;
-    }
     if (!th->mail || !th->value || !th->stamp || !th->added) {
         destroy(&th->base);
         return NULL;
