@@ -39,9 +39,31 @@ int pl_lane_reserve(pl_lane *l, long n)
     return 0;
 }
 
-int pl_lane_grow(pl_lane *l)
+int pl_lane_add(pl_lane *l, const pl_event *e)
 {
-    return pl_lane_reserve(l, l->cap ? 2 * l->cap : 64);
+    pl_step_total *tot = &l->totals[e->step];
+    if (e->start < tot->first_start)
+        tot->first_start = e->start;
+    if (e->end > tot->last_end)
+        tot->last_end = e->end;
+    tot->busy += e->end - e->start;
+    if (e->inflight > l->peak_inflight)
+        l->peak_inflight = e->inflight;
+    if ((size_t)e->held > l->peak_bytes)
+        l->peak_bytes = (size_t)e->held;
+    if ((size_t)(e->held + e->in_transit) > l->peak_held) {
+        l->peak_held = (size_t)(e->held + e->in_transit);
+        l->peak_held_activations = (size_t)e->held;
+        l->peak_held_in_transit = (size_t)e->in_transit;
+    }
+    if (!l->keep_events) {
+        l->len++;
+        return 0;
+    }
+    if (l->len == l->cap && pl_lane_reserve(l, l->cap ? 2 * l->cap : 64))
+        return -1;
+    l->events[l->len++] = *e;
+    return 0;
 }
 
 int pl_lane_send(pl_lane *l, const pl_transfer *t)

@@ -116,40 +116,8 @@ void pl_lane_free(pl_lane *l);
 /** Make room for n events. Returns 0 or -1. */
 int pl_lane_reserve(pl_lane *l, long n);
 
-/** Grow the lane's events (pl_lane_add's rare path). Returns 0 or -1. */
-int pl_lane_grow(pl_lane *l);
-
-/**
- * Append an event (and update its step's totals and the peaks). Returns 0
- * or -1. Inline: the simulator calls it for every action, millions of times
- * a run.
- */
-static inline int pl_lane_add(pl_lane *l, const pl_event *e)
-{
-    pl_step_total *tot = &l->totals[e->step];
-    if (e->start < tot->first_start)
-        tot->first_start = e->start;
-    if (e->end > tot->last_end)
-        tot->last_end = e->end;
-    tot->busy += e->end - e->start;
-    if (e->inflight > l->peak_inflight)
-        l->peak_inflight = e->inflight;
-    if ((size_t)e->held > l->peak_bytes)
-        l->peak_bytes = (size_t)e->held;
-    if ((size_t)(e->held + e->in_transit) > l->peak_held) {
-        l->peak_held = (size_t)(e->held + e->in_transit);
-        l->peak_held_activations = (size_t)e->held;
-        l->peak_held_in_transit = (size_t)e->in_transit;
-    }
-    if (!l->keep_events) {
-        l->len++;
-        return 0;
-    }
-    if (l->len == l->cap && pl_lane_grow(l))
-        return -1;
-    l->events[l->len++] = *e;
-    return 0;
-}
+/** Append an event (and update its step's totals and the peaks). Returns 0 or -1. */
+int pl_lane_add(pl_lane *l, const pl_event *e);
 
 /**
  * Record a message the lane's device sent to another device (and add its
