@@ -123,7 +123,7 @@ static int room(pl_device *dv, pl_action a, pl_kind kind, const char *what, int6
     const pl_job *job = dv->job;
     char name[32], why[256];
     pl_action shown = {kind == PL_R ? a.kind : kind, a.mb, a.chunk};
-    if (need <= 0 ||
+    if (need <= 0 || job->opt->device_memory == 0 || /* no cap: nothing to name the action for */
         pl_memory_check(job->opt->device_memory, dv->id,
                         pl_schedule_format(job->schedule, shown, name, sizeof name), what,
                         dv->fixed + dv->held + (size_t)in_transit(dv), (size_t)need, why,
