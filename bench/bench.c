@@ -10,6 +10,8 @@
  *   6. real-clock speedup of 2 devices over 1, paired runs, against the
  *      bound the host's measured stage costs allow
  *
+ *   build/bench/bench [N ...]   every part, or only parts N (make bench: all)
+ *
  * Wall-clock figures are reported as min / median / max over repeated runs,
  * and comparisons as A/B pairs alternated in one run, because the machine
  * may be shared: an unpaired figure swings with the neighbours' load. Each
@@ -298,17 +300,21 @@ static void speedup(void)
     }
 }
 
-int main(void)
+/* build/bench/bench [N ...]: every part, or only parts N. */
+int main(int argc, char **argv)
 {
+    void (*parts[])(void) = {handoff, throughput, simulator, drift, scaled_bubble, speedup};
+    int n = (int)(sizeof parts / sizeof *parts);
     printf("pipelab benchmarks: min / median / max over repeated runs on this machine\n");
     load("before");
     printf("\n");
-    handoff();
-    throughput();
-    simulator();
-    drift();
-    scaled_bubble();
-    speedup();
+    for (int k = 1; k <= n; k++) {
+        int wanted = argc == 1;
+        for (int i = 1; i < argc; i++)
+            wanted |= atoi(argv[i]) == k;
+        if (wanted)
+            parts[k - 1]();
+    }
     printf("\n");
     load("after");
     return 0;

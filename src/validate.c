@@ -294,13 +294,15 @@ static unsigned short allowed(pl_kind k)
  * hold (and its peak in flight in *peak), -1 if anything is wrong -- the
  * rule-by-rule passes above then say what. `seen` (m * v bytes) is zero on
  * entry and on return. A valid schedule -- the common case, and every
- * generated one -- costs one pass instead of four. */
+ * generated one -- costs one pass over the list, and one over `seen` that
+ * checks every (chunk, micro-batch) ended complete while it clears it. */
 static int quick_rules(const pl_schedule *s, int d, uint8_t *seen, int *peak)
 {
     const pl_action *list = s->actions[d];
     unsigned m = (unsigned)s->microbatches, v = (unsigned)s->chunks;
     const unsigned short ok[4] = {allowed(PL_F), allowed(PL_B), allowed(PL_I), allowed(PL_W)};
-    long count[4] = {0, 0, 0, 0};
+    const int held[4] = {pl_memory_inflight_delta(PL_F), pl_memory_inflight_delta(PL_B),
+                         pl_memory_inflight_delta(PL_I), pl_memory_inflight_delta(PL_W)};
     int inflight = 0, top = 0, i = 0, bad = 0;
     for (; i < s->len[d] && !bad; i++) {
         pl_action a = list[i];
@@ -309,15 +311,16 @@ static int quick_rules(const pl_schedule *s, int d, uint8_t *seen, int *peak)
         uint8_t *b = &seen[(size_t)a.chunk * m + (size_t)a.mb];
         bad = !((ok[a.kind] >> *b) & 1);
         *b |= (uint8_t)(1 << a.kind);
-        count[a.kind]++;
-        inflight += pl_memory_inflight_delta(a.kind);
+        inflight += held[a.kind];
         top = inflight > top ? inflight : top;
     }
-    memset(seen, 0, (size_t)m * v); /* cheaper than a second pass over the list */
-    long mv = (long)m * v;
+    int complete = 1;
+    for (size_t k = 0; k < (size_t)m * v; k++) {
+        complete &= seen[k] == (SEEN_F | SEEN_B) || seen[k] == (SEEN_F | SEEN_I | SEEN_W);
+        seen[k] = 0;
+    }
     *peak = top;
-    return !bad && i == s->len[d] && count[PL_F] == mv && count[PL_B] + count[PL_I] == mv &&
-           count[PL_B] + count[PL_W] == mv ? 0 : -1;
+    return !bad && i == s->len[d] && complete ? 0 : -1;
 }
 
 /* Rules 1 and 2 on every device, in rule order; fills peak. */
