@@ -22,7 +22,9 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-LIB_SRC := $(wildcard src/*.c) $(wildcard src/schedules/*.c)
+# Files named *_mpi.c need MPI: they build only with `make mpi` (mk/mpi.mk),
+# so the library, pipelab and most tests need nothing but a C compiler.
+LIB_SRC := $(filter-out %_mpi.c,$(wildcard src/*.c)) $(wildcard src/schedules/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB     := $(BUILD)/libpipelab.a
 CLI     := $(BUILD)/pipelab
@@ -58,7 +60,7 @@ $(LIB): $(LIB_OBJ)
 	$(call say,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-CLI_SRC := $(wildcard src/cli/*.c)
+CLI_SRC := $(filter-out %_mpi.c,$(wildcard src/cli/*.c))
 $(CLI): $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -85,11 +87,11 @@ check-chapters: $(EXCERPT) ## fail if code quoted in a chapter differs from its 
 chapters: $(EXCERPT) ## refresh the code quoted in every chapter from its marked region
 	@$(EXCERPT) --update $(CHAPTER_PAGES)
 
-deps: ## install everything the targets need (Criterion, Doxygen, Graphviz) if missing
-	@sh scripts/deps.sh test docs
+deps: ## install everything the targets need (Criterion, Doxygen, Graphviz, Open MPI) if missing
+	@sh scripts/deps.sh test docs mpi
 
-deps-test: ## install what the tests need (Criterion) if missing
-	@sh scripts/deps.sh test
+deps-test: ## install what the tests need (Criterion; Open MPI for chapter 09) if missing
+	@sh scripts/deps.sh test mpi
 
 deps-docs: ## install what the docs need (Doxygen, Graphviz) if missing
 	@sh scripts/deps.sh docs

@@ -188,7 +188,7 @@ static int verify(pl_experiment *x, char *err, size_t errlen)
     return rc;
 }
 
-int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t errlen)
+int pl_experiment_prepare(const pl_options *o, pl_experiment *x, char *err, size_t errlen)
 {
     memset(x, 0, sizeof *x);
     x->opt = *o;
@@ -207,10 +207,12 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
         return -1;
     }
     make_job(x);
-    int rc = o->simulate ? pl_simulate(&x->job, &x->result, err, errlen)
-                         : pl_runtime_run(&x->job, &x->result, err, errlen);
-    if (rc)
-        return -1;
+    return 0;
+}
+
+int pl_experiment_finish(pl_experiment *x, char *err, size_t errlen)
+{
+    const pl_options *o = &x->opt;
     snprintf(x->result.trace.info.name, sizeof x->result.trace.info.name, "%s", x->name);
     if (measure(x)) {
         snprintf(err, errlen, "no actions were executed");
@@ -224,6 +226,15 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
     if (o->verify && !o->simulate)
         return verify(x, err, errlen);
     return 0;
+}
+
+int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t errlen)
+{
+    if (pl_experiment_prepare(o, x, err, errlen))
+        return -1;
+    int rc = o->simulate ? pl_simulate(&x->job, &x->result, err, errlen)
+                         : pl_runtime_run(&x->job, &x->result, err, errlen);
+    return rc ? -1 : pl_experiment_finish(x, err, errlen);
 }
 
 void pl_experiment_free(pl_experiment *x)
@@ -292,6 +303,8 @@ void pl_experiment_json(const pl_experiment *x, FILE *out)
                 x->bitwise_equal ? "true" : "false");
         pl_json_number(x->max_abs_diff, out);
     }
+    if (x->threads_checked)
+        fprintf(out, ",\"threads_equal\":%s", x->threads_equal ? "true" : "false");
     fputs("}\n", out);
 }
 // [endregion json]
