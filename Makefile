@@ -34,12 +34,14 @@ TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_LIBS := -lcriterion
 
 EXCERPT  := $(BUILD)/excerpt
+OUTPUTS  := $(BUILD)/outputs
 CHAPTER_PAGES = $(wildcard chapters/*/README.md)
 
 CHAPTERS := $(sort $(wildcard chapters/[0-9][0-9]-*))
 LESSONS  := $(foreach c,$(CHAPTERS),$(BUILD)/lessons/$(notdir $(c)))
 
-.PHONY: all help deps deps-test deps-docs test test-only check-chapters chapters compare bench \
+.PHONY: all help deps deps-test deps-docs test test-only check-chapters chapters check-outputs \
+        outputs compare bench \
         clean asan tsan lessons
 
 all: $(LIB) $(CLI) $(LESSONS) ## build the library, the pipelab command and every lesson
@@ -81,11 +83,23 @@ $(EXCERPT): tools/excerpt.c
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+$(OUTPUTS): tools/outputs.c
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
 check-chapters: $(EXCERPT) ## fail if code quoted in a chapter differs from its marked region in src/
 	@$(EXCERPT) --check $(CHAPTER_PAGES) && echo "chapters: every excerpt matches its source"
 
 chapters: $(EXCERPT) ## refresh the code quoted in every chapter from its marked region
 	@$(EXCERPT) --update $(CHAPTER_PAGES)
+
+check-outputs: $(OUTPUTS) $(CLI) $(LESSONS) ## fail if command output pasted into a chapter or the README differs from what it prints now
+	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md && \
+	  echo "outputs: every pasted output matches its command"
+
+outputs: $(OUTPUTS) $(CLI) $(LESSONS) ## rewrite the pasted command outputs in the chapters (not those with ...)
+	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --update $(CURDIR) $(CHAPTER_PAGES) README.md
 
 deps: ## install everything the targets need (Criterion, Doxygen, Graphviz, Open MPI) if missing
 	@sh scripts/deps.sh test docs mpi
@@ -99,9 +113,10 @@ deps-docs: ## install what the docs need (Doxygen, Graphviz) if missing
 test: deps-test ## install what the tests need, then build and run every test suite
 	@$(MAKE) --no-print-directory test-only
 
-test-only: $(TESTS) $(CLI) $(EXCERPT) ## run every test suite (no dependency check)
+test-only: $(TESTS) $(CLI) $(EXCERPT) $(OUTPUTS) $(LESSONS) ## run every test suite (no dependency check)
 	@sh scripts/run-tests.sh $(TESTS)
 	@$(EXCERPT) --check $(CHAPTER_PAGES)
+	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md
 
 compare: $(CLI) ## the main job: every schedule side by side (4 devices, 8 micro-batches)
 	@$(CLI) compare --devices 4 --microbatches 8

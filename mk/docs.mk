@@ -12,7 +12,8 @@
 
 FIGURES_DIR := docs/figures
 
-# One line per figure: file name (without .svg) = the pipelab command that draws it.
+# One line per figure: file name (without .svg) = the pipelab command that
+# draws it, on the virtual clock (the default).
 FIG_ch00-reference  := run --schedule microbatch --devices 1 --microbatches 4 --steps 1
 FIG_ch01-naive      := run --schedule naive --devices 4 --steps 1
 FIG_ch02-microbatch := run --schedule microbatch --devices 4 --microbatches 4 --steps 1
@@ -26,7 +27,8 @@ FIGURE_NAMES := $(patsubst FIG_%,%,$(filter FIG_%,$(.VARIABLES)))
 # Draw every figure into directory $(1).
 draw_figures = @mkdir -p $(1) && set -e && $(foreach f,$(sort $(FIGURE_NAMES)),\
   echo "  pipelab $(FIG_$(f)) --svg $(1)/$(f).svg" && \
-  $(CLI) $(FIG_$(f)) --clock virtual --svg $(1)/$(f).svg > /dev/null &&) true
+  $(CLI) $(FIG_$(f)) --svg $(1)/$(f).svg > /dev/null 2>$(BUILD)/figure.log || \
+  { cat $(BUILD)/figure.log; exit 1; } &&) true
 
 .PHONY: figures check-figures docs
 
@@ -64,3 +66,5 @@ docs: ## build the Doxygen site into docs/html/ (README, chapters, headers, grap
 # The picture and chapter tests run the tools the Makefile builds.
 $(BUILD)/tests/test_pictures: private CFLAGS += -DPL_CLI='"$(CLI)"'
 $(BUILD)/tests/test_excerpt: private CFLAGS += -DPL_EXCERPT='"$(EXCERPT)"'
+$(BUILD)/tests/test_outputs: private CFLAGS += -DPL_OUTPUTS='"$(OUTPUTS)"'
+$(BUILD)/tests/test_outputs: $(OUTPUTS) $(CLI)

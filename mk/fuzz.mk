@@ -24,13 +24,15 @@ $(FUZZ_BIN): fuzz/fuzz_schedule.c $(LIB_SRC) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) fuzz/fuzz_schedule.c $(LIB_SRC) -o $@ -lpthread -lm
 
+# Every registered schedule (pipelab list) in small shapes; shapes a schedule
+# refuses (naive with m > 1, a fixed chunk count) are skipped.
 fuzz-seeds: $(CLI) ## write the fuzzing seed corpus under build/fuzz/seeds
 	@rm -rf $(FUZZ_DIR)/seeds && mkdir -p $(FUZZ_DIR)/seeds
-	@for s in naive microbatch gpipe 1f1b; do for p in 1 2 3 4; do for m in 1 2 3 5; do \
-	  [ $$s = naive ] && [ $$m != 1 ] && continue; \
-	  $(CLI) show --schedule $$s --devices $$p --microbatches $$m \
-	    > $(FUZZ_DIR)/seeds/$$s-p$$p-m$$m.txt; \
-	done; done; done
+	@for s in $$($(CLI) list | cut -d' ' -f1); do for p in 1 2 3 4; do for m in 1 2 3 5; do \
+	  for v in 1 2 3; do f=$(FUZZ_DIR)/seeds/$$s-p$$p-m$$m-v$$v.txt; \
+	    $(CLI) show --schedule $$s --devices $$p --microbatches $$m --chunks $$v > $$f \
+	      2>/dev/null || rm -f $$f; \
+	done; done; done; done; ls $(FUZZ_DIR)/seeds | wc -l | sed 's/$$/ seeds from the registry/' 
 	@printf 'devices 2\nmicrobatches 2\nchunks 1\nd0: F0 B0 F1 B1\nd1: F1 B1 F0 B0\n' \
 	  > $(FUZZ_DIR)/seeds/deadlock.txt
 	@printf 'devices 2\nmicrobatches 2\nchunks 2\nd0: F0.0 F1.0 F0.1 I0.1 W0.1 F1.1 I1.1 W1.1 I0.0 W0.0 I1.0 W1.0\nd1: F0.0 I0.0 W0.0 F1.0 I1.0 W1.0 F0.1 F1.1 I0.1 I1.1 W0.1 W1.1\n' \

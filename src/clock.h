@@ -54,11 +54,11 @@ typedef struct {
 
 /** What every back end implements. */
 struct pl_clock_ops {
-    int64_t (*begin)(pl_clock *c, int64_t ready);
-    int64_t (*end)(pl_clock *c, int64_t cost);
-    int64_t (*stamp)(const pl_clock *c);
-    void (*advance)(pl_clock *c, int64_t t);
-    double (*ns_per_tick)(const pl_clock *c);
+    int64_t (*begin)(pl_clock *c, int64_t ready);  /**< see pl_clock_begin */
+    int64_t (*end)(pl_clock *c, int64_t cost);     /**< see pl_clock_end */
+    int64_t (*stamp)(const pl_clock *c);           /**< see pl_clock_stamp */
+    void (*advance)(pl_clock *c, int64_t t);       /**< see pl_clock_advance */
+    double (*ns_per_tick)(const pl_clock *c);      /**< see pl_clock_ns_per_tick */
 };
 
 /** The clock's name: "virtual", "scaled" or "real". */

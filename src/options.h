@@ -41,7 +41,9 @@ typedef struct {
     int recompute;             /**< keep stage inputs only; recompute before backward */
     /* time */
     pl_cost_kind cost;         /**< the cost model */
-    double t_f, t_i, t_w;      /**< uniform: forward, input-grad, weight-grad of a unit, in units */
+    double t_f;                /**< uniform: a unit's forward, in units (1) */
+    double t_i;                /**< uniform: a unit's input-grad, in units (1) */
+    double t_w;                /**< uniform: a unit's weight-grad, in units (1) */
     double flops_per_s;        /**< flops: device speed */
     pl_clock_kind clock;       /**< how devices keep time */
     double scale;              /**< scaled clock: host time per modelled time */

@@ -31,8 +31,12 @@ enum {
 
 /** The case a formula is evaluated for, once its assumptions hold. */
 typedef struct {
-    int p, m, v;              /**< devices, micro-batches, chunks per device */
-    int64_t t_f, t_i, t_w;    /**< ticks of one stage's F, I and W (equal on every stage) */
+    int p;       /**< devices */
+    int m;       /**< micro-batches */
+    int v;       /**< chunks per device */
+    int64_t t_f; /**< ticks of one stage's forward (equal on every stage) */
+    int64_t t_i; /**< ticks of one stage's input-grad */
+    int64_t t_w; /**< ticks of one stage's weight-grad */
 } pl_formula_case;
 
 /**

@@ -68,6 +68,11 @@ static inline int pl_route_stage(pl_placement pl, int p, int device, int chunk)
 /** The device and chunk that hold `stage`. */
 static inline void pl_route_home(pl_placement pl, int p, int stage, int *device, int *chunk)
 {
+    if (stage < p) { /* chunk 0 in every placement; spares a division per message */
+        *chunk = 0;
+        *device = stage;
+        return;
+    }
     int c = stage / p, r = stage % p;
     *chunk = c;
     *device = pl == PL_PLACE_V && (c & 1) ? p - 1 - r : r;

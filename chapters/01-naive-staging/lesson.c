@@ -11,14 +11,14 @@
 int main(void)
 {
     printf("Naive staging: one batch, p devices, bubble = (p-1)/p\n\n");
-    printf(" p   measured   theory   bitwise\n");
+    printf(" p   measured   predicted   formula   bitwise\n");
     for (int p = 1; p <= 8; p++) {
         pl_options o = lesson_options("naive", p, 1);
         o.verify = 1;
         pl_experiment x;
         lesson_run(&o, &x);
-        printf("%2d   %8.4f   %6.4f   %s\n", p, x.bubble, x.bubble_theory,
-               x.bitwise_equal ? "yes" : "NO");
+        printf("%2d   %8.4f   %9.4f   %7.4f   %s\n", p, x.bubble, x.predicted_bubble,
+               x.bubble_theory, x.bitwise_equal ? "yes" : "NO");
         pl_experiment_free(&x);
     }
 
@@ -31,14 +31,14 @@ int main(void)
 
     printf("\nThe same on the scaled clock: real threads, each action sleeping to its\n"
            "modelled length (x5), so the host's noise is small beside it.\n");
-    printf(" p   measured   theory   |diff|\n");
+    printf(" p   measured   predicted   |diff|\n");
     for (int p = 4; p <= 8; p += 4) {
         o = lesson_options("naive", p, 1);
         lesson_scaled(&o, 5.0, 5);
         lesson_run(&o, &x);
-        printf("%2d   %8.4f   %6.4f   %6.4f\n", p, x.bubble, x.bubble_theory,
-               x.bubble > x.bubble_theory ? x.bubble - x.bubble_theory
-                                          : x.bubble_theory - x.bubble);
+        printf("%2d   %8.4f   %9.4f   %6.4f\n", p, x.bubble, x.predicted_bubble,
+               x.bubble > x.predicted_bubble ? x.bubble - x.predicted_bubble
+                                             : x.predicted_bubble - x.bubble);
         pl_experiment_free(&x);
     }
     return 0;

@@ -17,16 +17,17 @@ int main(void)
     size_t full = pl_experiment_peak_bytes(&naive);
 
     printf("Micro-batching on p = %d devices, batch %d\n\n", p, o.batch);
-    printf(" m   bubble   theory   peak act. bytes   naive/m   in-flight   bitwise\n");
-    printf(" -   %6.4f   %6.4f   %15zu   %7s   %9d   (naive)\n", naive.bubble,
-           naive.bubble_theory, full, "-", naive.result.trace.lanes[0].peak_inflight);
+    printf(" m   bubble   predicted   formula   peak act. bytes   naive/m   in-flight   bitwise\n");
+    printf(" -   %6.4f   %9.4f   %7.4f   %15zu   %7s   %9d   (naive)\n", naive.bubble,
+           naive.predicted_bubble, naive.bubble_theory, full, "-",
+           naive.result.trace.lanes[0].peak_inflight);
     for (int m = 1; m <= 16; m *= 2) {
         o = lesson_options("microbatch", p, m);
         o.verify = 1;
         pl_experiment x;
         lesson_run(&o, &x);
-        printf("%2d   %6.4f   %6.4f   %15zu   %7zu   %9d   %s\n", m, x.bubble, x.bubble_theory,
-               pl_experiment_peak_bytes(&x), full / (size_t)m,
+        printf("%2d   %6.4f   %9.4f   %7.4f   %15zu   %7zu   %9d   %s\n", m, x.bubble,
+               x.predicted_bubble, x.bubble_theory, pl_experiment_peak_bytes(&x), full / (size_t)m,
                x.result.trace.lanes[0].peak_inflight, x.bitwise_equal ? "yes" : "NO");
         pl_experiment_free(&x);
     }
@@ -39,12 +40,12 @@ int main(void)
     pl_timeline_print(&x.result.trace, 0, 100, 0, stdout);
     pl_experiment_free(&x);
 
-    printf("\nScaled clock (x5), m = 4:\n p   measured   theory\n");
+    printf("\nScaled clock (x5), m = 4:\n p   measured   predicted\n");
     for (int q = 4; q <= 8; q += 4) {
         o = lesson_options("microbatch", q, 4);
         lesson_scaled(&o, 5.0, 3);
         lesson_run(&o, &x);
-        printf("%2d   %8.4f   %6.4f\n", q, x.bubble, x.bubble_theory);
+        printf("%2d   %8.4f   %9.4f\n", q, x.bubble, x.predicted_bubble);
         pl_experiment_free(&x);
     }
     return 0;

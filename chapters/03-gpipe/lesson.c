@@ -12,14 +12,15 @@ int main(void)
 {
     int p = 4;
     printf("GPipe on p = %d devices: bubble against m (virtual clock)\n\n", p);
-    printf(" m   measured   theory (p-1)/(m+p-1)   peak in-flight (d0)   bitwise\n");
+    printf(" m   measured   predicted   formula (p-1)/(m+p-1)   peak in-flight (d0)   bitwise\n");
     for (int m = 1; m <= 32; m *= 2) {
         pl_options o = lesson_options("gpipe", p, m);
         o.verify = 1;
         pl_experiment x;
         lesson_run(&o, &x);
-        printf("%2d   %8.4f   %20.4f   %19d   %s\n", m, x.bubble, x.bubble_theory,
-               x.result.trace.lanes[0].peak_inflight, x.bitwise_equal ? "yes" : "NO");
+        printf("%2d   %8.4f   %9.4f   %21.4f   %19d   %s\n", m, x.bubble, x.predicted_bubble,
+               x.bubble_theory, x.result.trace.lanes[0].peak_inflight,
+               x.bitwise_equal ? "yes" : "NO");
         pl_experiment_free(&x);
     }
 
@@ -42,14 +43,15 @@ int main(void)
     pl_experiment_free(&plain);
     pl_experiment_free(&re);
 
-    printf("\nScaled clock (x5): real sleeping threads\n p   m   measured   theory\n");
+    printf("\nScaled clock (x5): real sleeping threads\n p   m   measured   predicted   formula\n");
     int ps[] = {4, 8}, ms[] = {8, 16};
     for (int i = 0; i < 2; i++) {
         o = lesson_options("gpipe", ps[i], ms[i]);
         lesson_scaled(&o, 5.0, 3);
         pl_experiment x;
         lesson_run(&o, &x);
-        printf("%2d  %2d   %8.4f   %6.4f\n", ps[i], ms[i], x.bubble, x.bubble_theory);
+        printf("%2d  %2d   %8.4f   %9.4f   %7.4f\n", ps[i], ms[i], x.bubble, x.predicted_bubble,
+               x.bubble_theory);
         pl_experiment_free(&x);
     }
     return 0;

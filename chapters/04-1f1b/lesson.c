@@ -11,7 +11,8 @@
 
 static void inflight(const char *name, const pl_experiment *x)
 {
-    printf("%-6s bubble %.4f  peak in-flight:", name, x->bubble);
+    printf("%-6s bubble %.4f (predicted %.4f)  peak in-flight:", name, x->bubble,
+           x->predicted_bubble);
     for (int d = 0; d < x->result.trace.devices; d++)
         printf(" d%d=%d", d, x->result.trace.lanes[d].peak_inflight);
     printf("  peak bytes %zu\n", pl_experiment_peak_bytes(x));
@@ -26,7 +27,7 @@ int main(void)
     lesson_run(&o, &gp);
     o.schedule = "1f1b";
     lesson_run(&o, &fb);
-    printf("p = %d, m = %d; theory: bubble %.4f, 1F1B holds min(p-s, m) on device s\n\n",
+    printf("p = %d, m = %d; formula: bubble %.4f, 1F1B holds min(p-s, m) on device s\n\n",
            p, m, fb.bubble_theory);
     inflight("gpipe", &gp);
     inflight("1f1b", &fb);

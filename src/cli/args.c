@@ -14,8 +14,8 @@
 #include "registry.h"
 
 /* The commands an option applies to. */
-enum { RUN = 1, COMPARE = 2, SHOW = 4, CHECK = 8, SWEEP = 16, ALL = 31 };
-static const char *const command_names[] = {"run", "compare", "show", "check", "sweep"};
+enum { RUN = 1, COMPARE = 2, SHOW = 4, CHECK = 8, SWEEP = 16, LIST = 32, ALL = 63 };
+static const char *const command_names[] = {"run", "compare", "show", "check", "sweep", "list"};
 
 typedef struct {
     const char *name;
@@ -261,12 +261,12 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
 /* The command in argv[1]; -1 with a message if there is none such. */
 static int command(pl_args *a, const char *name, char *err, size_t errlen)
 {
-    for (int c = 0; c <= PL_CMD_SWEEP; c++)
+    for (int c = 0; c <= PL_CMD_LIST; c++)
         if (!strcmp(name, command_names[c])) {
             a->command = (pl_command)c;
             return 0;
         }
-    snprintf(err, errlen, "unknown command '%s' (run, compare, show, check, sweep)", name);
+    snprintf(err, errlen, "unknown command '%s' (run, compare, show, check, sweep, list)", name);
     return -1;
 }
 
@@ -328,5 +328,12 @@ int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen)
         return 0;
     if (!pl_args_given(a, "--watchdog"))
         a->opt.watchdog_s = -1.0; /* automatic */
+    /* A schedule that fixes m (naive: the whole batch at once) runs it, and
+     * its cost unit is that micro-batch, unless --microbatches says which
+     * nominal size to compare with (compare does so for every schedule). */
+    const pl_registry_entry *e = a->opt.schedule_file ? NULL : pl_registry_find(a->opt.schedule);
+    if (e && e->microbatches && !pl_args_given(a, "--microbatches") &&
+        a->command != PL_CMD_COMPARE && a->command != PL_CMD_SWEEP)
+        a->opt.microbatches = e->microbatches;
     return cross_check(a, err, errlen);
 }

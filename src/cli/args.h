@@ -15,7 +15,9 @@
 #include "options.h"
 
 /** The commands. */
-typedef enum { PL_CMD_RUN, PL_CMD_COMPARE, PL_CMD_SHOW, PL_CMD_CHECK, PL_CMD_SWEEP } pl_command;
+typedef enum {
+    PL_CMD_RUN, PL_CMD_COMPARE, PL_CMD_SHOW, PL_CMD_CHECK, PL_CMD_SWEEP, PL_CMD_LIST
+} pl_command;
 
 /** What the command line asked for, beyond the run options. */
 typedef struct {

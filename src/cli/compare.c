@@ -182,9 +182,13 @@ int pl_cmd_sweep(pl_args *a)
     plot.over_v = over == 'v';
     plot.fixed = over == 'p' ? a->opt.microbatches : a->opt.devices;
     plot.fixed2 = a->opt.microbatches;
+    char fixed[48];
+    if (over == 'v')
+        snprintf(fixed, sizeof fixed, "p = %d, m = %d", a->opt.devices, a->opt.microbatches);
+    else
+        snprintf(fixed, sizeof fixed, "%c = %d", over == 'p' ? 'm' : 'p', plot.fixed);
     if (!a->json)
-        printf("bubble against %c (%s), %s\n%-12s %4c  %9s  %9s  %9s\n", over,
-               over == 'p' ? "m fixed" : over == 'm' ? "p fixed" : "p and m fixed",
+        printf("bubble against %c (%s), %s\n%-12s %4c  %9s  %9s  %9s\n", over, fixed,
                a->opt.simulate ? "simulator" : "virtual-clock device threads", "schedule",
                over, "measured", "predicted", "formula");
     int rc = 0;

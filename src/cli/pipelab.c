@@ -21,6 +21,7 @@ static const char usage_head[] =
     "  compare                    every schedule side by side\n"
     "  show     --schedule NAME   print the schedule in the text format\n"
     "  check    FILE              validate a schedule file\n"
+    "  list                       the registered schedules, one per line\n"
     "  sweep    [--over m|p|v]    bubble against m (or p, or v), measured beside theory\n"
     "\n"
     "schedules:\n";
@@ -113,6 +114,25 @@ static int cmd_check(pl_args *a)
     return pl_cli_flushed(rc ? 1 : 0);
 }
 
+/* One line per registered schedule: name, chapter, placement, chunks,
+ * formula, help -- for people and for scripts (the fuzz seeds). */
+static int cmd_list(void)
+{
+    int n;
+    const pl_registry_entry *e = pl_registry_list(&n);
+    for (int i = 0; i < n; i++) {
+        char chunks[16];
+        if (e[i].chunks)
+            snprintf(chunks, sizeof chunks, "v=%d", e[i].chunks);
+        else
+            snprintf(chunks, sizeof chunks, "v>=1");
+        printf("%-12s ch%02d  %-4s  %-5s  bubble %-22s  %s\n", e[i].name, e[i].chapter,
+               pl_route_placement_name(e[i].placement), chunks,
+               e[i].bubble ? e[i].bubble_text : "-", e[i].help);
+    }
+    return pl_cli_flushed(0);
+}
+
 int pl_cmd_compare(pl_args *a, int colour);
 int pl_cmd_sweep(pl_args *a);
 
@@ -137,6 +157,7 @@ int main(int argc, char **argv)
     case PL_CMD_RUN: return pl_cli_run(&a, pl_cli_threads, NULL);
     case PL_CMD_SHOW: return cmd_show(&a);
     case PL_CMD_CHECK: return cmd_check(&a);
+    case PL_CMD_LIST: return cmd_list();
     case PL_CMD_COMPARE: return pl_cli_flushed(pl_cmd_compare(&a, pl_cli_colour()));
     case PL_CMD_SWEEP: return pl_cli_flushed(pl_cmd_sweep(&a));
     }

@@ -60,7 +60,7 @@ static void memory(const pl_experiment *x, FILE *out)
         fprintf(out, "d%d:%d ", d, t->lanes[d].peak_inflight);
     fprintf(out, "(peak micro-batches held");
     if (x->entry && x->entry->peak) {
-        fprintf(out, "; %s:", x->entry->peak_text);
+        fprintf(out, "; formula %s:", x->entry->peak_text);
         for (int d = 0; d < t->devices; d++)
             fprintf(out, " %d", x->entry->peak(x->schedule.devices, x->schedule.microbatches,
                                               x->schedule.chunks, d));
