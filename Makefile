@@ -121,8 +121,9 @@ test-only: $(TESTS) $(CLI) $(EXCERPT) $(OUTPUTS) $(LESSONS) ## run every test su
 compare: $(CLI) ## the main job: every schedule side by side (4 devices, 8 micro-batches)
 	@$(CLI) compare --devices 4 --microbatches 8
 
-bench: $(BUILD)/bench/bench $(CLI) ## benchmarks: mailbox hand-off, actions/s, real-clock speedup, scaled-clock bubble
+bench: $(BUILD)/bench/bench $(CLI) ## benchmarks: mailbox hand-off, actions/s, real-clock speedup, scaled-clock bubble, MPI speedup
 	@$(BUILD)/bench/bench
+	@$(if $(HAVE_MPI),$(MAKE) --no-print-directory bench-mpi,echo "7. MPI: skipped, no Open MPI here (make deps-mpi)")
 
 $(BUILD)/bench/bench: bench/bench.c bench/handoff.c $(LIB)
 	@mkdir -p $(dir $@)

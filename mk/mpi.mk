@@ -21,7 +21,7 @@ MPI_OBJ     := $(MPI_SRC:%.c=$(BUILD)/obj/%.o)
 MPI_CLI_OBJ := $(filter-out $(BUILD)/obj/src/cli/pipelab.o,$(CLI_SRC:%.c=$(BUILD)/obj/%.o))
 HAVE_MPI    := $(shell command -v mpicc >/dev/null 2>&1 && echo yes)
 
-.PHONY: mpi deps-mpi
+.PHONY: mpi deps-mpi bench-mpi
 
 deps-mpi: ## install Open MPI (libopenmpi-dev, openmpi-bin) if missing
 	@sh scripts/deps.sh mpi
@@ -48,3 +48,11 @@ test-ch09 ch09: $(MPI_CLI)
 ifeq ($(HAVE_MPI),yes)
 test-only: $(MPI_CLI)
 endif
+
+bench-mpi: $(BUILD)/bench/bench-mpi $(MPI_CLI) ## real-clock speedup of 2 MPI processes over 1, paired runs (make bench runs it)
+	@$(BUILD)/bench/bench-mpi
+
+$(BUILD)/bench/bench-mpi: bench/bench_mpi.c
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(MPI_DEFS) $< -o $@

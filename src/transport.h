@@ -48,6 +48,7 @@ typedef struct {
 
 typedef struct pl_transport pl_transport;
 
+// [region transport-ops]
 /** The operations every back end implements. */
 typedef struct {
     /** Send x (ownership passes) stamped `time` from device `from` to `to`. 0 or -1. */
@@ -67,6 +68,7 @@ typedef struct {
     /** Free the transport. */
     void (*destroy)(pl_transport *t);
 } pl_transport_ops;
+// [endregion transport-ops]
 
 /** A back end embeds this as its first member. */
 struct pl_transport {
