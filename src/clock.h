@@ -61,6 +61,12 @@ struct pl_clock_ops {
     double (*ns_per_tick)(const pl_clock *c);      /**< see pl_clock_ns_per_tick */
 };
 
+/** For the back ends that keep a modelled time (virtual, scaled): its stamp. */
+int64_t pl_clock_model_stamp(const pl_clock *c);
+
+/** For the back ends that keep a modelled time: move it on to t after a barrier. */
+void pl_clock_model_advance(pl_clock *c, int64_t t);
+
 /** The clock's name: "virtual", "scaled" or "real". */
 const char *pl_clock_name(pl_clock_kind k);
 

@@ -50,21 +50,11 @@ static int64_t end(pl_clock *c, int64_t cost)
 }
 // [endregion clock-scaled]
 
-static int64_t stamp(const pl_clock *c)
-{
-    return c->model;
-}
-
-static void advance(pl_clock *c, int64_t t)
-{
-    if (t > c->model)
-        c->model = t;
-}
-
 static double ns_per_tick(const pl_clock *c)
 {
     (void)c;
     return 1.0; /* recorded times are host ns */
 }
 
-const pl_clock_ops pl_clock_scaled_ops = {begin, end, stamp, advance, ns_per_tick};
+const pl_clock_ops pl_clock_scaled_ops = {begin, end, pl_clock_model_stamp,
+                                          pl_clock_model_advance, ns_per_tick};

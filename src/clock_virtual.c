@@ -21,12 +21,14 @@ static int64_t end(pl_clock *c, int64_t cost)
 }
 // [endregion clock-virtual]
 
-static int64_t stamp(const pl_clock *c)
+/* The modelled time is a message's stamp; a barrier moves it on. The scaled
+ * clock keeps the same modelled time and shares these two. */
+int64_t pl_clock_model_stamp(const pl_clock *c)
 {
     return c->model;
 }
 
-static void advance(pl_clock *c, int64_t t)
+void pl_clock_model_advance(pl_clock *c, int64_t t)
 {
     if (t > c->model)
         c->model = t;
@@ -37,4 +39,5 @@ static double ns_per_tick(const pl_clock *c)
     return c->ns_per_tick;
 }
 
-const pl_clock_ops pl_clock_virtual_ops = {begin, end, stamp, advance, ns_per_tick};
+const pl_clock_ops pl_clock_virtual_ops = {begin, end, pl_clock_model_stamp,
+                                           pl_clock_model_advance, ns_per_tick};

@@ -22,7 +22,7 @@
 /** A message: a tensor and the (clock) time it left its sender. */
 typedef struct {
     int64_t time;    /**< when it left the sender (+ link delay), ns */
-    pl_tensor t;     /**< the activation or gradient */
+    pl_tensor t;     /**< the activation or gradient, (rows, width) */
     atomic_int full; /**< 1 while the message waits in its slot */
 } pl_message;
 

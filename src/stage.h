@@ -33,8 +33,8 @@ typedef struct {
     int first;         /**< the stage's first layer */
     int count;         /**< the stage's layers: [first, first+count) */
     int rows;          /**< micro-batch rows */
-    pl_tensor *act;    /**< count+1 tensors */
-    pl_tensor *grad;   /**< count tensors, empty until backward-input */
+    pl_tensor *act;    /**< count+1 tensors: act[0] (rows, in of the first layer), act[k+1] (rows, out of layer k) */
+    pl_tensor *grad;   /**< count tensors, grad[k] (rows, out of layer k); empty until backward-input */
 } pl_stash;
 
 /** Free every tensor the stash holds. Safe on a zeroed stash. */

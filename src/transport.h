@@ -17,6 +17,9 @@
  * A message is named by its tag: which way it flows, the stage that receives
  * it, the micro-batch and the step. Tags make every message unique within a
  * step, so there is never a question of which receive a send pairs with.
+ * Its tensor is (rows, width): an activation is the sending stage's output
+ * for the micro-batch's rows, a gradient the loss's gradient with respect to
+ * the receiving stage's output.
  *
  * Invariant: sends never block (only receives and the barrier wait), exactly
  * as the validator's dry run assumes; so a valid schedule cannot hang.
@@ -51,9 +54,10 @@ typedef struct pl_transport pl_transport;
 // [region transport-ops]
 /** The operations every back end implements. */
 typedef struct {
-    /** Send x (ownership passes) stamped `time` from device `from` to `to`. 0 or -1. */
+    /** Send x (rows, width; ownership passes) stamped `time` from device `from` to `to`. 0 or -1. */
     int (*send)(pl_transport *t, int from, int to, pl_tag tag, int64_t time, pl_tensor x);
-    /** Wait for the message `tag` from `from` to `to`; 0, or -1 once the run stopped. */
+    /** Wait for the message `tag` from `from` to `to` into *time and *x (rows, width; the caller
+     *  frees it); 0, or -1 once the run stopped. */
     int (*receive)(pl_transport *t, int to, int from, pl_tag tag, int64_t *time, pl_tensor *x);
     /** Wait for every device; *agreed gets the latest `time` brought. 0, or -1 if stopped. */
     int (*barrier)(pl_transport *t, int device, int64_t time, int64_t *agreed);
