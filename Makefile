@@ -123,7 +123,7 @@ compare: $(CLI) ## the main job: every schedule side by side (4 devices, 8 micro
 
 bench: $(BUILD)/bench/bench $(CLI) ## benchmarks: mailbox hand-off, actions/s, real-clock speedup, scaled-clock bubble, MPI speedup
 	@$(BUILD)/bench/bench
-	@$(if $(HAVE_MPI),$(MAKE) --no-print-directory bench-mpi,echo "7. MPI: skipped, no Open MPI here (make deps-mpi)")
+	@$(if $(HAVE_MPI),$(MAKE) --no-print-directory bench-mpi,echo "7. MPI real clock: skipped, no Open MPI here (make deps-mpi)")
 
 $(BUILD)/bench/bench: bench/bench.c bench/handoff.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -55,10 +55,6 @@ ifeq ($(HAVE_MPI),yes)
 test-only: $(MPI_CLI)
 endif
 
-bench-mpi: $(BUILD)/bench/bench-mpi $(MPI_CLI) ## real-clock speedup of 2 MPI processes over 1, paired runs (make bench runs it)
-	@$(BUILD)/bench/bench-mpi
-
-$(BUILD)/bench/bench-mpi: bench/bench_mpi.c
-	@mkdir -p $(dir $@)
-	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(MPI_DEFS) $< -o $@
+bench-mpi: $(BUILD)/bench/bench $(MPI_CLI) ## real-clock speedup of 2 MPI processes over 1, paired runs (make bench runs it)
+	@$(BUILD)/bench/bench --mpi
+$(BUILD)/bench/bench: private CFLAGS += $(MPI_DEFS)

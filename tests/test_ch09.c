@@ -18,15 +18,6 @@
 #include "clock.h"
 #include "helpers.h"
 
-#ifndef PL_MPIRUN
-#define PL_MPIRUN "mpirun --allow-run-as-root --oversubscribe -q"
-#endif
-#ifndef PL_MPI_CLI
-#define PL_MPI_CLI "build/pipelab-mpi"
-#endif
-#ifndef PL_CLI
-#define PL_CLI "build/pipelab"
-#endif
 
 /* Wall-clock limit for one mpirun: a loaded 2-core machine starts 4
  * processes in well under this. */

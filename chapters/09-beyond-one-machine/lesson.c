@@ -13,12 +13,6 @@
 #include "../lesson.h"
 #include "chrome_trace.h"
 
-#ifndef PL_MPIRUN
-#define PL_MPIRUN "mpirun --allow-run-as-root --oversubscribe -q"
-#endif
-#ifndef PL_MPI_CLI
-#define PL_MPI_CLI "build/pipelab-mpi"
-#endif
 
 /* Run a shell command; its output (stdout, or what `cmd` redirects) into
  * buf. Returns the exit status. */

@@ -67,11 +67,8 @@ static const char usage_options[] =
 
 static int usage(FILE *out)
 {
-    int n;
-    const pl_registry_entry *e = pl_registry_list(&n);
     fputs(usage_head, out);
-    for (int i = 0; i < n; i++)
-        fprintf(out, "  %-12s ch%02d  %s\n", e[i].name, e[i].chapter, e[i].help);
+    pl_cli_schedules(out);
     fputs(usage_options, out);
     return 0;
 }

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "args.h"
-#include "registry.h"
 #include "run.h"
 #include "runtime_mpi.h"
 
@@ -36,11 +35,8 @@ static const char usage_text[] =
 
 static int usage(FILE *out)
 {
-    int n;
-    const pl_registry_entry *e = pl_registry_list(&n);
     fputs(usage_text, out);
-    for (int i = 0; i < n; i++)
-        fprintf(out, "  %-12s ch%02d  %s\n", e[i].name, e[i].chapter, e[i].help);
+    pl_cli_schedules(out);
     return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "output.h"
+#include "registry.h"
 #include "summary.h"
 #include "validate.h"
 
@@ -34,6 +35,14 @@ int pl_cli_flushed(int rc)
         return rc;
     fprintf(stderr, "pipelab: %s\n", err);
     return rc == 2 ? 2 : 1;
+}
+
+void pl_cli_schedules(FILE *out)
+{
+    int n;
+    const pl_registry_entry *e = pl_registry_list(&n);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "  %-12s ch%02d  %s\n", e[i].name, e[i].chapter, e[i].help);
 }
 
 int pl_cli_colour(void)

@@ -14,6 +14,7 @@
 #define PL_RUN_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "args.h"
 #include "experiment.h"
@@ -39,6 +40,9 @@ int pl_cli_fail(const char *msg);
 
 /** Check that stdout was really written: returns rc, or 1 (2 stays 2) if not. */
 int pl_cli_flushed(int rc);
+
+/** The registered schedules for --help: name, chapter, one line each. */
+void pl_cli_schedules(FILE *out);
 
 /** 1 if stdout is a terminal that wants colour. */
 int pl_cli_colour(void);
