@@ -148,7 +148,7 @@ lessons: $(LESSONS) ## build every chapter's lesson
 asan: ## build and run every test under AddressSanitizer + UndefinedBehaviorSanitizer
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 $(MAKE) --no-print-directory BUILD=build/asan CC=clang \
 	  OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  LDLIBS="-lpthread -lm -fsanitize=address,undefined" MPIRUN_EXTRA="$(MPIRUN_ASAN)" test-only
+	  LDLIBS="-lpthread -lm -fsanitize=address,undefined" test-only
 
 tsan: ## build and run every test under ThreadSanitizer (Criterion stand-in: tests/tsan/)
 	@TSAN_OPTIONS=halt_on_error=1:abort_on_error=1 $(MAKE) --no-print-directory BUILD=build/tsan CC=clang \

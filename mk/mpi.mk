@@ -13,13 +13,7 @@
 MPICC       := OMPI_CC='$(CC)' mpicc
 MPIRUN_FLAGS := --allow-run-as-root --oversubscribe -q --mca btl self,vader \
                 --mca btl_vader_single_copy_mechanism none --mca odls_base_sigkill_timeout 0
-MPIRUN       = mpirun $(MPIRUN_FLAGS) $(MPIRUN_EXTRA)
-# Under make asan, Open MPI's components stay loaded and leak reports unwind
-# fully, so that tests/lsan.supp can name the libraries Open MPI's own
-# allocations come from.
-MPIRUN_ASAN := -x ASAN_OPTIONS=fast_unwind_on_malloc=0 \
-               -x OMPI_MCA_mca_base_component_disable_dlclose=1 \
-               -x PMIX_MCA_mca_base_component_disable_dlclose=1
+MPIRUN      := mpirun $(MPIRUN_FLAGS)
 MPI_CLI     := $(BUILD)/pipelab-mpi
 MPI_SRC     := $(wildcard src/*_mpi.c) $(wildcard src/cli/*_mpi.c)
 MPI_OBJ     := $(MPI_SRC:%.c=$(BUILD)/obj/%.o)
