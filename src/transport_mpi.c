@@ -73,7 +73,8 @@ typedef struct {
     int failed;               /* 1 once any failure is known */
     char err[WHY_MAX];        /* the first failure this rank heard of */
     char *stop_in;            /* the stop message being received */
-    MPI_Request stop_req;     /* its receive, always posted until settle */
+    MPI_Request stop_req;     /* its receive, posted while more may come */
+    int listening;            /* 1 while stop_req is posted */
     int stops_heard;          /* stop messages received (at most p - 1) */
     int max_collectives;      /* most collectives any rank started */
     int open_kind;            /* what a rank still in a collective is in */
@@ -204,6 +205,7 @@ static void hear_stop(mpi_net *n, int from)
 
 static void listen_stop(mpi_net *n)
 {
+    n->listening = 1;
     MPI_Irecv(n->stop_in, (int)stop_size(n), MPI_BYTE, MPI_ANY_SOURCE, TAG_STOP, n->comm,
               &n->stop_req);
 }
@@ -218,6 +220,7 @@ static int poll_stop(mpi_net *n)
         MPI_Test(&n->stop_req, &done, &st);
         if (!done)
             break;
+        n->listening = 0;
         hear_stop(n, st.MPI_SOURCE);
         if (n->stops_heard < n->p - 1)
             listen_stop(n);
@@ -443,10 +446,7 @@ int pl_transport_mpi_settle(pl_transport *t)
 {
     mpi_net *n = of(t);
     int spins = 0;
-    if (!poll_stop(n)) { /* success: every send was received; nobody will stop now */
-        MPI_Cancel(&n->stop_req);
-        MPI_Wait(&n->stop_req, MPI_STATUS_IGNORE);
-    } else {
+    if (poll_stop(n)) { /* else success: every send was received; nobody will stop now */
         while (n->stops_heard < n->p - 1) { /* every rank says it stopped, once */
             poll_stop(n);
             pause_for(&spins);
@@ -471,10 +471,17 @@ int pl_transport_mpi_settle(pl_transport *t)
                 MPI_Probe(q, MPI_ANY_TAG, n->comm, &st);
                 MPI_Get_count(&st, MPI_BYTE, &len);
                 char *buf = malloc((size_t)len + 1);
+                if (!buf)
+                    MPI_Abort(n->comm, 1); /* nothing else can end this run tidily */
                 MPI_Recv(buf, len, MPI_BYTE, q, st.MPI_TAG, n->comm, MPI_STATUS_IGNORE);
                 free(buf);
                 n->received[q]++;
             }
+    }
+    if (n->listening) { /* no stop is coming: success, or a run of one rank */
+        MPI_Cancel(&n->stop_req);
+        MPI_Wait(&n->stop_req, MPI_STATUS_IGNORE);
+        n->listening = 0;
     }
     for (int i = 0; i < n->n_out; i++) {
         MPI_Wait(&n->out[i].req, MPI_STATUS_IGNORE);
