@@ -114,13 +114,8 @@ void pl_model_sgd(pl_model *m, int first, int count, float lr)
 {
     for (int k = first; k < first + count; k++) {
         pl_layer *l = &m->layers[k];
-        size_t nw = (size_t)l->in * (size_t)l->out;
-        for (size_t i = 0; i < nw; i++)
-            l->w.data[i] -= lr * l->dw.data[i];
-        for (int j = 0; j < l->out; j++)
-            l->b.data[j] -= lr * l->db.data[j];
-        pl_tensor_zero(&l->dw);
-        pl_tensor_zero(&l->db);
+        pl_tensor_sgd(&l->w, &l->dw, lr);
+        pl_tensor_sgd(&l->b, &l->db, lr);
     }
 }
 

@@ -49,9 +49,54 @@ static int peak_1f1b(int p, int m, int v, int d)
     return p - d < m ? p - d : m;
 }
 
+/* Chapter 05: interleaved 1F1B fills and drains once, so fill_drain -- but
+ * only when every group of p micro-batches is whole: the micro-batches of a
+ * short last group come round the loop of devices before the devices are
+ * ready for them (with v = 1 there is no loop, and it is 1F1B). */
+static double interleaved_bubble(const pl_formula_case *c, const char **why)
+{
+    if (c->v > 1 && c->m % c->p) {
+        *why = "a last group of m mod p micro-batches leaves the loop of devices short: "
+               "the formula needs m a multiple of p";
+        return -1.0;
+    }
+    return fill_drain(c, why);
+}
+
+/* Chapter 05: device d runs w = 2(p-d-1) + (v-1)p chunk-forwards of warm-up
+ * (1F1B's p-d-1 when v = 1) and then holds w+1 through the steady phase, so
+ * min(w+1, v*m) when p divides m. Otherwise the schedule is the one for m
+ * rounded up to whole groups, with the missing micro-batches' actions left
+ * out; its peak is the most real chunk-forwards among w+1 consecutive ones
+ * of the order -- the first w+1, since only the last group has gaps. */
+static int peak_interleaved(int p, int m, int v, int d)
+{
+    int w = v == 1 ? p - d - 1 : 2 * (p - d - 1) + (v - 1) * p;
+    int whole = v * p * (m / p), r = m % p, total = v * p * ((m + p - 1) / p);
+    int n = w + 1 < total ? w + 1 : total; /* the window, in slots of the order */
+    if (n <= whole)
+        return n;
+    int t = n - whole; /* slots in the last group: r of every p are real */
+    return whole + t / p * r + (t % p < r ? t % p : r);
+}
+
+/* Chapter 05: looped BFS fills and drains once -- if each chunk's m
+ * forwards last long enough for micro-batch 0 to come round the p devices to
+ * the next chunk; with m < p every chunk after the first waits for it. */
+static double looped_bfs_bubble(const pl_formula_case *c, const char **why)
+{
+    if (c->v > 1 && c->m < c->p) {
+        *why = "with m < p each chunk waits for micro-batch 0 to come round the devices: "
+               "the formula needs m >= p";
+        return -1.0;
+    }
+    return fill_drain(c, why);
+}
+
 /* ---- the schedules ---- */
 
-pl_generator pl_schedule_naive, pl_schedule_microbatch, pl_schedule_gpipe, pl_schedule_1f1b;
+pl_generator pl_schedule_naive, pl_schedule_microbatch, pl_schedule_gpipe, pl_schedule_1f1b,
+    pl_schedule_interleaved, pl_schedule_looped_bfs;
 
 enum { EQUAL = PL_ASSUME_EQUAL_STAGES | PL_ASSUME_EQUAL_MICROBATCHES | PL_ASSUME_NO_RECOMPUTE };
 
@@ -68,6 +113,13 @@ static const pl_registry_entry entries[] = {
     {"1f1b", 4, pl_schedule_1f1b, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
      fill_drain, "(p-1)/(m+p-1)", peak_1f1b, "min(p-d, m)",
      "warm-up, one forward one backward, cool-down"},
+    {"interleaved", 5, pl_schedule_interleaved, PL_PLACE_LOOP, 0, 2, 0, EQUAL,
+     interleaved_bubble, "(p-1)/(v*m+p-1)",
+     peak_interleaved, "min(2(p-d-1)+(v-1)p+1, v*m), less a short last group's gaps",
+     "v chunks per device, 1F1B over chunks in groups of p micro-batches"},
+    {"looped-bfs", 5, pl_schedule_looped_bfs, PL_PLACE_LOOP, 0, 2, 0, EQUAL,
+     looped_bfs_bubble, "(p-1)/(v*m+p-1)", peak_all, "v*m",
+     "v chunks per device, every micro-batch through one chunk before the next"},
 };
 
 enum { N_ENTRIES = sizeof entries / sizeof entries[0] };

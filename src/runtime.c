@@ -92,21 +92,26 @@ static void stall_report(run *r, double seconds)
     pl_transport_abort(r->net, -1, msg);
 }
 
-/* Progress: actions completed, plus one for every device busy computing --
- * a long action is progress, on every clock. */
-static long progress(run *r, int *computing)
+/* Progress: actions completed. *moving is 1 unless some device waits for
+ * a message (or is stalled) while none computes: a long action is progress
+ * on every clock, and devices that are all at the barrier or finished are
+ * about to be released, not stuck. */
+static long progress(run *r, int *moving)
 {
     long n = 0;
-    *computing = 0;
+    int computing = 0, waiting = 0;
     for (int d = 0; d < r->p; d++) {
+        int state = atomic_load(&r->dev[d].watch.state);
         n += atomic_load(&r->dev[d].watch.progress);
-        *computing |= atomic_load(&r->dev[d].watch.state) == PL_DEV_COMPUTING;
+        computing |= state == PL_DEV_COMPUTING;
+        waiting |= state == PL_DEV_RECEIVING || state == PL_DEV_STALLED;
     }
+    *moving = computing || !waiting;
     return n;
 }
 
 /* Wait for every device to finish, stopping the run if for `limit` seconds
- * no action completes while every device waits for another. */
+ * no action completes while devices wait for messages and none computes. */
 static void watch(run *r, double limit)
 {
     long last = -1;
@@ -121,10 +126,10 @@ static void watch(run *r, double limit)
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&r->cv, &r->mu, &ts);
-        int computing;
-        long now = progress(r, &computing);
+        int moving;
+        long now = progress(r, &moving);
         int64_t t = pl_clock_host_ns();
-        if (now != last || computing) {
+        if (now != last || moving) {
             last = now;
             since = t;
         } else if (limit > 0 && r->finished < r->p && !pl_transport_stopped(r->net) &&

@@ -219,7 +219,7 @@ static int parse_action(cursor *c, pl_schedule *s, int d)
 {
     char what[64];
     pl_kind kind;
-    long mb, chunk = 0;
+    long mb = 0, chunk = 0; /* number() sets it; gcc -O3 cannot see that */
     if (pl_action_kind(*c->at, &kind))
         return expected(c, "an action: F, B, I or W and a micro-batch");
     c->at++;
@@ -245,7 +245,7 @@ static int parse_action(cursor *c, pl_schedule *s, int d)
 static int parse_device(cursor *c, pl_schedule *s, long *first_line)
 {
     char what[64];
-    long d;
+    long d = 0; /* number() sets it; gcc -O3 cannot see that */
     const char *start = c->at++; /* past the 'd' */
     snprintf(what, sizeof what, "a device line d0..d%d", s->devices - 1);
     if (number(c, 0, s->devices - 1, &d, what)) {

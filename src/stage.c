@@ -71,9 +71,9 @@ static int forward_layers(const pl_model *m, pl_stash *s)
         s->act[k + 1] = pl_tensor_new(s->rows, l->out);
         if (!s->act[k + 1].data)
             return -1;
-        pl_matmul_forward(&s->act[k + 1], &s->act[k], &l->w, &l->b);
+        pl_tensor_forward(&s->act[k + 1], &s->act[k], &l->w, &l->b);
         if (l->relu)
-            pl_relu(&s->act[k + 1]);
+            pl_tensor_relu(&s->act[k + 1]);
     }
     return 0;
 }
@@ -130,14 +130,14 @@ int pl_stage_backward_input(const pl_model *m, pl_stash *s,
         if (k == c - 1)
             pl_tensor_copy(&s->grad[k], dy);
         else
-            pl_matmul_input_grad(&s->grad[k], &s->grad[k + 1],
+            pl_tensor_input_grad(&s->grad[k], &s->grad[k + 1],
                                  &m->layers[s->first + k + 1].w);
         if (l->relu)
-            pl_relu_backward(&s->grad[k], &s->act[k + 1]);
+            pl_tensor_relu_backward(&s->grad[k], &s->act[k + 1]);
     }
     /* The first stage's input is data: nobody needs its gradient. */
     if (dx)
-        pl_matmul_input_grad(dx, &s->grad[0], &m->layers[s->first].w);
+        pl_tensor_input_grad(dx, &s->grad[0], &m->layers[s->first].w);
     return 0;
 }
 
@@ -145,7 +145,7 @@ void pl_stage_backward_weight(pl_model *m, const pl_stash *s)
 {
     for (int k = 0; k < s->count; k++) {
         pl_layer *l = &m->layers[s->first + k];
-        pl_matmul_weight_grad(&l->dw, &l->db, &s->act[k], &s->grad[k]);
+        pl_tensor_weight_grad(&l->dw, &l->db, &s->act[k], &s->grad[k]);
     }
 }
 // [endregion stage-backward]

@@ -43,6 +43,10 @@ void pl_svg_begin(FILE *out, int width, int height)
             ".F { fill: #2e9e4f; } .B { fill: #1f6fd1; } .I { fill: #17a2a2; }\n"
             ".W { fill: #8e44ad; } .R { fill: #f2a900; }\n"
             ".act { stroke: #fff; stroke-width: 1; }\n"
+            "/* chunks (chapter 05): the kind's colour, lighter for chunks 1 and 3 */\n"
+            ".c1 { fill-opacity: 0.5; } .c2 { fill-opacity: 0.8; } .c3 { fill-opacity: 0.3; }\n"
+            "text.mb.c1, text.mb.c3 { fill: #222; fill-opacity: 1; }\n"
+            "text.mb.c2 { fill-opacity: 1; }\n"
             ".axis { stroke: #444; stroke-width: 1; fill: none; }\n"
             ".grid { stroke: #bbb; stroke-width: 1; stroke-dasharray: 2,3; }\n"
             "</style>\n"
@@ -126,8 +130,8 @@ static void box(const panel *p, const scale *s, const pl_event *e, int y, FILE *
             k, (int)e->chunk, x0, y, x1 - x0, LANE, k, label, (int)e->device, (int)e->stage,
             (double)a / 1e6, (double)b / 1e6);
     if (x1 - x0 >= 7.0 * (double)strlen(label) + 2.0)
-        fprintf(out, "<text class=\"mb %c\" x=\"%.2f\" y=\"%d\">%s</text>\n", k,
-                (x0 + x1) / 2, y + LANE / 2 + 4, label);
+        fprintf(out, "<text class=\"mb %c c%d\" x=\"%.2f\" y=\"%d\">%s</text>\n", k,
+                (int)e->chunk, (x0 + x1) / 2, y + LANE / 2 + 4, label);
 }
 
 /* Vertical grid lines at the ticks, over the idle lanes, under the boxes. */
@@ -228,6 +232,13 @@ static void legend(const panel *ps, int n, int y, FILE *out)
     }
     fprintf(out, "<rect class=\"idle\" x=\"%d\" y=\"%d\" width=\"14\" height=\"14\"/>"
             "<text x=\"%d\" y=\"%d\">idle (the bubble)</text>\n", x, y, x + 20, y + 12);
+    x += 150;
+    int chunks = 1; /* with chunks, a forward swatch for each of the first four */
+    for (int i = 0; i < n; i++)
+        chunks = ps[i].t->info.chunks > chunks ? ps[i].t->info.chunks : chunks;
+    for (int c = 0; chunks > 1 && c < chunks && c < 4; c++, x += 76)
+        fprintf(out, "<rect class=\"F c%d\" x=\"%d\" y=\"%d\" width=\"14\" height=\"14\"/>"
+                "<text x=\"%d\" y=\"%d\">chunk %d</text>\n", c, x, y, x + 20, y + 12, c);
 }
 
 int pl_svg_timeline(const pl_trace *const *traces, int n, FILE *out)

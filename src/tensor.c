@@ -1,16 +1,19 @@
 /*
  * tensor.c -- dense float32 matrices and the kernels of one Linear layer.
  *
- * Every loop below runs in one fixed order and on one thread. Floating-point
+ * Every sum below runs in one fixed order and on one thread. Floating-point
  * addition is not associative, so the order *is* the result: keeping it fixed
  * is what makes a pipeline's weights bitwise equal to the reference's.
- * The Makefile also passes -ffp-contract=off so no compiler fuses a*b+c into
- * one rounding on one machine and not on another.
+ * The three matrix products are one primitive, pl_gemm_run (gemm.c), which
+ * keeps that order on every instruction set; here each product only says
+ * where its sum starts and which views of its tensors to multiply.
  */
 #include "tensor.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "gemm.h"
 
 pl_tensor pl_tensor_new(int rows, int cols)
 {
@@ -67,88 +70,123 @@ pl_tensor pl_tensor_rows(const pl_tensor *t, int start, int rows)
 }
 
 // [region tensor-forward]
-/* y (n, out) = x (n, in) w (in, out) + b (1, out).
- * Each output row depends only on its own input row, so a row gives the same
- * bits whichever micro-batch it travels in. Loop order i, k, j walks w and y
- * row by row (cache-friendly) and sums y[i][j] as b + x0 w0 + x1 w1 + ... */
-void pl_matmul_forward(pl_tensor *y, const pl_tensor *x, const pl_tensor *w,
-                       const pl_tensor *b)
+/* y (n, out) = b (1, out) + x (n, in) w (in, out):
+ * y[i][j] starts at b[j] and adds x[i][k] w[k][j] for k = 0, 1, ... in order.
+ * Row i of y reads only row i of x, so a row gives the same bits whichever
+ * micro-batch it travels in. */
+void pl_tensor_forward_isa(pl_isa isa, pl_tensor *y, const pl_tensor *x,
+                           const pl_tensor *w, const pl_tensor *b)
 {
     int n = x->rows, in = x->cols, out = w->cols;
-    for (int i = 0; i < n; i++) {
-        float *yi = y->data + (size_t)i * out;
-        const float *xi = x->data + (size_t)i * in;
-        for (int j = 0; j < out; j++)
-            yi[j] = b->data[j];
-        for (int k = 0; k < in; k++) {
-            const float xik = xi[k];
-            const float *wk = w->data + (size_t)k * out;
-            for (int j = 0; j < out; j++)
-                yi[j] += xik * wk[j];
-        }
-    }
+    if (n <= 0 || out <= 0)
+        return; /* no output (and maybe no storage to copy from) */
+    for (int i = 0; i < n; i++)
+        memcpy(y->data + (size_t)i * out, b->data, (size_t)out * sizeof *b->data);
+    pl_gemm g = {n, out, in, x->data, in, 1, w->data, out, 1, y->data, out};
+    pl_gemm_run(isa, &g);
 }
 // [endregion tensor-forward]
 
 // [region tensor-input-grad]
-/* dx (n, in) = dy (n, out) w^T, where w is (in, out).
- * dx[i][k] is the dot product of row i of dy with row k of w: both rows are
- * contiguous, and the sum runs over j in increasing order. */
-void pl_matmul_input_grad(pl_tensor *dx, const pl_tensor *dy,
-                          const pl_tensor *w)
+/* dx (n, in) = dy (n, out) w^T, where w is (in, out):
+ * dx[i][k] starts at 0 and adds dy[i][j] w[k][j] for j = 0, 1, ... in order.
+ * w^T is read in place (b[p][k] = w[k][p]: strides 1 and out); gemm copies
+ * it into its cache panels already transposed. */
+void pl_tensor_input_grad_isa(pl_isa isa, pl_tensor *dx, const pl_tensor *dy,
+                              const pl_tensor *w)
 {
     int n = dy->rows, out = dy->cols, in = w->rows;
-    for (int i = 0; i < n; i++) {
-        const float *dyi = dy->data + (size_t)i * out;
-        for (int k = 0; k < in; k++) {
-            const float *wk = w->data + (size_t)k * out;
-            float s = 0.0f;
-            for (int j = 0; j < out; j++)
-                s += dyi[j] * wk[j];
-            dx->data[(size_t)i * in + k] = s;
-        }
-    }
+    pl_tensor_zero(dx);
+    pl_gemm g = {n, in, out, dy->data, out, 1, w->data, 1, out, dx->data, in};
+    pl_gemm_run(isa, &g);
 }
 // [endregion tensor-input-grad]
 
 // [region tensor-weight-grad]
 /* dw (in, out) += x (n, in)^T dy (n, out); db (1, out) += column sums of dy.
- * The sum runs straight into dw, row after row. Rows of later micro-batches
- * simply continue the same running sum, which is why gradient accumulation
- * must visit micro-batches in one agreed order (increasing). */
-void pl_matmul_weight_grad(pl_tensor *dw, pl_tensor *db, const pl_tensor *x,
-                           const pl_tensor *dy)
+ * dw[k][j] is one running sum over rows i = 0, 1, ... (a[k][i] = x[i][k]:
+ * strides 1 and in). Rows of later micro-batches simply continue the same
+ * running sum, which is why gradient accumulation must visit micro-batches
+ * in one agreed order (increasing). db is the same product with x replaced
+ * by a column of ones (strides 0): fma(1, dy, db) rounds exactly as db + dy. */
+void pl_tensor_weight_grad_isa(pl_isa isa, pl_tensor *dw, pl_tensor *db,
+                               const pl_tensor *x, const pl_tensor *dy)
 {
+    static const float one = 1.0f;
     int n = x->rows, in = x->cols, out = dy->cols;
-    for (int i = 0; i < n; i++) {
-        const float *xi = x->data + (size_t)i * in;
-        const float *dyi = dy->data + (size_t)i * out;
-        for (int k = 0; k < in; k++) {
-            const float xik = xi[k];
-            float *dwk = dw->data + (size_t)k * out;
-            for (int j = 0; j < out; j++)
-                dwk[j] += xik * dyi[j];
-        }
-        for (int j = 0; j < out; j++)
-            db->data[j] += dyi[j];
-    }
+    pl_gemm gw = {in, out, n, x->data, 1, in, dy->data, out, 1, dw->data, out};
+    pl_gemm gb = {1, out, n, &one, 0, 0, dy->data, out, 1, db->data, out};
+    pl_gemm_run(isa, &gw);
+    pl_gemm_run(isa, &gb);
 }
 // [endregion tensor-weight-grad]
 
-void pl_relu(pl_tensor *t)
+void pl_tensor_forward(pl_tensor *y, const pl_tensor *x, const pl_tensor *w,
+                       const pl_tensor *b)
 {
-    size_t n = (size_t)t->rows * (size_t)t->cols;
-    for (size_t i = 0; i < n; i++)
-        if (t->data[i] < 0.0f)
-            t->data[i] = 0.0f;
+    pl_tensor_forward_isa(pl_isa_active(), y, x, w, b);
+}
+
+void pl_tensor_input_grad(pl_tensor *dx, const pl_tensor *dy, const pl_tensor *w)
+{
+    pl_tensor_input_grad_isa(pl_isa_active(), dx, dy, w);
+}
+
+void pl_tensor_weight_grad(pl_tensor *dw, pl_tensor *db, const pl_tensor *x,
+                           const pl_tensor *dy)
+{
+    pl_tensor_weight_grad_isa(pl_isa_active(), dw, db, x, dy);
+}
+
+/* The element-wise loops below run in blocks of a fixed 16 floats: a loop
+ * of known length, which even -O2 turns into vector code. */
+enum { BLOCK = 16 };
+
+static void sgd_run(float *restrict w, float *restrict g, float lr, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        w[i] -= lr * g[i];
+        g[i] = 0.0f;
+    }
+}
+
+void pl_tensor_sgd(pl_tensor *w, pl_tensor *g, float lr)
+{
+    size_t n = (size_t)w->rows * (size_t)w->cols, i = 0;
+    for (; i + BLOCK <= n; i += BLOCK)
+        sgd_run(w->data + i, g->data + i, lr, BLOCK);
+    sgd_run(w->data + i, g->data + i, lr, n - i);
+}
+
+/* The ReLU loops store every element, chosen without a branch: signs are
+ * random, so a branch would be mispredicted half the time. */
+
+static void relu_run(float *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        v[i] = v[i] < 0.0f ? 0.0f : v[i];
+}
+
+void pl_tensor_relu(pl_tensor *t)
+{
+    size_t n = (size_t)t->rows * (size_t)t->cols, i = 0;
+    for (; i + BLOCK <= n; i += BLOCK)
+        relu_run(t->data + i, BLOCK);
+    relu_run(t->data + i, n - i);
+}
+
+static void relu_backward_run(float *restrict dy, const float *restrict y, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        dy[i] = y[i] <= 0.0f ? 0.0f : dy[i];
 }
 
 /* y is the ReLU output: y <= 0 exactly where the input was <= 0, so the
  * pre-activation need not be kept. The gradient at 0 is taken as 0. */
-void pl_relu_backward(pl_tensor *dy, const pl_tensor *y)
+void pl_tensor_relu_backward(pl_tensor *dy, const pl_tensor *y)
 {
-    size_t n = (size_t)dy->rows * (size_t)dy->cols;
-    for (size_t i = 0; i < n; i++)
-        if (y->data[i] <= 0.0f)
-            dy->data[i] = 0.0f;
+    size_t n = (size_t)dy->rows * (size_t)dy->cols, i = 0;
+    for (; i + BLOCK <= n; i += BLOCK)
+        relu_backward_run(dy->data + i, y->data + i, BLOCK);
+    relu_backward_run(dy->data + i, y->data + i, n - i);
 }

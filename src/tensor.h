@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include "isa.h"
+
 /** A row-major float32 matrix. `data` holds rows*cols floats, owned. */
 typedef struct {
     int rows;     /**< first dimension */
@@ -46,24 +48,30 @@ void pl_tensor_copy(pl_tensor *dst, const pl_tensor *src);
 /**
  * Forward: y = x W + b.
  * x (n, in), w (in, out), b (1, out) -> y (n, out). y is overwritten.
+ * y[i][j] = b[j], then += x[i][k] w[k][j] for k = 0, 1, ..., one fused
+ * multiply-add each.
  */
-void pl_matmul_forward(pl_tensor *y, const pl_tensor *x, const pl_tensor *w,
+void pl_tensor_forward(pl_tensor *y, const pl_tensor *x, const pl_tensor *w,
                        const pl_tensor *b);
 
 /**
  * Input gradient: dx = dy W^T.
  * dy (n, out), w (in, out) -> dx (n, in). dx is overwritten.
+ * dx[i][k] = 0, then += dy[i][j] w[k][j] for j = 0, 1, ..., one fused
+ * multiply-add each. Allocates nothing.
  */
-void pl_matmul_input_grad(pl_tensor *dx, const pl_tensor *dy,
+void pl_tensor_input_grad(pl_tensor *dx, const pl_tensor *dy,
                           const pl_tensor *w);
 
 /**
  * Weight gradient, accumulated: dw += x^T dy, db += column sums of dy.
  * x (n, in), dy (n, out) -> dw (in, out), db (1, out).
+ * dw[k][j] += x[i][k] dy[i][j] for i = 0, 1, ..., one fused multiply-add
+ * each, continuing whatever sum dw already holds; db[j] += dy[i][j] likewise.
  * Accumulating (not overwriting) is what gradient accumulation over
  * micro-batches means; callers add micro-batches in increasing order.
  */
-void pl_matmul_weight_grad(pl_tensor *dw, pl_tensor *db, const pl_tensor *x,
+void pl_tensor_weight_grad(pl_tensor *dw, pl_tensor *db, const pl_tensor *x,
                            const pl_tensor *dy);
 
 /**
@@ -72,13 +80,32 @@ void pl_matmul_weight_grad(pl_tensor *dw, pl_tensor *db, const pl_tensor *x,
  */
 pl_tensor pl_tensor_rows(const pl_tensor *t, int start, int rows);
 
+/** pl_tensor_forward on the path `isa` (an unsupported one runs the scalar path). */
+void pl_tensor_forward_isa(pl_isa isa, pl_tensor *y, const pl_tensor *x,
+                           const pl_tensor *w, const pl_tensor *b);
+
+/** pl_tensor_input_grad on the path `isa` (an unsupported one runs the scalar path). */
+void pl_tensor_input_grad_isa(pl_isa isa, pl_tensor *dx, const pl_tensor *dy,
+                              const pl_tensor *w);
+
+/** pl_tensor_weight_grad on the path `isa` (an unsupported one runs the scalar path). */
+void pl_tensor_weight_grad_isa(pl_isa isa, pl_tensor *dw, pl_tensor *db,
+                               const pl_tensor *x, const pl_tensor *dy);
+
+/**
+ * One SGD update from an accumulated gradient, which is then cleared:
+ * w -= lr g (a multiply, then a subtract: two roundings, as written), g = 0.
+ * w and g have the same shape and do not overlap.
+ */
+void pl_tensor_sgd(pl_tensor *w, pl_tensor *g, float lr);
+
 /** ReLU in place: t = max(t, 0). */
-void pl_relu(pl_tensor *t);
+void pl_tensor_relu(pl_tensor *t);
 
 /**
  * ReLU backward in place: dy[i] = 0 wherever y[i] <= 0.
  * y is the ReLU *output* (n, k); dy (n, k).
  */
-void pl_relu_backward(pl_tensor *dy, const pl_tensor *y);
+void pl_tensor_relu_backward(pl_tensor *dy, const pl_tensor *y);
 
 #endif

@@ -66,7 +66,7 @@ static const bad_call table[] = {
     BAD("--schedule", "run", "--schedule", "zigzag"),
     BAD("--cost", "run", "--cost", "cheap"),
     BAD("--clock", "run", "--clock", "wall"),
-    BAD("--over", "sweep", "--over", "v"),
+    BAD("--over", "sweep", "--over", "q"),
     BAD("--inject-fault", "run", "--inject-fault", "device=1"),
     BAD("--inject-fault", "run", "--inject-fault", "device=1,action=x"),
     BAD("--inject-fault", "run", "--inject-fault", "device= 1,action=2"),

@@ -65,7 +65,7 @@ static void gradient(pl_model *m, const pl_batch *b, int batch, int mbs)
 /* Micro-batching at most reorders float additions, so the gradient matches
  * the full batch's to rounding: we allow 1e-5 of the gradient's largest
  * magnitude (float epsilon is 1.2e-7; the sums have ~30 terms). With these
- * kernels the order does not even change -- pl_matmul_weight_grad sums row
+ * kernels the order does not even change -- pl_tensor_weight_grad sums row
  * after row straight into dw -- and the bits agree; but that is a property
  * of one kernel, not a promise (a kernel that sums each micro-batch apart,
  * then adds, would differ in the last bits). */

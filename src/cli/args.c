@@ -212,7 +212,8 @@ static int check_shape(const pl_args *a, char *err, size_t errlen)
                  "be %d%s", e->name, e->microbatches, e->microbatches == 1 ? "" : "es",
                  e->microbatches, !strcmp(e->name, "naive") ? " (the microbatch schedule splits "
                  "the batch)" : "");
-    else if (e->chunks && pl_args_given(a, "--chunks") && o->chunks != e->chunks)
+    else if (e->chunks && pl_args_given(a, "--chunks") && o->chunks != e->chunks &&
+             a->command != PL_CMD_COMPARE && a->command != PL_CMD_SWEEP) /* they run them all */
         snprintf(err, errlen, "--schedule %s runs %d chunk%s per device: --chunks must be %d",
                  e->name, e->chunks, e->chunks == 1 ? "" : "s", e->chunks);
     else {

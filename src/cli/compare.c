@@ -123,8 +123,9 @@ static int sweep_point(const pl_args *a, const pl_registry_entry *e, char over, 
     pl_shape s = pl_registry_shape(e, b.opt.devices, b.opt.microbatches, b.opt.chunks);
     int stages = s.devices * s.chunks;
     b.opt.layers = stages * ((b.opt.layers + stages - 1) / stages); /* equal stages */
-    if (b.opt.batch < top || b.opt.batch % top)
-        b.opt.batch = 2 * top;
+    int most_m = over == 'm' ? top : b.opt.microbatches; /* equal micro-batches */
+    if (b.opt.batch < most_m || b.opt.batch % most_m)
+        b.opt.batch = 2 * most_m;
     b.opt.clock = PL_CLOCK_VIRTUAL;
     b.opt.steps = 1;
     pl_experiment x;

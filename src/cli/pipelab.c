@@ -34,6 +34,7 @@ static const char usage_options[] =
     "  --devices P            simulated devices [4]\n"
     "  --microbatches M       micro-batches per step [8; naive always 1]\n"
     "  --chunks V             model chunks per device, for the schedules that take them\n"
+    "                         [2]; sweep --over v: the largest v [4]\n"
     "  --layers L             layers of the MLP [8]\n"
     "  --width D              features per layer [32]\n"
     "  --batch B              samples per step [32]\n"
