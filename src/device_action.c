@@ -86,6 +86,7 @@ static int backward(pl_device *dv, pl_action a, where w, pl_stash *st,
 }
 // [endregion device-backward]
 
+// [region device-weight]
 /* W: accumulate the weight gradient kept by I, then free the stash. */
 static int weight(pl_device *dv, pl_stash *st)
 {
@@ -93,6 +94,7 @@ static int weight(pl_device *dv, pl_stash *st)
     pl_stage_free(st);
     return 0;
 }
+// [endregion device-weight]
 
 /* The event of an action that ran from t0 to t1 (held and in flight as now). */
 static int record(pl_device *dv, where w, pl_action a, pl_kind kind, int64_t t0, int64_t t1)

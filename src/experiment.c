@@ -85,6 +85,9 @@ static int measure(pl_experiment *x)
         x->bubble = m.bubble;
         pl_metrics_free(&m);
     }
+    double period;
+    if (rc == 0 && pl_trace_period(t, &period, &x->period_bubble) == 0)
+        x->period_ns = period * t->info.ns_per_tick;
     free(s);
     return rc;
 }
@@ -103,12 +106,15 @@ static int predict(pl_experiment *x, char *err, size_t errlen)
         sim = &x->prediction;
     }
     pl_metrics m;
-    if (pl_metrics_compute(&sim->trace, 0, &m))
+    if (pl_metrics_compute(&sim->trace, x->step, &m))
         return -1;
-    x->predicted_makespan_ns = pl_clock_predict_ns(x->opt.clock, m.makespan,
-                                                   x->job.cost.ns_per_tick, x->opt.scale);
+    double tick = pl_clock_predict_ns(x->opt.clock, 1, x->job.cost.ns_per_tick, x->opt.scale);
+    x->predicted_makespan_ns = (double)m.makespan * tick;
     x->predicted_bubble = m.bubble;
     pl_metrics_free(&m);
+    double period;
+    if (pl_trace_period(&sim->trace, &period, &x->predicted_period_bubble) == 0)
+        x->predicted_period_ns = period * tick;
     return 0;
 }
 
@@ -134,6 +140,22 @@ static void equal_stages(const pl_experiment *x, int rows, char *why, size_t n)
         }
 }
 
+/* Empty if every step ran alone and once, as the formulas assume; else why
+ * not (chapter 06). */
+static void overlapping_steps(const pl_experiment *x, char *why, size_t n)
+{
+    const pl_options *o = &x->opt;
+    int reruns = 0;
+    for (int k = 0; o->post_validation && x->clips && k < o->steps - 1; k++)
+        reruns += x->clips[k];
+    if (o->step_sync == PL_SYNC_LOCAL && o->steps > 1)
+        snprintf(why, n, "steps overlap without a barrier (--step-sync local): the formula is "
+                 "of a step alone; see the period");
+    else if (reruns)
+        snprintf(why, n, "post-validation ran %d step%s again after a rollback: the formula "
+                 "counts each step once", reruns, reruns == 1 ? "" : "s");
+}
+
 /* The chapter's closed form, where each assumption it needs holds. */
 static void formula(pl_experiment *x)
 {
@@ -155,6 +177,8 @@ static void formula(pl_experiment *x)
                  x->opt.batch, s->microbatches);
     else if (e->assumes & PL_ASSUME_EQUAL_STAGES)
         equal_stages(x, rows, why, n);
+    if (!why[0])
+        overlapping_steps(x, why, n);
     if (why[0])
         return;
     const pl_job *j = &x->job;
@@ -171,6 +195,27 @@ static void formula(pl_experiment *x)
         snprintf(why, n, "%s", outside ? outside : "outside the formula's domain");
 }
 
+/* With clipping, which steps clip: the sequential reference knows, bit for
+ * bit, and the simulator needs it to predict post-validation's rollbacks. */
+static int find_clips(pl_experiment *x, char *err, size_t errlen)
+{
+    pl_options o = x->opt;
+    pl_model ref;
+    if (o.clip_norm <= 0)
+        return 0;
+    o.microbatches = x->schedule.microbatches;
+    x->clips = calloc((size_t)o.steps, 1);
+    if (!x->clips || pl_model_init(&ref, o.layers, o.width, o.seed)) {
+        snprintf(err, errlen, "out of host memory for the clipping reference");
+        return -1;
+    }
+    int rc = pl_reference_train_as(&ref, &o, &x->partition, &x->schedule, NULL, x->clips, err,
+                                   errlen);
+    pl_model_free(&ref);
+    x->job.clips = x->clips;
+    return rc;
+}
+
 /* Train a fresh copy of the initial model sequentially and compare bits. */
 static int verify(pl_experiment *x, char *err, size_t errlen)
 {
@@ -181,7 +226,8 @@ static int verify(pl_experiment *x, char *err, size_t errlen)
         snprintf(err, errlen, "verify: out of host memory");
         return -1;
     }
-    int rc = pl_reference_train(&ref, &o, NULL, err, errlen);
+    int rc = pl_reference_train_as(&ref, &o, &x->partition, &x->schedule, NULL, NULL, err,
+                                   errlen);
     if (rc == 0)
         x->bitwise_equal = pl_model_equal(&x->model, &ref, &x->max_abs_diff);
     pl_model_free(&ref);
@@ -207,7 +253,8 @@ int pl_experiment_prepare(const pl_options *o, pl_experiment *x, char *err, size
         return -1;
     }
     make_job(x);
-    return 0;
+    x->period_ns = x->predicted_period_ns = -1;
+    return find_clips(x, err, errlen);
 }
 
 int pl_experiment_finish(pl_experiment *x, char *err, size_t errlen)
@@ -244,6 +291,8 @@ void pl_experiment_free(pl_experiment *x)
     pl_model_free(&x->model);
     pl_partition_free(&x->partition);
     pl_schedule_free(&x->schedule);
+    free(x->clips);
+    x->clips = NULL;
 }
 
 size_t pl_experiment_peak_bytes(const pl_experiment *x)
@@ -253,6 +302,28 @@ size_t pl_experiment_peak_bytes(const pl_experiment *x)
         if (x->result.trace.lanes[d].peak_bytes > peak)
             peak = x->result.trace.lanes[d].peak_bytes;
     return peak;
+}
+
+/* How the run ends its steps and what its costs were (chapter 06). */
+static void json_step_end(const pl_experiment *x, FILE *out)
+{
+    const pl_options *o = &x->opt;
+    int clipped = 0;
+    for (int k = 0; x->clips && k < o->steps; k++)
+        clipped += x->clips[k];
+    fprintf(out, ",\"step_sync\":\"%s\",\"clip_grad_norm\":",
+            o->step_sync == PL_SYNC_LOCAL ? "local" : "global");
+    pl_json_number(o->clip_norm > 0 ? o->clip_norm : NAN, out);
+    fprintf(out, ",\"post_validation\":%s,\"clipped_steps\":",
+            o->post_validation ? "true" : "false");
+    if (o->clip_norm > 0)
+        fprintf(out, "%d", clipped);
+    else
+        fputs("null", out);
+    if (o->cost == PL_COST_UNIFORM)
+        fprintf(out, ",\"costs\":[%.9g,%.9g,%.9g]", o->t_f, o->t_i, o->t_w);
+    else
+        fputs(",\"costs\":null", out);
 }
 
 // [region json]
@@ -282,6 +353,15 @@ void pl_experiment_json(const pl_experiment *x, FILE *out)
         pl_json_string(x->theory_note, out);
     else
         fputs("null", out);
+    fputs(",\"period_ns\":", out);
+    pl_json_number(x->period_ns >= 0 ? x->period_ns : NAN, out);
+    fputs(",\"period_bubble\":", out);
+    pl_json_number(x->period_ns >= 0 ? x->period_bubble : NAN, out);
+    fputs(",\"period_predicted_ns\":", out);
+    pl_json_number(x->predicted_period_ns >= 0 ? x->predicted_period_ns : NAN, out);
+    fputs(",\"period_bubble_predicted\":", out);
+    pl_json_number(x->predicted_period_ns >= 0 ? x->predicted_period_bubble : NAN, out);
+    json_step_end(x, out);
     fprintf(out, ",\"messages\":%ld,\"peak_inflight\":[", pl_trace_messages(t, x->step));
     for (int d = 0; d < t->devices; d++)
         fprintf(out, "%s%d", d ? "," : "", t->lanes[d].peak_inflight);

@@ -49,6 +49,11 @@ typedef struct {
     double predicted_makespan_ns;   /**< the simulator's, in the measured clock's ns */
     double predicted_bubble;        /**< the simulator's */
     double bubble_theory;           /**< the formula's, or < 0 when it does not apply */
+    double period_ns;               /**< measured time per step over steps 1..N-1, or < 0 (N = 1) */
+    double period_bubble;           /**< measured bubble of that steady state */
+    double predicted_period_ns;     /**< the simulator's, or < 0 */
+    double predicted_period_bubble; /**< the simulator's */
+    unsigned char *clips;           /**< with clipping: per step, 1 if its update was clipped */
     char theory_note[256];          /**< why there is no formula (empty if there is) */
     int bitwise_equal;              /**< with verify */
     double max_abs_diff;            /**< with verify */

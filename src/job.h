@@ -31,6 +31,9 @@ typedef struct {
     const pl_partition *partition; /**< p * v stages */
     const pl_schedule *schedule;   /**< validated before it runs */
     pl_cost cost;                  /**< how long each action takes */
+    /** Post-validation (chapter 06): per step, 1 if its update will be clipped -- the
+     *  simulator needs it to predict the rollbacks; NULL: none. */
+    const unsigned char *clips;
 } pl_job;
 
 /** What a run produced. */

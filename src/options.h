@@ -23,6 +23,9 @@ typedef enum { PL_CLOCK_VIRTUAL = 0, PL_CLOCK_SCALED = 1, PL_CLOCK_REAL = 2 } pl
 /** Which cost model (cost.h). */
 typedef enum { PL_COST_UNIFORM = 0, PL_COST_FLOPS = 1 } pl_cost_kind;
 
+/** How devices end a step (chapter 06): all together at a barrier, or each on its own. */
+typedef enum { PL_SYNC_GLOBAL = 0, PL_SYNC_LOCAL = 1 } pl_step_sync;
+
 /** Everything a run is asked to do. */
 typedef struct {
     /* what to run */
@@ -39,6 +42,10 @@ typedef struct {
     uint64_t seed;             /**< data and weight seed */
     float lr;                  /**< SGD learning rate */
     int recompute;             /**< keep stage inputs only; recompute before backward */
+    /* the end of a step (chapter 06) */
+    pl_step_sync step_sync;    /**< a barrier after every step, or none */
+    double clip_norm;          /**< clip gradients to this global norm; 0 = no clipping */
+    int post_validation;       /**< clipping: update first, check the norm later, roll back */
     /* time */
     pl_cost_kind cost;         /**< the cost model */
     double t_f;                /**< uniform: a unit's forward, in units (1) */
@@ -64,7 +71,8 @@ typedef struct {
 
 /**
  * The defaults: 1f1b on 4 devices, 8 micro-batches, 8 layers of width 32,
- * batch 32, 2 steps, seed 1, lr 0.05, uniform costs 1/1/1, virtual clock.
+ * batch 32, 2 steps, seed 1, lr 0.05, uniform costs 1/1/1, virtual clock, a
+ * barrier after every step, no gradient clipping.
  */
 void pl_options_defaults(pl_options *o);
 

@@ -93,10 +93,75 @@ static double looped_bfs_bubble(const pl_formula_case *c, const char **why)
     return fill_drain(c, why);
 }
 
+// [region zero-bubble-formula]
+/* Chapter 06: a zero-bubble schedule that runs k(p-1) forwards before its
+ * first W (ZB-H1: k = 1, ZB-H2: k = 2). Every device works m T, T = t_F +
+ * t_I + t_W, and idles the same (p-1) g, the largest of three lower bounds
+ * on the makespan, each a chain of actions that cannot overlap:
+ *
+ *   t_F                  micro-batch 0's forward reaches the last device
+ *                        after (p-1) t_F; then it works m T;
+ *   t_I - (k-1) t_F      device 0 runs k(p-1) + 1 forwards, then waits for
+ *                        micro-batch 0's gradient, p t_F + (p-1) t_I after
+ *                        the start; then it has the rest of its m T to do;
+ *   t_F + t_I - k t_W    the last device's work up to I_(m-1) -- all but
+ *                        k(p-1) + 1 Ws -- then that gradient climbs p - 1
+ *                        stages, then device 0 runs W_(m-1).
+ *
+ * The schedules meet the largest bound exactly once m > k(p-1) (the tests
+ * check every p <= 8, m <= 32 on five cost settings, and random ones):
+ *
+ *   bubble = (p-1) g / (m T + (p-1) g)
+ *
+ * With t_F = t_I = t_W = t, g = t for both: a third of 1F1B's idle time. */
+static double zero_bubble(const pl_formula_case *c, int k, const char **why)
+{
+    if (c->m <= k * (c->p - 1)) {
+        *why = k == 1 ? "ZB-H1's closed form needs m >= p: fewer micro-batches all sit in "
+                        "the warm-up"
+                      : "ZB-H2's closed form needs m >= 2p-1: fewer micro-batches all sit in "
+                        "the warm-up";
+        return -1.0;
+    }
+    int64_t g = c->t_f, alt = c->t_i - (k - 1) * c->t_f;
+    if (alt > g)
+        g = alt;
+    alt = c->t_f + c->t_i - k * c->t_w;
+    if (alt > g)
+        g = alt;
+    double idle = (double)(c->p - 1) * (double)g;
+    return idle / ((double)c->m * (double)(c->t_f + c->t_i + c->t_w) + idle);
+}
+// [endregion zero-bubble-formula]
+
+static double zb_h1(const pl_formula_case *c, const char **why)
+{
+    return zero_bubble(c, 1, why);
+}
+
+static double zb_h2(const pl_formula_case *c, const char **why)
+{
+    return zero_bubble(c, 2, why);
+}
+
+/* Chapter 06: every device runs k(p-1) forwards before its first W, and one
+ * more in the first F, I, W; each W then frees one: min(k(p-1) + 1, m). */
+static int peak_zb_h1(int p, int m, int v, int d)
+{
+    (void)v, (void)d;
+    return p < m ? p : m;
+}
+
+static int peak_zb_h2(int p, int m, int v, int d)
+{
+    (void)v, (void)d;
+    return 2 * p - 1 < m ? 2 * p - 1 : m;
+}
+
 /* ---- the schedules ---- */
 
 pl_generator pl_schedule_naive, pl_schedule_microbatch, pl_schedule_gpipe, pl_schedule_1f1b,
-    pl_schedule_interleaved, pl_schedule_looped_bfs;
+    pl_schedule_interleaved, pl_schedule_looped_bfs, pl_schedule_zb_h1, pl_schedule_zb_h2;
 
 enum { EQUAL = PL_ASSUME_EQUAL_STAGES | PL_ASSUME_EQUAL_MICROBATCHES | PL_ASSUME_NO_RECOMPUTE };
 
@@ -120,6 +185,12 @@ static const pl_registry_entry entries[] = {
     {"looped-bfs", 5, pl_schedule_looped_bfs, PL_PLACE_LOOP, 0, 2, 0, EQUAL,
      looped_bfs_bubble, "(p-1)/(v*m+p-1)", peak_all, "v*m",
      "v chunks per device, every micro-batch through one chunk before the next"},
+    {"zb-h1", 6, pl_schedule_zb_h1, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
+     zb_h1, "(p-1)g/(mT+(p-1)g), g = max(t_F, t_I, t_F+t_I-t_W)", peak_zb_h1, "min(p, m)",
+     "1F1B's memory; backward split into I and W, W deferred into the bubble"},
+    {"zb-h2", 6, pl_schedule_zb_h2, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
+     zb_h2, "(p-1)g/(mT+(p-1)g), g = max(t_F, t_I-t_F, t_F+t_I-2t_W)", peak_zb_h2,
+     "min(2p-1, m)", "twice the warm-up: each device busy from its first action to its last"},
 };
 
 enum { N_ENTRIES = sizeof entries / sizeof entries[0] };

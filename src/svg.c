@@ -70,7 +70,7 @@ void pl_svg_text(const char *s, FILE *out)
 /* The step a panel draws, its metrics, and where it sits. */
 typedef struct {
     const pl_trace *t;
-    int step;
+    int step, count; /* steps [step, step + count) */
     pl_metrics m;
     int top; /* y of the panel */
 } panel;
@@ -157,7 +157,8 @@ static void lanes(const panel *p, const scale *s, FILE *out)
     for (int d = 0; d < t->devices; d++) {
         int y = p->top + HEADER + d * (LANE + GAP);
         for (long i = 0; i < t->lanes[d].len; i++)
-            if (t->lanes[d].events[i].step == p->step)
+            if (t->lanes[d].events[i].step >= p->step &&
+                t->lanes[d].events[i].step < p->step + p->count)
                 box(p, s, &t->lanes[d].events[i], y, out);
     }
 }
@@ -187,10 +188,11 @@ static void caption(const panel *p, FILE *out)
             peak_d = d;
     int y = p->top + panel_height(t) - 8;
     fprintf(out, "<text x=\"%d\" y=\"%d\">bubble %.4f", LEFT, y, p->m.bubble);
-    if (t->info.formula >= 0)
+    if (t->info.formula >= 0 && p->count == 1)
         fprintf(out, " (theory %.4f)", t->info.formula);
-    fprintf(out, " \xc2\xb7 makespan %.3f ms \xc2\xb7 peak activation memory %.1f KiB (d%d)"
-            "</text>\n", (double)p->m.makespan * t->info.ns_per_tick / 1e6,
+    fprintf(out, " \xc2\xb7 %s %.3f ms \xc2\xb7 peak activation memory %.1f KiB (d%d)"
+            "</text>\n", p->count == 1 ? "makespan" : "span",
+            (double)p->m.makespan * t->info.ns_per_tick / 1e6,
             (double)t->lanes[peak_d].peak_bytes / 1024.0, peak_d);
 }
 
@@ -206,7 +208,11 @@ static void header(const panel *p, FILE *out)
             180, p->top + 20, i->devices, i->microbatches, chunks,
             i->recompute ? ", recompute" : "", i->clock,
             strcmp(i->executor, "simulator") == 0 ? ", simulator" : "");
-    if (p->t->steps > 1)
+    if (p->count > 1)
+        fprintf(out, "<text class=\"small\" x=\"%d\" y=\"%d\" text-anchor=\"end\">"
+                "steps %d to %d of %d</text>\n", WIDTH - 4, p->top + 20, p->step + 1,
+                p->step + p->count, p->t->steps);
+    else if (p->t->steps > 1)
         fprintf(out, "<text class=\"small\" x=\"%d\" y=\"%d\" text-anchor=\"end\">"
                 "step %d of %d (median)</text>\n", WIDTH - 4, p->top + 20, p->step + 1,
                 p->t->steps);
@@ -250,9 +256,10 @@ int pl_svg_timeline(const pl_trace *const *traces, int n, FILE *out)
     for (int i = 0; i < n; i++) {
         ps[i].t = traces[i];
         ps[i].step = traces[i]->info.shown_step;
+        ps[i].count = traces[i]->info.shown_steps > 1 ? traces[i]->info.shown_steps : 1;
         ps[i].top = height;
         ok = pl_trace_has_events(traces[i], ps[i].step) &&
-             pl_metrics_compute(traces[i], ps[i].step, &ps[i].m) == 0;
+             pl_metrics_steps(traces[i], ps[i].step, ps[i].count, &ps[i].m) == 0;
         height += panel_height(traces[i]) + 10;
         if (!ok) {
             n = i;

@@ -27,14 +27,14 @@ static int64_t gcd(int64_t a, int64_t b)
 
 /* Ticks per column: a whole number of columns per common unit when that
  * fits, else just enough to fit the step in `width` columns. */
-static int64_t per_column(const pl_trace *t, int step, int64_t first, int64_t makespan,
-                          int width)
+static int64_t per_column(const pl_trace *t, int step, int count, int64_t first,
+                          int64_t makespan, int width)
 {
     int64_t g = 0;
     for (int d = 0; d < t->devices; d++)
         for (long i = 0; i < t->lanes[d].len; i++) {
             const pl_event *e = &t->lanes[d].events[i];
-            if (e->step == step)
+            if (e->step >= step && e->step < step + count)
                 g = gcd(gcd(g, e->start - first), e->end - first);
         }
     if (g > 0 && makespan / g <= width) {
@@ -87,27 +87,38 @@ static void print_row(const char *row, const char *kinds, int width, int colour,
     fputc('\n', out);
 }
 
-int64_t pl_timeline_ticks_per_column(const pl_trace *t, int step, int columns)
+static int64_t ticks_per_column(const pl_trace *t, int step, int count, int columns)
 {
     pl_metrics m;
-    if (pl_metrics_compute(t, step, &m) != 0)
+    if (pl_metrics_steps(t, step, count, &m) != 0)
         return 1;
     int width = columns - LABEL > 10 ? columns - LABEL : 10;
-    int64_t npc = per_column(t, step, m.first_start, m.makespan, width);
+    int64_t npc = per_column(t, step, count, m.first_start, m.makespan, width);
     pl_metrics_free(&m);
     return npc < 1 ? 1 : npc;
 }
 
+int64_t pl_timeline_ticks_per_column(const pl_trace *t, int step, int columns)
+{
+    return ticks_per_column(t, step, 1, columns);
+}
+
 void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FILE *out)
+{
+    pl_timeline_print_steps(t, step, 1, columns, colour, out);
+}
+
+void pl_timeline_print_steps(const pl_trace *t, int step, int count, int columns, int colour,
+                             FILE *out)
 {
     pl_metrics m;
     if (t->devices < 1 || !t->lanes[0].keep_events) {
         fprintf(out, "(this trace kept totals only: no timeline)\n");
         return;
     }
-    if (pl_metrics_compute(t, step, &m) != 0)
+    if (pl_metrics_steps(t, step, count, &m) != 0)
         return;
-    int64_t npc = pl_timeline_ticks_per_column(t, step, columns);
+    int64_t npc = ticks_per_column(t, step, count, columns);
     int width = columns - LABEL > 10 ? columns - LABEL : 10;
     int used = (int)((m.makespan + npc - 1) / npc);
     char *row = malloc((size_t)width + 1), *kinds = malloc((size_t)width + 1);
@@ -116,7 +127,7 @@ void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FIL
         memset(kinds, 0, (size_t)width);
         for (long i = 0; i < t->lanes[d].len; i++) {
             const pl_event *e = &t->lanes[d].events[i];
-            if (e->step != step)
+            if (e->step < step || e->step >= step + count)
                 continue;
             int lo = (int)((e->start - m.first_start) / npc);
             int hi = (int)((e->end - m.first_start) / npc);

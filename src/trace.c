@@ -70,6 +70,7 @@ int pl_trace_init(pl_trace *t, int devices, int steps, int keep_events)
     t->steps = steps;
     t->info.devices = devices;
     t->info.formula = -1;
+    t->info.shown_steps = 1;
     t->info.ns_per_tick = 1.0;
     for (int d = 0; d < devices; d++)
         if (pl_lane_init(&t->lanes[d], steps, keep_events)) {
@@ -98,23 +99,29 @@ int pl_trace_has_events(const pl_trace *t, int step)
 
 int pl_metrics_compute(const pl_trace *t, int step, pl_metrics *out)
 {
+    return pl_metrics_steps(t, step, 1, out);
+}
+
+int pl_metrics_steps(const pl_trace *t, int first_step, int count, pl_metrics *out)
+{
     memset(out, 0, sizeof *out);
-    if (step < 0 || step >= t->steps)
+    if (first_step < 0 || count < 1 || first_step > t->steps - count)
         return -1;
     out->busy = calloc((size_t)t->devices, sizeof *out->busy);
     if (!out->busy)
         return -1;
     out->devices = t->devices;
     int64_t first = INT64_MAX, last = INT64_MIN, busy = 0;
-    for (int d = 0; d < t->devices; d++) {
-        const pl_step_total *tot = &t->lanes[d].totals[step];
-        if (tot->first_start < first)
-            first = tot->first_start;
-        if (tot->last_end > last)
-            last = tot->last_end;
-        out->busy[d] = tot->busy;
-        busy += tot->busy;
-    }
+    for (int d = 0; d < t->devices; d++)
+        for (int k = first_step; k < first_step + count; k++) {
+            const pl_step_total *tot = &t->lanes[d].totals[k];
+            if (tot->first_start < first)
+                first = tot->first_start;
+            if (tot->last_end > last)
+                last = tot->last_end;
+            out->busy[d] += tot->busy;
+            busy += tot->busy;
+        }
     if (first == INT64_MAX) {
         pl_metrics_free(out);
         return -1;
@@ -131,6 +138,30 @@ void pl_metrics_free(pl_metrics *m)
 {
     free(m->busy);
     m->busy = NULL;
+}
+
+/* The end of step k: its last action's end over every device. */
+static int64_t step_end(const pl_trace *t, int k)
+{
+    int64_t end = INT64_MIN;
+    for (int d = 0; d < t->devices; d++)
+        if (t->lanes[d].totals[k].last_end > end)
+            end = t->lanes[d].totals[k].last_end;
+    return end;
+}
+
+int pl_trace_period(const pl_trace *t, double *period, double *bubble)
+{
+    int n = t->steps;
+    if (n < 2)
+        return -1;
+    int64_t window = step_end(t, n - 1) - step_end(t, 0), busy = 0;
+    for (int k = 1; k < n; k++)
+        for (int d = 0; d < t->devices; d++)
+            busy += t->lanes[d].totals[k].busy;
+    *period = (double)window / (n - 1);
+    *bubble = window > 0 ? 1.0 - (double)busy / ((double)t->devices * (double)window) : 0.0;
+    return 0;
 }
 
 long pl_trace_messages(const pl_trace *t, int step)

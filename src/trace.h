@@ -73,6 +73,7 @@ typedef struct {
     double ns_per_tick;      /**< how long one tick is */
     double formula;          /**< the chapter's closed-form bubble, or < 0 if none applies */
     int shown_step;          /**< the step the run's summary reports */
+    int shown_steps;         /**< the pictures draw steps [shown_step, shown_step + this) */
 } pl_trace_info;
 
 /** A run's trace: one lane per device. */
@@ -123,8 +124,25 @@ typedef struct {
  */
 int pl_metrics_compute(const pl_trace *t, int step, pl_metrics *out);
 
+/**
+ * The metrics of steps [first, first + count) taken as one stretch of time:
+ * from the first start to the last end, busy summed over the steps
+ * (chapter 06 draws steps that overlap). As pl_metrics_compute otherwise.
+ */
+int pl_metrics_steps(const pl_trace *t, int first, int count, pl_metrics *out);
+
 /** Free what pl_metrics_compute allocated. */
 void pl_metrics_free(pl_metrics *m);
+
+/**
+ * The steady state of a multi-step run (chapter 06). With E_k the end of
+ * step k -- its last action's end over every device -- *period gets
+ * (E_(N-1) - E_0) / (N - 1) ticks, the time per step once the pipeline runs,
+ * and *bubble the idle fraction of that window: 1 - (busy time of steps
+ * 1..N-1 on every device) / (p (E_(N-1) - E_0)). Returns 0, or -1 with fewer
+ * than two steps.
+ */
+int pl_trace_period(const pl_trace *t, double *period, double *bubble);
 
 /** Messages sent between devices in step `step` (each activation and gradient once). */
 long pl_trace_messages(const pl_trace *t, int step);
@@ -137,6 +155,10 @@ long pl_trace_messages(const pl_trace *t, int step);
  * `colour` is set.
  */
 void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FILE *out);
+
+/** As pl_timeline_print, for steps [first, first + count) on one time axis. */
+void pl_timeline_print_steps(const pl_trace *t, int first, int count, int columns, int colour,
+                             FILE *out);
 
 /** The ticks one column of pl_timeline_print stands for (at least 1). */
 int64_t pl_timeline_ticks_per_column(const pl_trace *t, int step, int columns);

@@ -11,6 +11,9 @@
  *   receive   probe for exactly that tag from exactly that rank, then
  *             receive it -- polling, so that a stop is noticed while waiting;
  *   barrier   an all-reduce of the time with MPI_MAX (non-blocking, polled);
+ *   reduce    an all-gather of every rank's (value, time), started at once;
+ *   reduced   waits for it, then adds the values from 0.0 in rank order, as
+ *             the threads do, so every rank gets the same bits;
  *   abort     an agreed stop: the failing rank tells every rank why, every
  *             rank that hears it tells every rank that it stopped, and
  *             pl_transport_mpi_settle ends the run tidily on every rank;
@@ -34,10 +37,29 @@
  * of steps (the step counts modulo the window). */
 enum { TAG_STOP = 1, TAG_DATA = 16 };
 
-/* The collectives a rank may be in when the run stops. */
-enum { COLL_NONE = 0, COLL_MAX_TIME = 1 };
+/* The collectives. Every rank starts the same ones in the same order; a rank
+ * may have a few open at once (a reduction, and the barrier after it). */
+enum { COLL_FREE = 0, COLL_MAX_TIME = 1, COLL_SUM = 2 };
 
-enum { WHY_MAX = 1024 };
+enum { WHY_MAX = 1024, MAX_OPEN = 8 };
+
+/* What each rank brings to a reduction. */
+typedef struct {
+    double value;
+    int64_t time;
+} pair;
+
+/* One collective in progress: MPI writes into it, so it never moves. */
+typedef struct {
+    int kind;        /* COLL_*; COLL_FREE: the slot is free */
+    int index;       /* its number in the order every rank starts them */
+    int round;       /* COLL_SUM: the reduction round */
+    int done;        /* 1 once MPI completed it */
+    MPI_Request req;
+    int64_t in, out; /* COLL_MAX_TIME */
+    pair mine;       /* COLL_SUM: this rank's */
+    pair *all;       /* COLL_SUM: every rank's, [p] */
+} coll;
 
 /* A send on its way: its buffer lives until MPI says it left. */
 typedef struct {
@@ -46,12 +68,13 @@ typedef struct {
 } outgoing;
 
 /* The stop message: whether the sender failed (and why), the collectives it
- * started, the one it is in, and how many data messages it sent each rank. */
+ * started and the kind of each it has not finished, and how many data
+ * messages it sent each rank. */
 typedef struct {
     int failed;
     int collectives;
-    int open_kind;
-    int pad;
+    int n_open;
+    int open_index[MAX_OPEN], open_kind[MAX_OPEN];
     char why[WHY_MAX];
     /* followed by long sent[p] */
 } stop_head;
@@ -77,13 +100,11 @@ typedef struct {
     int listening;            /* 1 while stop_req is posted */
     int stops_heard;          /* stop messages received (at most p - 1) */
     int max_collectives;      /* most collectives any rank started */
-    int open_kind;            /* what a rank still in a collective is in */
-    /* the collective in progress */
+    int later_kind[MAX_OPEN]; /* the kinds of collectives collectives.. that others started */
+    /* the collectives in progress */
     int collectives;          /* started so far */
-    int coll_open;            /* 1 while one is not yet complete */
-    int coll_kind;
-    MPI_Request coll_req;
-    int64_t coll_in, coll_out;
+    coll open[MAX_OPEN];      /* slots */
+    pair *pairs;              /* [MAX_OPEN * p]: every slot's `all` */
 } mpi_net;
 
 static mpi_net *of(pl_transport *t)
@@ -162,7 +183,11 @@ static void tell_stop(mpi_net *n, int failed, const char *why)
         stop_head *h = (stop_head *)buf;
         h->failed = failed;
         h->collectives = n->collectives;
-        h->open_kind = n->coll_open ? n->coll_kind : COLL_NONE;
+        for (int k = 0; k < MAX_OPEN; k++)
+            if (n->open[k].kind != COLL_FREE) {
+                h->open_index[h->n_open] = n->open[k].index;
+                h->open_kind[h->n_open++] = n->open[k].kind;
+            }
         snprintf(h->why, sizeof h->why, "%s", failed ? why : "");
         memcpy(buf + sizeof *h, n->sent, (size_t)n->p * sizeof(long));
         post(n, buf, stop_size(n), q, TAG_STOP);
@@ -196,8 +221,11 @@ static void hear_stop(mpi_net *n, int from)
     n->stops_heard++;
     if (h->collectives > n->max_collectives)
         n->max_collectives = h->collectives;
-    if (h->open_kind != COLL_NONE)
-        n->open_kind = h->open_kind;
+    for (int k = 0; k < h->n_open; k++) { /* this rank has stopped: its count is final */
+        int ahead = h->open_index[k] - n->collectives;
+        if (ahead >= 0 && ahead < MAX_OPEN)
+            n->later_kind[ahead] = h->open_kind[k];
+    }
     n->expected[from] = sent[n->rank];
     if (h->failed)
         note_failure(n, h->why);
@@ -229,52 +257,60 @@ static int poll_stop(mpi_net *n)
     return n->stopped;
 }
 
-/* ---- Collectives: all-reduces that notice a stop while they wait ---- */
+/* ---- Collectives: non-blocking, and waited for while watching for a stop ---- */
 
-static void coll_start(mpi_net *n, int kind, int64_t in)
+/* Start a collective of `kind`; NULL if MAX_OPEN are open already. */
+static coll *coll_start(mpi_net *n, int kind, int round, double value, int64_t time)
 {
-    n->coll_in = in;
-    n->coll_kind = kind;
-    n->coll_open = 1;
-    n->collectives++;
-    MPI_Iallreduce(&n->coll_in, &n->coll_out, 1, MPI_INT64_T, MPI_MAX, n->comm, &n->coll_req);
+    int k = 0;
+    while (k < MAX_OPEN && n->open[k].kind != COLL_FREE)
+        k++;
+    if (k == MAX_OPEN)
+        return NULL;
+    coll *c = &n->open[k];
+    *c = (coll){kind, n->collectives++, round, 0, MPI_REQUEST_NULL, time, 0, {value, time},
+                n->pairs + (size_t)k * (size_t)n->p};
+    if (kind == COLL_MAX_TIME)
+        MPI_Iallreduce(&c->in, &c->out, 1, MPI_INT64_T, MPI_MAX, n->comm, &c->req);
+    else
+        MPI_Iallgather(&c->mine, sizeof c->mine, MPI_BYTE, c->all, sizeof c->mine, MPI_BYTE,
+                       n->comm, &c->req);
+    return c;
 }
 
-/* Wait for the collective in progress. Returns 0 once it completed, or -1
- * if watching for a stop and the run stopped first (it stays open). */
-static int coll_wait(mpi_net *n, int watch)
+/* Wait for collective c. Returns 0 once it completed, or -1 if watching for
+ * a stop and the run stopped first (it stays open, for settle). */
+static int coll_wait(mpi_net *n, coll *c, int watch)
 {
-    int done = 0, spins = 0;
-    for (;;) {
-        MPI_Test(&n->coll_req, &done, MPI_STATUS_IGNORE);
-        if (done) {
-            n->coll_open = 0;
-            return 0;
-        }
-        if (watch && poll_stop(n))
+    int spins = 0;
+    while (!c->done) {
+        MPI_Test(&c->req, &c->done, MPI_STATUS_IGNORE);
+        if (!c->done && watch && poll_stop(n))
             return -1;
-        pause_for(&spins);
+        if (!c->done)
+            pause_for(&spins);
     }
+    return 0;
 }
 
-/* An all-reduce (kind) of `in` into *out, unless the run stops first. */
-static int all_reduce(mpi_net *n, int kind, int64_t in, int64_t *out)
+/* An all-reduce of `time` with MPI_MAX into *out, unless the run stops first. */
+static int max_time(mpi_net *n, int64_t time, int64_t *out)
 {
-    if (poll_stop(n))
+    coll *c = poll_stop(n) ? NULL : coll_start(n, COLL_MAX_TIME, 0, 0.0, time);
+    if (!c || coll_wait(n, c, 1))
         return -1;
-    coll_start(n, kind, in);
-    if (coll_wait(n, 1))
-        return -1;
-    *out = n->coll_out;
+    *out = c->out;
+    c->kind = COLL_FREE;
     return 0;
 }
 
 /* ---- The operations ---- */
 
-/* The message on the wire: the sender's time stamp, the shape, the floats. */
+/* The message on the wire: the sender's time stamp, its step, the shape,
+ * then the floats. */
 typedef struct {
     int64_t time;
-    int32_t rows, cols;
+    int32_t step, rows, cols, pad;
 } wire_head;
 
 // [region mpi-send]
@@ -285,7 +321,7 @@ static int send(pl_transport *t, int from, int to, pl_tag tag, int64_t time, pl_
     size_t bytes = (size_t)x.rows * (size_t)x.cols * sizeof(float);
     char *buf = poll_stop(n) ? NULL : malloc(sizeof(wire_head) + bytes);
     if (buf) {
-        wire_head h = {time, x.rows, x.cols};
+        wire_head h = {time, tag.step, x.rows, x.cols, 0};
         memcpy(buf, &h, sizeof h);
         memcpy(buf + sizeof h, x.data, bytes);
     }
@@ -307,7 +343,6 @@ static int receive(pl_transport *t, int to, int from, pl_tag tag, int64_t *time,
     mpi_net *n = of(t);
     int mtag = tag_of(n, tag), found = 0, spins = 0, len;
     MPI_Status st;
-    (void)to;
     for (;;) { /* only this tag from only this rank: never another message */
         if (poll_stop(n))
             return -1;
@@ -326,6 +361,15 @@ static int receive(pl_transport *t, int to, int from, pl_tag tag, int64_t *time,
     n->received[from]++;
     wire_head h;
     memcpy(&h, buf, sizeof h);
+    if (h.step != tag.step) { /* a sender ran its steps out of order: a bug */
+        char why[160];
+        snprintf(why, sizeof why, "d%d expected step %d's message from d%d (stage %d, "
+                 "micro-batch %d) but step %d's came first", to, tag.step, from, tag.stage,
+                 tag.mb, h.step);
+        free(buf);
+        stop_here(n, 1, why);
+        return -1;
+    }
     *time = h.time;
     *x = pl_tensor_new(h.rows, h.cols);
     if (x->data)
@@ -342,8 +386,49 @@ static int receive(pl_transport *t, int to, int from, pl_tag tag, int64_t *time,
 static int barrier(pl_transport *t, int device, int64_t time, int64_t *agreed)
 {
     (void)device;
-    return all_reduce(of(t), COLL_MAX_TIME, time, agreed);
+    return max_time(of(t), time, agreed);
 }
+
+// [region mpi-reduction]
+static int reduce(pl_transport *t, int device, int round, double value, int64_t time)
+{
+    mpi_net *n = of(t);
+    (void)device;
+    if (poll_stop(n))
+        return -1;
+    if (coll_start(n, COLL_SUM, round, value, time))
+        return 0;
+    stop_here(n, 1, "more reductions open at once than the MPI transport keeps");
+    return -1;
+}
+
+static int reduced(pl_transport *t, int device, int round, double *sum, int64_t *agreed)
+{
+    mpi_net *n = of(t);
+    coll *c = NULL;
+    (void)device;
+    for (int k = 0; k < MAX_OPEN; k++)
+        if (n->open[k].kind == COLL_SUM && n->open[k].round == round)
+            c = &n->open[k];
+    if (!c) {
+        stop_here(n, 1, "a reduction was awaited that was never started");
+        return -1;
+    }
+    if (coll_wait(n, c, 1))
+        return -1;
+    double s = 0.0; /* from 0.0, in rank order: every rank gets the same bits */
+    int64_t latest = c->all[0].time;
+    for (int d = 0; d < n->p; d++) {
+        s += c->all[d].value;
+        if (c->all[d].time > latest)
+            latest = c->all[d].time;
+    }
+    *sum = s;
+    *agreed = latest;
+    c->kind = COLL_FREE;
+    return 0;
+}
+// [endregion mpi-reduction]
 
 static void abort_run(pl_transport *t, int device, const char *why)
 {
@@ -369,7 +454,7 @@ static int collect(pl_transport *t, int device, pl_report *r)
     int64_t ignored;
     (void)device;
     /* Everyone is here and nobody failed: from now on every rank gathers. */
-    if (all_reduce(n, COLL_MAX_TIME, 0, &ignored))
+    if (max_time(n, 0, &ignored))
         return -1;
     pl_gather_mpi(n->comm, n->job, r, n->trace, n->loss);
     return 0;
@@ -386,13 +471,14 @@ static void destroy(pl_transport *t)
     free(n->received);
     free(n->expected);
     free(n->stop_in);
+    free(n->pairs);
     if (n->comm != MPI_COMM_NULL)
         MPI_Comm_free(&n->comm);
     free(n);
 }
 
-static const pl_transport_ops ops = {send, receive, barrier, abort_run, stopped, error,
-                                     collect, destroy};
+static const pl_transport_ops ops = {send, receive, barrier, reduce, reduced, abort_run,
+                                     stopped, error, collect, destroy};
 
 /* How many steps the tags can tell apart, at most `steps`; 0 if not one. */
 static int tag_window(const mpi_net *n, int steps)
@@ -429,10 +515,11 @@ pl_transport *pl_transport_mpi_new(const pl_job *job, pl_trace *trace, float *lo
     n->received = calloc((size_t)n->p, sizeof *n->received);
     n->expected = calloc((size_t)n->p, sizeof *n->expected);
     n->stop_in = calloc(1, stop_size(n));
+    n->pairs = calloc((size_t)MAX_OPEN * (size_t)n->p, sizeof *n->pairs);
     if (n->window < need) {
         snprintf(err, errlen, "%d stages x %d micro-batches need more MPI tags than this MPI "
                  "has (%d steps' worth, of %d needed)", n->stages, n->m, n->window, need);
-    } else if (!n->sent || !n->received || !n->expected || !n->stop_in) {
+    } else if (!n->sent || !n->received || !n->expected || !n->stop_in || !n->pairs) {
         snprintf(err, errlen, "out of host memory for the transport");
     } else {
         listen_stop(n);
@@ -451,17 +538,22 @@ int pl_transport_mpi_settle(pl_transport *t)
             poll_stop(n);
             pause_for(&spins);
         }
-        /* Collectives start in the same order everywhere, and one starts only
-         * after the one before completed everywhere: so ranks are at most one
-         * apart. The ones behind join the one the others are in. */
-        if (n->collectives > n->max_collectives)
-            n->max_collectives = n->collectives;
-        if (n->coll_open)
-            coll_wait(n, 0);
-        if (n->collectives < n->max_collectives) {
-            coll_start(n, n->open_kind, INT64_MIN);
-            coll_wait(n, 0);
+        /* Collectives start in the same order everywhere, and none completes
+         * before every rank has started it: what the ranks ahead started and
+         * this one did not is open on each of them, and they said which kind.
+         * This rank joins those, then every collective it has open ends. */
+        while (n->collectives < n->max_collectives) {
+            int kind = n->later_kind[0];
+            memmove(n->later_kind, n->later_kind + 1, (MAX_OPEN - 1) * sizeof(int));
+            n->later_kind[MAX_OPEN - 1] = COLL_FREE;
+            if (kind == COLL_FREE || !coll_start(n, kind, -1, 0.0, INT64_MIN))
+                MPI_Abort(n->comm, 1); /* cannot happen: nothing else could end this run */
         }
+        for (int k = 0; k < MAX_OPEN; k++)
+            if (n->open[k].kind != COLL_FREE) {
+                coll_wait(n, &n->open[k], 0);
+                n->open[k].kind = COLL_FREE;
+            }
         /* Take what was sent here and never received: every send completes. */
         n->expected[n->rank] = n->sent[n->rank];
         for (int q = 0; q < n->p; q++)

@@ -86,7 +86,7 @@ static void as_threads(char *json)
  * both are bitwise equal to the reference, the MPI run says its weights and
  * trace equal the threads', the JSON summaries agree field for field, and
  * the two Chrome traces -- every event of every step -- are the same bytes. */
-static void same_as_threads(const char *schedule, int p, int m, int v)
+static void same_as_threads(const char *schedule, int p, int m, int v, const char *extra)
 {
     static char tout[OUT], mout[OUT], terr[OUT], merr[OUT], ttrace[1 << 20], mtrace[1 << 20];
     char args[512], cmd[4096], tfile[128], mfile[128], chunks[32] = "";
@@ -94,8 +94,8 @@ static void same_as_threads(const char *schedule, int p, int m, int v)
         snprintf(chunks, sizeof chunks, " --chunks %d", v);
     int layers = p * (v ? v : 1) * 2;
     snprintf(args, sizeof args, "run --schedule %s --microbatches %d%s --layers %d --width 8 "
-             "--batch %d --steps 2 --seed 3 --verify --json", schedule, m, chunks, layers,
-             2 * m + 1);
+             "--batch %d --steps %d --seed 3 --verify --json %s", schedule, m, chunks, layers,
+             2 * m + 1, extra[0] ? 4 : 2, extra);
     temp_name(tfile, sizeof tfile, "threads.json");
     temp_name(mfile, sizeof mfile, "mpi.json");
 
@@ -152,7 +152,7 @@ static void every_schedule(int p)
                 break;
             for (int v = e->chunks ? 0 : 1; v <= (e->chunks ? 0 : 3); v++)
                 if (generates(e, p, m, v)) {
-                    same_as_threads(e->name, p, m, v);
+                    same_as_threads(e->name, p, m, v, "");
                     ran++;
                 }
         }
@@ -173,6 +173,23 @@ Test(ch09, every_schedule_on_3_processes_equals_threads, .timeout = 600)
 Test(ch09, every_schedule_on_4_processes_equals_threads, .timeout = 600)
 {
     every_schedule(4);
+}
+
+/* Chapter 06 on processes: steps without a barrier, gradient clipping (an
+ * all-reduce every device waits for) and post-validation (an all-reduce
+ * left open while the next step runs, and rollbacks) -- for every schedule. */
+Test(ch09, steps_without_barrier_clipping_and_rollbacks_equal_threads, .timeout = 600)
+{
+    require_programs();
+    int n;
+    const pl_registry_entry *all = pl_registry_list(&n);
+    const char *modes[] = {"--clip-grad-norm 0.5", "--step-sync local --clip-grad-norm 0.5 "
+                           "--post-validation", "--step-sync local"};
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 3; k++) {
+            int p = 2 + (i + k) % 3, m = all[i].microbatches ? all[i].microbatches : p + 2;
+            same_as_threads(all[i].name, p, m, all[i].chunks ? 0 : 2, modes[k]);
+        }
 }
 
 /* How each rank ended, from a wrapper that outlives pipelab-mpi: mpirun is
@@ -209,12 +226,12 @@ static int count(const char *s, const char *needle)
 /* A fault injected on rank d at its action k: every rank exits non-zero,
  * the last within 2 s of the first, the failure is reported exactly once,
  * naming d, and mpirun itself ends non-zero (no hang: timeout would say 124). */
-static void fault(int p, int d, long k, const char *schedule)
+static void fault(int p, int d, long k, const char *schedule, const char *extra)
 {
     static char out[OUT], err[OUT];
     char args[256], cmd[4096], who[32];
     snprintf(args, sizeof args, "run --schedule %s --microbatches 6 --steps 3 "
-             "--inject-fault device=%d,action=%ld", schedule, d, k);
+             "--inject-fault device=%d,action=%ld %s", schedule, d, k, extra);
 
     snprintf(cmd, sizeof cmd, "%s --mca orte_abort_on_non_zero_status 0 -np %d sh -c "
              "'%s \"$@\"; s=$?; echo \"RANK-END $OMPI_COMM_WORLD_RANK $s $(date +%%s.%%N)\" >&2; "
@@ -252,7 +269,7 @@ static void fault(int p, int d, long k, const char *schedule)
 /* On every rank: at its first action, in the middle of the second step
  * (while others wait at the barrier of the first or in a receive), and at
  * its very last action, when every other rank waits at the last barrier. */
-static void faults_on_every_rank(int p, const char *schedule)
+static void faults_on_every_rank(int p, const char *schedule, const char *extra)
 {
     require_programs();
     pl_schedule s;
@@ -261,19 +278,27 @@ static void faults_on_every_rank(int p, const char *schedule)
         long len = s.len[d];
         long at[3] = {0, len + len / 2, 3 * len - 1};
         for (int i = 0; i < 3; i++)
-            fault(p, d, at[i], schedule);
+            fault(p, d, at[i], schedule, extra);
     }
     pl_schedule_free(&s);
 }
 
 Test(ch09, a_fault_on_any_of_2_ranks_stops_every_rank, .timeout = 300)
 {
-    faults_on_every_rank(2, "gpipe");
+    faults_on_every_rank(2, "gpipe", "");
 }
 
 Test(ch09, a_fault_on_any_of_4_ranks_stops_every_rank, .timeout = 300)
 {
-    faults_on_every_rank(4, "1f1b");
+    faults_on_every_rank(4, "1f1b", "");
+}
+
+/* With post-validation a rank may be in two collectives at once (the
+ * reduction it left open, and the next): a stop must still end both. */
+Test(ch09, a_fault_while_reductions_are_open_stops_every_rank, .timeout = 300)
+{
+    faults_on_every_rank(3, "zb-h1", "--step-sync local --clip-grad-norm 0.5 --post-validation");
+    faults_on_every_rank(3, "zb-h2", "--clip-grad-norm 0.5 --post-validation");
 }
 
 Test(ch09, refuses_what_does_not_fit_processes, .timeout = 120)

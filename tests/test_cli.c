@@ -118,6 +118,23 @@ static const bad_call table[] = {
     BAD("--steps", "sweep", "--steps", "2"),
     BAD("--inject-fault", "run", "--inject-fault", "device=1,action=2,stal"),
     BAD("--inject-fault", "run", "--inject-fault", "device=1,action=2,x,stall"),
+    /* chapter 06: costs, the end of a step, clipping */
+    BAD("--costs", "run", "--costs", "1,1"),
+    BAD("--costs", "run", "--costs", "1,1,0"),
+    BAD("--costs", "run", "--costs", "1,1,1,1"),
+    BAD("--costs", "run", "--costs", "1,,1"),
+    BAD("--costs", "run", "--costs", "a,b,c"),
+    BAD("--costs", "run", "--costs", "1,1,2000"),
+    BAD("--costs", "run", "--cost", "flops", "--costs", "1,1,1"),
+    BAD("--costs", "show", "--costs", "1,1,1"),
+    BAD("--step-sync", "run", "--step-sync", "sometimes"),
+    BAD("--step-sync", "sweep", "--step-sync", "local"),
+    BAD("--clip-grad-norm", "run", "--clip-grad-norm", "0"),
+    BAD("--clip-grad-norm", "run", "--clip-grad-norm", "-1"),
+    BAD("--clip-grad-norm", "run", "--clip-grad-norm", "inf"),
+    BAD("--post-validation", "run", "--post-validation"),
+    BAD("--show-steps", "run", "--show-steps", "some"),
+    BAD("--show-steps", "sweep", "--show-steps", "all"),
 };
 enum { N_BAD = sizeof table / sizeof table[0] };
 

@@ -37,9 +37,13 @@ static const spec specs[] = {
     {"--seed", 1, 0, LONG_MAX, RUN | COMPARE},
     {"--cost", 1, 0, 0, RUN | COMPARE | SWEEP},
     {"--flops", 1, 0, 0, RUN | COMPARE | SWEEP},
+    {"--costs", 1, 0, 0, RUN | COMPARE | SWEEP},
     {"--clock", 1, 0, 0, RUN | COMPARE},
     {"--scale", 1, 0, 0, RUN | COMPARE},
     {"--recompute", 0, 0, 0, RUN | COMPARE | SWEEP},
+    {"--step-sync", 1, 0, 0, RUN | COMPARE},
+    {"--clip-grad-norm", 1, 0, 0, RUN | COMPARE},
+    {"--post-validation", 0, 0, 0, RUN | COMPARE},
     {"--device-memory", 1, 1, LONG_MAX, RUN | COMPARE},
     {"--inject-fault", 1, 0, 0, RUN},
     {"--watchdog", 1, 0, 0, RUN | COMPARE},
@@ -48,6 +52,7 @@ static const spec specs[] = {
     {"--json", 0, 0, 0, RUN | COMPARE | SWEEP},
     {"--trace", 1, 0, 0, RUN | COMPARE},
     {"--svg", 1, 0, 0, RUN | COMPARE | SWEEP},
+    {"--show-steps", 1, 0, 0, RUN | COMPARE},
     {"--over", 1, 0, 0, SWEEP},
     {"--help", 0, 0, 0, ALL},
 };
@@ -112,6 +117,29 @@ static const char *digits_after(const char *s, const char *key, char stop, char 
     return i > 0 && s[i] == stop ? s + i : NULL;
 }
 
+/* "F,I,W": three numbers above 0, at most 1000 units each. */
+static int costs(pl_options *o, const char *v)
+{
+    char part[3][32];
+    const char *p = v;
+    for (int k = 0; k < 3; k++) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof part[k] || (k < 2) != (p[n] == ','))
+            return -1;
+        memcpy(part[k], p, n);
+        part[k][n] = '\0';
+        p += n + (k < 2);
+    }
+    double t[3];
+    for (int k = 0; k < 3; k++)
+        if (positive(part[k], 0, 1000, &t[k]))
+            return -1;
+    o->t_f = t[0];
+    o->t_i = t[1];
+    o->t_w = t[2];
+    return 0;
+}
+
 /* "device=D,action=K" or "device=D,action=K,stall", digits only: no signs,
  * no spaces, no overflow. */
 static int fault(pl_options *o, const char *v)
@@ -161,9 +189,20 @@ static int store(pl_args *a, int i, const char *v)
     else if (!strcmp(n, "--scale")) return positive(v, 0, 1e6, &o->scale);
     else if (!strcmp(n, "--flops")) return positive(v, 1e6 - 1, 1e18, &o->flops_per_s);
     else if (!strcmp(n, "--watchdog")) return positive(v, 0, 1e6, &o->watchdog_s);
+    else if (!strcmp(n, "--costs")) return costs(o, v);
+    else if (!strcmp(n, "--clip-grad-norm")) return positive(v, 0, 1e30, &o->clip_norm);
+    else if (!strcmp(n, "--step-sync")) {
+        if (!strcmp(v, "global")) o->step_sync = PL_SYNC_GLOBAL;
+        else if (!strcmp(v, "local")) o->step_sync = PL_SYNC_LOCAL;
+        else return -1;
+    }
     else if (!strcmp(n, "--inject-fault")) return fault(o, v);
     else if (!strcmp(n, "--trace")) a->trace = v;
     else if (!strcmp(n, "--svg")) a->svg = v;
+    else if (!strcmp(n, "--show-steps")) {
+        if (strcmp(v, "all") && strcmp(v, "median")) return -1;
+        a->show_all = !strcmp(v, "all");
+    }
     else if (!strcmp(n, "--over")) {
         if (strcmp(v, "m") && strcmp(v, "p") && strcmp(v, "v")) return -1;
         a->over = v;
@@ -182,9 +221,13 @@ static int bad_value(int i, const char *v, char *err, size_t errlen)
         {"--scale", "a number above 0, at most 1e6 (host time per modelled time)"},
         {"--flops", "a number of FLOP/s from 1e6 to 1e18"},
         {"--watchdog", "a number of seconds above 0, at most 1e6"},
+        {"--costs", "F,I,W: three numbers of units above 0, at most 1000 (e.g. 1,1,0.5)"},
+        {"--step-sync", "global or local"},
+        {"--clip-grad-norm", "a number above 0 (the largest global gradient norm)"},
         {"--inject-fault", "device=D,action=K[,stall] with whole numbers 0 <= D < 1024, K >= 0"},
         {"--trace", "a file name"}, {"--svg", "a file name"},
         {"--over", "m, p or v"},
+        {"--show-steps", "all or median"},
     };
     for (size_t k = 0; k < sizeof say / sizeof say[0]; k++)
         if (!strcmp(n, say[k].name))
@@ -243,6 +286,12 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
         snprintf(err, errlen, "--inject-fault needs device threads; it cannot be combined with --simulate");
     else if (pl_args_given(a, "--flops") && o->cost != PL_COST_FLOPS)
         snprintf(err, errlen, "--flops sets the speed of --cost flops; give --cost flops too");
+    else if (pl_args_given(a, "--costs") && o->cost != PL_COST_UNIFORM)
+        snprintf(err, errlen, "--costs sets t_F, t_I, t_W of --cost uniform; with --cost flops "
+                 "every action costs its FLOPs");
+    else if (o->post_validation && o->clip_norm <= 0)
+        snprintf(err, errlen, "--post-validation checks the gradient norm after the step; "
+                 "give --clip-grad-norm too");
     else if (pl_args_given(a, "--scale") && o->clock != PL_CLOCK_SCALED)
         snprintf(err, errlen, "--scale applies to --clock scaled; give --clock scaled too");
     else if (o->simulate && pl_args_given(a, "--clock"))
@@ -313,6 +362,7 @@ int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen)
             if (!strcmp(arg, "--recompute")) a->opt.recompute = 1;
             else if (!strcmp(arg, "--simulate")) a->opt.simulate = 1;
             else if (!strcmp(arg, "--verify")) a->opt.verify = 1;
+            else if (!strcmp(arg, "--post-validation")) a->opt.post_validation = 1;
             else if (!strcmp(arg, "--json")) a->json = 1;
             else a->help = 1;
             continue;

@@ -27,6 +27,7 @@ typedef struct {
     const char *trace;  /**< --trace FILE */
     const char *svg;    /**< --svg FILE */
     const char *over;   /**< sweep: "m", "p" or "v" */
+    int show_all;       /**< --show-steps all: the timelines draw every step */
     int help;           /**< --help */
     unsigned long given; /**< bit per option seen */
     const char *file;   /**< check: the positional FILE */

@@ -31,7 +31,14 @@ static int run_entry(const pl_args *a, const pl_registry_entry *e, pl_experiment
     return pl_experiment_run(&o, x, err, errlen);
 }
 
-static void row(const pl_experiment *x, FILE *out)
+/* 1 if the comparison ends its steps other than at a barrier (chapter 06):
+ * then each row shows its period per step too. */
+static int periods(const pl_args *a)
+{
+    return a->opt.steps > 1 && (a->opt.step_sync == PL_SYNC_LOCAL || a->opt.clip_norm > 0);
+}
+
+static void row(const pl_experiment *x, int period, FILE *out)
 {
     const pl_trace *t = &x->result.trace;
     char inflight[64] = "", theory[16] = "-";
@@ -43,11 +50,14 @@ static void row(const pl_experiment *x, FILE *out)
         snprintf(inflight + n, sizeof inflight - (size_t)n, " ...");
     if (x->bubble_theory >= 0)
         snprintf(theory, sizeof theory, "%.4f", x->bubble_theory);
-    fprintf(out, "%-12s %3d %2d  %7.4f  %9.4f  %7s  %10.3f  %-18s %9.1f  %s\n", x->name,
+    fprintf(out, "%-12s %3d %2d  %7.4f  %9.4f  %7s  %10.3f  %-18s %9.1f  %-*s", x->name,
             x->schedule.microbatches, x->schedule.chunks, x->bubble, x->predicted_bubble,
             theory, x->makespan_ns / 1e6, inflight,
-            (double)pl_experiment_peak_bytes(x) / 1024.0,
+            (double)pl_experiment_peak_bytes(x) / 1024.0, period ? 7 : 0,
             x->opt.simulate ? "-" : x->bitwise_equal ? "yes" : "NO");
+    if (period)
+        fprintf(out, "  %9.3f  %7.4f", x->period_ns / 1e6, x->period_bubble);
+    fputc('\n', out);
 }
 
 int pl_cmd_compare(pl_args *a, int colour)
@@ -76,17 +86,18 @@ int pl_cmd_compare(pl_args *a, int colour)
             rc = 1;
             break;
         }
+        pl_summary_show_steps(&x[i], a->show_all);
         traces[i] = &x[i].result.trace;
         ran = i + 1;
         if (!a->json && i == 0)
-            printf("costs: %s\n\n%-12s %3s %2s  %7s  %9s  %7s  %10s  %-18s %9s  %s\n",
+            printf("costs: %s\n\n%-12s %3s %2s  %7s  %9s  %7s  %10s  %-18s %9s  %-*s%s\n",
                    pl_summary_unit(&x[0], unit, sizeof unit), "schedule", "m", "v", "bubble",
                    "predicted", "formula", "makespan ms", "peak in-flight/dev", "peak KiB",
-                   "bitwise");
+                   periods(a) ? 7 : 0, "bitwise", periods(a) ? "  period ms   bubble" : "");
         if (a->json)
             pl_experiment_json(&x[i], stdout);
         else
-            row(&x[i], stdout);
+            row(&x[i], periods(a), stdout);
         if (!a->opt.simulate && !x[i].bitwise_equal)
             rc = 1;
     }
@@ -94,9 +105,17 @@ int pl_cmd_compare(pl_args *a, int colour)
         if (x[i].theory_note[0])
             printf("%s%s: no formula: %s\n", i == 0 ? "\n" : "", x[i].name, x[i].theory_note);
     for (int i = 0; i < ran && !a->json && rc == 0; i++) {
-        printf("\n%s (m = %d, v = %d), step %d of %d\n", x[i].name, x[i].schedule.microbatches,
-               x[i].schedule.chunks, x[i].step + 1, x[i].result.steps);
-        pl_timeline_print(&x[i].result.trace, x[i].step, 100, colour, stdout);
+        const pl_trace_info *info = &x[i].result.trace.info;
+        if (info->shown_steps > 1)
+            printf("\n%s (m = %d, v = %d), steps %d to %d\n", x[i].name,
+                   x[i].schedule.microbatches, x[i].schedule.chunks, info->shown_step + 1,
+                   info->shown_step + info->shown_steps);
+        else
+            printf("\n%s (m = %d, v = %d), step %d of %d\n", x[i].name,
+                   x[i].schedule.microbatches, x[i].schedule.chunks, x[i].step + 1,
+                   x[i].result.steps);
+        pl_timeline_print_steps(&x[i].result.trace, info->shown_step, info->shown_steps, 100,
+                                colour, stdout);
     }
     if (pl_outputs_finish(&files, traces, ran, rc == 0 && ran > 0, err, sizeof err) && rc == 0) {
         fprintf(stderr, "pipelab: %s\n", err);

@@ -115,8 +115,9 @@ int pl_outputs_finish(pl_outputs *o, const pl_trace *const *traces, int n, int o
     int rc = pl_output_close(&o->trace, trace_ok, what, err, errlen);
     if (ok && o->trace.path && !trace_ok && rc == 0)
         rc = -1;
-    snprintf(what, sizeof what, "SVG timeline%s of %d run%s, median step", n == 1 ? "" : "s",
-             n, n == 1 ? "" : "s");
+    snprintf(what, sizeof what, "SVG timeline%s of %d run%s, %s", n == 1 ? "" : "s", n,
+             n == 1 ? "" : "s", n > 0 && traces[0]->info.shown_steps > 1 ? "every step"
+                                                                          : "median step");
     int svg_ok = ok && o->svg.f && pl_svg_timeline(traces, n, o->svg.f) == 0;
     char err2[512] = "";
     if (pl_output_close(&o->svg, svg_ok, what, err2, sizeof err2) && o->svg.path) {

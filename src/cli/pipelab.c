@@ -43,11 +43,18 @@ static const char usage_options[] =
     "  --cost uniform|flops   cost model [uniform: 1 unit = 1 ms = the forward of L/p\n"
     "                         layers on batch/m rows; t_F = t_I = t_W = 1 unit]\n"
     "  --flops X              device speed for --cost flops, FLOP/s [1e9]\n"
+    "  --costs F,I,W          --cost uniform: t_F, t_I, t_W in units [1,1,1]\n"
     "  --clock virtual|scaled|real   how devices keep time [virtual]\n"
     "  --scale X              scaled clock: host time per modelled time [1]\n"
     "  --simulate             predict with the simulator instead of threads\n"
     "  --verify               compare the weights with the sequential reference\n"
     "  --recompute            keep stage inputs only; recompute before backward\n"
+    "  --step-sync global|local   end every step at a barrier, or let each device\n"
+    "                         step its optimizer and go on alone [global]\n"
+    "  --clip-grad-norm X     clip the gradients to global norm X (an all-reduce\n"
+    "                         that every device waits for before its optimizer step)\n"
+    "  --post-validation      with --clip-grad-norm: step at once, check the norm\n"
+    "                         in the background, roll back and redo if it fails\n"
     "  --device-memory BYTES  activation memory each device may hold\n"
     "  --inject-fault device=D,action=K[,stall]   make device D fail (or stall)\n"
     "                         at its K-th action of the run\n"
@@ -56,6 +63,8 @@ static const char usage_options[] =
     "  --json                 JSON on stdout: one line per run\n"
     "  --trace FILE.json      Chrome trace (Perfetto, chrome://tracing): run, compare\n"
     "  --svg FILE.svg         SVG timeline (run, compare) or bubble plot (sweep)\n"
+    "  --show-steps all|median   the timelines draw every step, or the median one\n"
+    "                         [median]\n"
     "  --help                 this text\n"
     "\n"
     "Every run prints three figures: measured; predicted (the simulator, same\n"
@@ -112,8 +121,9 @@ static int cmd_check(pl_args *a)
     return pl_cli_flushed(rc ? 1 : 0);
 }
 
-/* One line per registered schedule: name, chapter, placement, chunks,
- * formula, help -- for people and for scripts (the fuzz seeds). */
+/* Each registered schedule: name, chapter, placement, chunks and help on
+ * one line (scripts such as the fuzz seeds read its first word), its
+ * formula on the next. */
 static int cmd_list(void)
 {
     int n;
@@ -124,9 +134,9 @@ static int cmd_list(void)
             snprintf(chunks, sizeof chunks, "v=%d", e[i].chunks);
         else
             snprintf(chunks, sizeof chunks, "v>=1");
-        printf("%-12s ch%02d  %-4s  %-5s  bubble %-22s  %s\n", e[i].name, e[i].chapter,
-               pl_route_placement_name(e[i].placement), chunks,
-               e[i].bubble ? e[i].bubble_text : "-", e[i].help);
+        printf("%-12s ch%02d  %-4s  %-5s  %s\n%17sbubble %s\n", e[i].name, e[i].chapter,
+               pl_route_placement_name(e[i].placement), chunks, e[i].help, "",
+               e[i].bubble ? e[i].bubble_text : "(no closed form)");
     }
     return pl_cli_flushed(0);
 }

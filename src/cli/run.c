@@ -110,6 +110,7 @@ int pl_cli_run(pl_args *a, pl_cli_runner *run, void *ctx)
         fprintf(stderr, "pipelab: %s\n", err);
         return 1;
     }
+    pl_summary_show_steps(&x, a->show_all);
     if (a->json)
         pl_experiment_json(&x, stdout);
     else

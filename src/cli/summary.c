@@ -35,9 +35,21 @@ static void header(const pl_experiment *x, FILE *out)
             x->opt.simulate ? "simulator"
             : !strcmp(x->result.trace.info.executor, "mpi") ? "MPI processes" : "device threads");
     fprintf(out, "costs: %s\n", pl_summary_unit(x, unit, sizeof unit));
+    if (x->opt.step_sync == PL_SYNC_LOCAL || x->opt.clip_norm > 0) {
+        char clip[96] = "";
+        if (x->opt.clip_norm > 0)
+            snprintf(clip, sizeof clip, "; gradients clipped to norm %g, %s", x->opt.clip_norm,
+                     x->opt.post_validation ? "checked after the update (post-validation)"
+                                            : "all-reduced before the update");
+        fprintf(out, "steps: %s%s\n", x->opt.step_sync == PL_SYNC_LOCAL
+                ? "no barrier between them (--step-sync local)" : "a barrier after each", clip);
+    }
     if (x->result.steps > 1)
         fprintf(out, "step %d of %d (the median makespan; every figure below is of it)\n",
                 x->step + 1, x->result.steps);
+    if (x->result.trace.info.shown_steps > 1)
+        fprintf(out, "the timeline shows steps %d to %d\n", x->result.trace.info.shown_step + 1,
+                x->result.trace.info.shown_step + x->result.trace.info.shown_steps);
 }
 
 static void figures(const pl_experiment *x, FILE *out)
@@ -50,6 +62,12 @@ static void figures(const pl_experiment *x, FILE *out)
         fprintf(out, "%12.4f  %s\n", x->bubble_theory, x->entry->bubble_text);
     else
         fprintf(out, "%12s  (none: %s)\n", "-", x->theory_note);
+    if (x->period_ns < 0 || (x->opt.step_sync == PL_SYNC_GLOBAL && x->opt.clip_norm <= 0))
+        return; /* steps that end at a barrier: the period is the makespan */
+    fprintf(out, "%-11s %12.3f %12.3f %12s  (per step, steps 2..%d)\n", "period ms",
+            x->period_ns / 1e6, x->predicted_period_ns / 1e6, "-", x->result.steps);
+    fprintf(out, "%-11s %12.4f %12.4f %12s\n", "  bubble", x->period_bubble,
+            x->predicted_period_bubble, "-");
 }
 
 static void memory(const pl_experiment *x, FILE *out)
@@ -72,11 +90,19 @@ static void memory(const pl_experiment *x, FILE *out)
             pl_trace_messages(t, x->step));
 }
 
+void pl_summary_show_steps(pl_experiment *x, int all)
+{
+    if (!all)
+        return;
+    x->result.trace.info.shown_step = 0;
+    x->result.trace.info.shown_steps = x->result.steps;
+}
+
 void pl_summary_print(const pl_experiment *x, int colour, FILE *out)
 {
     const pl_trace *t = &x->result.trace;
     header(x, out);
-    pl_timeline_print(t, x->step, 100, colour, out);
+    pl_timeline_print_steps(t, t->info.shown_step, t->info.shown_steps, 100, colour, out);
     figures(x, out);
     memory(x, out);
     if (x->result.loss) {
