@@ -183,8 +183,11 @@ Test(ch09, steps_without_barrier_clipping_and_rollbacks_equal_threads, .timeout 
     require_programs();
     int n;
     const pl_registry_entry *all = pl_registry_list(&n);
-    const char *modes[] = {"--clip-grad-norm 0.5", "--step-sync local --clip-grad-norm 0.5 "
-                           "--post-validation", "--step-sync local"};
+    const char *modes[] = {
+        "--clip-grad-norm 0.5",
+        "--step-sync local --clip-grad-norm 0.5 --post-validation",
+        "--step-sync local",
+    };
     for (int i = 0; i < n; i++)
         for (int k = 0; k < 3; k++) {
             int p = 2 + (i + k) % 3, m = all[i].microbatches ? all[i].microbatches : p + 2;
