@@ -217,7 +217,6 @@ static void stop_here(mpi_net *n, int failed, const char *why)
 static void hear_stop(mpi_net *n, int from)
 {
     const stop_head *h = (const stop_head *)n->stop_in;
-    const long *sent = (const long *)(n->stop_in + sizeof *h);
     n->stops_heard++;
     if (h->collectives > n->max_collectives)
         n->max_collectives = h->collectives;
@@ -226,7 +225,9 @@ static void hear_stop(mpi_net *n, int from)
         if (ahead >= 0 && ahead < MAX_OPEN)
             n->later_kind[ahead] = h->open_kind[k];
     }
-    n->expected[from] = sent[n->rank];
+    /* sent[p] follows the head, not necessarily aligned: copy, never cast */
+    memcpy(&n->expected[from], n->stop_in + sizeof *h + (size_t)n->rank * sizeof(long),
+           sizeof(long));
     if (h->failed)
         note_failure(n, h->why);
 }
