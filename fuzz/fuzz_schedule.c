@@ -105,7 +105,7 @@ static void simulate_small(const pl_schedule *s)
     o.batch = s->microbatches;
     o.layers = stages;
     pl_job job = {&o, &model, &part, s,
-                  pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, stages, s->devices,
+                  pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, stages, 2, s->devices,
                                   o.batch, s->microbatches), NULL};
     pl_result r;
     int rc = pl_simulate(&job, &r, err, sizeof err);

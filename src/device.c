@@ -32,6 +32,8 @@ int pl_device_init(pl_device *dv, const pl_job *job, pl_transport *net, int id, 
         dv->first_stage |= stage == 0;
         dv->last_stage |= stage == pl_schedule_stages(s) - 1;
     }
+    pl_memory_bill fixed = pl_job_static_memory(job, id);
+    dv->fixed = pl_memory_total(&fixed);
     dv->stash = calloc((size_t)s->chunks * s->microbatches, sizeof *dv->stash);
     if (dv->last_stage) {
         dv->share = calloc((size_t)s->microbatches, sizeof *dv->share);
@@ -54,6 +56,7 @@ void pl_device_free(pl_device *dv)
     free(dv->loss);
     pl_data_batch_free(&dv->batch);
     pl_lane_free(&dv->lane);
+    pl_memory_transit_free(&dv->transit);
     free(dv->saved);
     memset(dv, 0, sizeof *dv);
 }

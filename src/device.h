@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "data.h"
 #include "job.h"
+#include "memory.h"
 #include "stage.h"
 #include "transport.h"
 
@@ -55,6 +56,8 @@ typedef struct {
     float *loss;           /**< [steps] the loss of every step, if it holds the last stage */
     pl_lane lane;          /**< what it ran */
     size_t held;           /**< activation bytes held now */
+    size_t fixed;          /**< bytes held all run: parameters, gradients, optimizer state */
+    pl_memory_transit transit; /**< messages it sent that may still be on a link */
     int inflight;          /**< micro-batches held now */
     long actions_done;     /**< over the whole run, for fault injection */
     int step;              /**< the step it is in */

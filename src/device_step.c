@@ -17,6 +17,7 @@
  * been clipped, it restores its weights, redoes the update clipped, and runs
  * again the step it computed on the rejected weights.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,38 +32,59 @@ static void own(const pl_device *dv, int c, int *first, int *count)
     *count = dv->job->partition->count[stage];
 }
 
-/* The optimizer step on the device's own layers, gradients scaled first. */
-static void update(pl_device *dv, float factor)
+/* The optimizer step on the device's own layers, gradients scaled first.
+ * Returns 0, or -1 (reported) if the optimizer's state cannot be allocated. */
+static int update(pl_device *dv, float factor)
 {
     const pl_job *job = dv->job;
     for (int c = 0; c < job->schedule->chunks; c++) {
         int first, count;
         own(dv, c, &first, &count);
         pl_clip_scale(job->model, first, count, factor);
-        pl_model_sgd(job->model, first, count, job->opt->lr);
+        if (pl_model_sgd(job->model, first, count, job->opt->lr, job->opt->momentum)) {
+            pl_transport_abort(dv->net, dv->id, "out of host memory for the optimizer state");
+            return -1;
+        }
     }
+    return 0;
 }
 
-/* Floats of a layer's weights, bias and their gradients. */
-static size_t floats_of(const pl_layer *l)
+/* The tensors a rollback restores of layer l: w, b, dw, db, and with
+ * momentum (chapter 07) the velocities, allocated here if the first update
+ * has not done so yet (they start at zero). Returns how many, or -1. */
+static int kept(pl_layer *l, float momentum, pl_tensor **t)
 {
-    return 2 * ((size_t)l->in * (size_t)l->out + (size_t)l->out);
+    t[0] = &l->w, t[1] = &l->b, t[2] = &l->dw, t[3] = &l->db;
+    if (momentum == 0.0f)
+        return 4;
+    if (!l->vw.data)
+        l->vw = pl_tensor_new(l->in, l->out);
+    if (!l->vb.data)
+        l->vb = pl_tensor_new(1, l->out);
+    t[4] = &l->vw, t[5] = &l->vb;
+    return l->vw.data && l->vb.data ? 6 : -1;
 }
 
-/* Copy w, b, dw and db of the device's layers into dv->saved (save = 1) or
- * back (save = 0): what a rollback restores. Returns 0, or -1 if out of host
- * memory. */
+/* Copy what kept() names of the device's layers into dv->saved (save = 1)
+ * or back (save = 0): what a rollback restores. Returns 0, or -1 if out of
+ * host memory. */
 static int keep(pl_device *dv, int save)
 {
     const pl_job *job = dv->job;
     int chunks = job->schedule->chunks, first, count;
     size_t at = 0;
+    pl_tensor *t[6];
     for (int c = 0; !dv->saved && c < chunks; c++) {
         own(dv, c, &first, &count);
-        for (int k = first; k < first + count; k++)
-            at += floats_of(&job->model->layers[k]);
+        for (int k = first; k < first + count; k++) {
+            int n = kept(&job->model->layers[k], job->opt->momentum, t);
+            for (int j = 0; j < n; j++)
+                at += (size_t)t[j]->rows * (size_t)t[j]->cols;
+            if (n < 0)
+                at = SIZE_MAX / 2; /* refused below */
+        }
     }
-    if (!dv->saved && !(dv->saved = malloc(at * sizeof(float)))) {
+    if (!dv->saved && (at >= SIZE_MAX / 2 || !(dv->saved = malloc(at * sizeof(float))))) {
         pl_transport_abort(dv->net, dv->id, "out of host memory for the rollback copy");
         return -1;
     }
@@ -70,9 +92,8 @@ static int keep(pl_device *dv, int save)
     for (int c = 0; c < chunks; c++) {
         own(dv, c, &first, &count);
         for (int k = first; k < first + count; k++) {
-            pl_layer *l = &job->model->layers[k];
-            pl_tensor *t[4] = {&l->w, &l->b, &l->dw, &l->db};
-            for (int j = 0; j < 4; j++) {
+            int n = kept(&job->model->layers[k], job->opt->momentum, t);
+            for (int j = 0; j < n; j++) {
                 size_t n = (size_t)t[j]->rows * (size_t)t[j]->cols;
                 if (save)
                     memcpy(dv->saved + at, t[j]->data, n * sizeof(float));
@@ -114,9 +135,8 @@ static int check_previous(pl_device *dv)
     float factor = pl_clip_factor(sum, dv->job->opt->clip_norm);
     if (factor == 1.0f)
         return 0;
-    if (keep(dv, 0)) /* the weights and gradients of before the update */
+    if (keep(dv, 0) || update(dv, factor)) /* from the state of before the update */
         return -1;
-    update(dv, factor);
     return 1;
 }
 // [endregion post-validation]
@@ -129,10 +149,8 @@ static int optimizer_step(pl_device *dv)
 {
     const pl_job *job = dv->job;
     double sum;
-    if (job->opt->clip_norm <= 0) {
-        update(dv, 1.0f);
-        return 0;
-    }
+    if (job->opt->clip_norm <= 0)
+        return update(dv, 1.0f);
     double mine = pl_clip_device_sqnorm(job->model, job->partition, job->schedule, dv->id);
     if (pl_transport_reduce(dv->net, dv->id, dv->step, mine, pl_clock_stamp(&dv->clock)))
         return -1;
@@ -140,13 +158,11 @@ static int optimizer_step(pl_device *dv)
         if (keep(dv, 1))
             return -1;
         dv->unchecked = dv->step;
-        update(dv, 1.0f);
-        return 0;
+        return update(dv, 1.0f);
     }
     if (wait_sum(dv, dv->step, &sum))
         return -1;
-    update(dv, pl_clip_factor(sum, job->opt->clip_norm));
-    return 0;
+    return update(dv, pl_clip_factor(sum, job->opt->clip_norm));
 }
 // [endregion optimizer-step]
 

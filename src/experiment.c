@@ -8,18 +8,22 @@
 #include <string.h>
 
 #include "clock.h"
-#include "json.h"
+#include "profile.h"
 #include "reference.h"
 #include "runtime.h"
 #include "simulate.h"
 
-/* The schedule: a registered one in the shape the options ask for, or a file. */
-static int make_schedule(pl_experiment *x, char *err, size_t errlen)
+/* The schedule's shape: a registered schedule's, as the options ask for it,
+ * or a schedule file's (loaded here; a file is never generated). */
+static int make_shape(pl_experiment *x, pl_shape *shape, char *err, size_t errlen)
 {
     const pl_options *o = &x->opt;
     if (o->schedule_file) {
         x->name = o->schedule_file;
-        return pl_schedule_load(o->schedule_file, &x->schedule, err, errlen);
+        if (pl_schedule_load(o->schedule_file, &x->schedule, err, errlen))
+            return -1;
+        *shape = (pl_shape){x->schedule.devices, x->schedule.microbatches, x->schedule.chunks, 0};
+        return 0;
     }
     x->entry = pl_registry_find(o->schedule);
     if (!x->entry) {
@@ -27,14 +31,53 @@ static int make_schedule(pl_experiment *x, char *err, size_t errlen)
         return -1;
     }
     x->name = x->entry->name;
-    pl_shape shape = pl_registry_shape(x->entry, o->devices, o->microbatches, o->chunks);
-    return pl_registry_generate(x->entry, &shape, &x->schedule, err, errlen);
+    *shape = pl_registry_shape(x->entry, o->devices, o->microbatches, o->chunks);
+    return 0;
 }
 
-/* Units of the uniform model: one is the forward of L/p layers on batch/m
- * rows, with the m asked for -- so naive, which runs the whole batch as one
- * micro-batch, pays m units for it: micro-batching alone saves no time. */
-static void make_job(pl_experiment *x)
+/* The model the options describe: its layers' widths, then its weights. */
+static int make_model(pl_experiment *x, pl_model *m, char *err, size_t errlen)
+{
+    const pl_options *o = &x->opt;
+    int *widths = malloc((size_t)o->layers * sizeof *widths);
+    if (widths)
+        pl_options_widths(o, widths);
+    int rc = widths ? pl_model_build(m, o->layers, widths, o->seed) : -1;
+    free(widths);
+    if (rc)
+        snprintf(err, errlen, "out of host memory for the model");
+    return rc;
+}
+
+/* Layers to stages, as --partition asks (chapter 07): even, balanced on
+ * what each layer costs (by the model, or measured on this host), or the
+ * stages given. */
+static int make_partition(pl_experiment *x, int stages, int rows, char *err, size_t errlen)
+{
+    const pl_options *o = &x->opt;
+    if (o->partition == PL_PARTITION_EVEN)
+        return pl_partition_even(&x->partition, o->layers, stages, err, errlen);
+    if (o->partition == PL_PARTITION_EXPLICIT)
+        return pl_partition_explicit(&x->partition, o->stage_layers, o->stages_given,
+                                     o->layers, stages, err, errlen);
+    int64_t *cost = malloc((size_t)o->layers * sizeof *cost);
+    int rc = -1;
+    if (!cost || pl_profile_layers(&x->model, o->partition, rows, cost))
+        snprintf(err, errlen, "out of host memory measuring the layers");
+    else
+        rc = pl_partition_balanced(&x->partition, cost, o->layers, stages, err, errlen);
+    if (o->partition == PL_PARTITION_MEASURED)
+        x->layer_ns = cost; /* what the host measured, for the curious */
+    else
+        free(cost);
+    return rc;
+}
+
+/* Units of the uniform model: one is the forward of L/p layers of width D
+ * on batch/m rows, with the m asked for -- so naive, which runs the whole
+ * batch as one micro-batch, pays m units for it: micro-batching alone saves
+ * no time. Links cost what --link-latency and --link-bandwidth say. */
+static void make_job(pl_experiment *x, const pl_shape *shape)
 {
     const pl_options *o = &x->opt;
     pl_job *j = &x->job;
@@ -42,12 +85,13 @@ static void make_job(pl_experiment *x)
     j->model = &x->model;
     j->partition = &x->partition;
     j->schedule = &x->schedule;
-    int nominal_m = o->schedule_file ? x->schedule.microbatches : o->microbatches;
+    int nominal_m = o->schedule_file ? shape->microbatches : o->microbatches;
     j->cost = o->cost == PL_COST_FLOPS
         ? pl_cost_flops(o->flops_per_s)
         : pl_cost_uniform(llround(o->t_f * PL_COST_UNIT), llround(o->t_i * PL_COST_UNIT),
-                          llround(o->t_w * PL_COST_UNIT), o->layers, x->schedule.devices,
-                          o->batch, nominal_m);
+                          llround(o->t_w * PL_COST_UNIT), o->layers, o->width,
+                          shape->devices, o->batch, nominal_m);
+    pl_cost_set_links(&j->cost, o->link_latency_ms, o->link_bandwidth);
 }
 
 typedef struct {
@@ -172,6 +216,10 @@ static void formula(pl_experiment *x)
         snprintf(why, n, "%s has no closed form", e->name);
     else if ((e->assumes & PL_ASSUME_NO_RECOMPUTE) && x->opt.recompute)
         snprintf(why, n, "recomputed forwards are extra work the formula does not count");
+    else if ((e->assumes & PL_ASSUME_FREE_LINKS) && pl_cost_has_links(&x->job.cost))
+        snprintf(why, n, "links are not free (%g ms latency%s), which the formula does not "
+                 "count", x->opt.link_latency_ms, x->opt.link_bandwidth > 0 ? ", finite bandwidth"
+                 : "");
     else if ((e->assumes & PL_ASSUME_EQUAL_MICROBATCHES) && x->opt.batch % s->microbatches)
         snprintf(why, n, "micro-batches are unequal: batch %d is not a multiple of m = %d",
                  x->opt.batch, s->microbatches);
@@ -205,10 +253,12 @@ static int find_clips(pl_experiment *x, char *err, size_t errlen)
         return 0;
     o.microbatches = x->schedule.microbatches;
     x->clips = calloc((size_t)o.steps, 1);
-    if (!x->clips || pl_model_init(&ref, o.layers, o.width, o.seed)) {
+    if (!x->clips) {
         snprintf(err, errlen, "out of host memory for the clipping reference");
         return -1;
     }
+    if (make_model(x, &ref, err, errlen))
+        return -1;
     int rc = pl_reference_train_as(&ref, &o, &x->partition, &x->schedule, NULL, x->clips, err,
                                    errlen);
     pl_model_free(&ref);
@@ -222,10 +272,8 @@ static int verify(pl_experiment *x, char *err, size_t errlen)
     pl_options o = x->opt;
     o.microbatches = x->schedule.microbatches; /* naive runs 1 */
     pl_model ref;
-    if (pl_model_init(&ref, o.layers, o.width, o.seed)) {
-        snprintf(err, errlen, "verify: out of host memory");
+    if (make_model(x, &ref, err, errlen))
         return -1;
-    }
     int rc = pl_reference_train_as(&ref, &o, &x->partition, &x->schedule, NULL, NULL, err,
                                    errlen);
     if (rc == 0)
@@ -234,25 +282,85 @@ static int verify(pl_experiment *x, char *err, size_t errlen)
     return rc;
 }
 
+// [region warmup-auto]
+/* Chapter 07: in 1F1B's steady state a device holds one micro-batch more
+ * than the device after it -- enough when a round trip over their link is
+ * free. A round trip of r ticks (the activation down, the gradient back)
+ * needs ceil(r / period) more, the period being one forward and one backward
+ * of the slowest stage. Take the slowest link and the slowest stage. */
+int pl_experiment_warmup_extra(const pl_job *job, const pl_shape *shape)
+{
+    const pl_partition *part = job->partition;
+    int m = shape->microbatches, rows = job->opt->batch / m + (job->opt->batch % m > 0);
+    int64_t period = 0, trip = 0;
+    for (int st = 0; st < part->stages; st++) {
+        int first = part->first[st], count = part->count[st], from, to, chunk;
+        int64_t t = pl_cost_action(&job->cost, job->model, first, count, rows, PL_F) +
+                    pl_cost_action(&job->cost, job->model, first, count, rows, PL_B);
+        period = t > period ? t : period;
+        if (st + 1 == part->stages)
+            continue;
+        pl_route_home(job->schedule->placement, shape->devices, st, &from, &chunk);
+        pl_route_home(job->schedule->placement, shape->devices, st + 1, &to, &chunk);
+        int64_t down = pl_memory_message_bytes(job->model, first, count, rows, PL_ACTIVATION);
+        int64_t up = pl_memory_message_bytes(job->model, part->first[st + 1],
+                                             part->count[st + 1], rows, PL_GRADIENT);
+        int64_t r = pl_cost_link(&job->cost, from, to, down) +
+                    pl_cost_link(&job->cost, to, from, up);
+        trip = r > trip ? r : trip;
+    }
+    return period > 0 ? (int)((trip + period - 1) / period) : 0;
+}
+// [endregion warmup-auto]
+
+/* Chapter 07's costs in a few words, for the pictures' titles: the model if
+ * its widths differ, the partition if not even, the links if not free. */
+static void describe_setup(const pl_experiment *x, char *buf, size_t n)
+{
+    const pl_options *o = &x->opt;
+    static const char *const how[] = {"even", "balanced", "measured", "given"};
+    size_t k = 0;
+    buf[0] = '\0';
+    if (o->widths || o->model == PL_MODEL_LM_LIKE)
+        k += (size_t)snprintf(buf + k, n - k, "%s", o->widths ? "--widths" : "lm-like");
+    if (o->partition != PL_PARTITION_EVEN && k < n) {
+        k += (size_t)snprintf(buf + k, n - k, "%s%s", k ? ", " : "", how[o->partition]);
+        for (int st = 0; st < x->partition.stages && k < n; st++)
+            k += (size_t)snprintf(buf + k, n - k, "%s%d", st ? "," : " ", x->partition.count[st]);
+    }
+    if (pl_cost_has_links(&x->job.cost) && k < n)
+        k += (size_t)snprintf(buf + k, n - k, "%slinks %g ms%s%s", k ? ", " : "",
+                              o->link_latency_ms, o->link_bandwidth > 0 ? " + bytes/beta" : "",
+                              o->blocking_send ? ", blocking" : "");
+    if (x->warmup_extra && k < n)
+        snprintf(buf + k, n - k, ", warm-up +%d per link", x->warmup_extra);
+}
+
 int pl_experiment_prepare(const pl_options *o, pl_experiment *x, char *err, size_t errlen)
 {
     memset(x, 0, sizeof *x);
     x->opt = *o;
-    if (make_schedule(x, err, errlen))
+    pl_shape shape;
+    if (make_shape(x, &shape, err, errlen))
         return -1;
-    if (x->schedule.microbatches > o->batch) {
+    if (shape.microbatches > o->batch) {
         snprintf(err, errlen, "%d micro-batches need a batch of at least %d samples (--batch is %d)",
-                 x->schedule.microbatches, x->schedule.microbatches, o->batch);
+                 shape.microbatches, shape.microbatches, o->batch);
         return -1;
     }
-    if (pl_partition_even(&x->partition, o->layers, pl_schedule_stages(&x->schedule),
-                          err, errlen))
+    if (make_model(x, &x->model, err, errlen) ||
+        make_partition(x, shape.devices * shape.chunks, o->batch / shape.microbatches, err,
+                       errlen))
         return -1;
-    if (pl_model_init(&x->model, o->layers, o->width, o->seed)) {
-        snprintf(err, errlen, "out of host memory for the model");
-        return -1;
+    make_job(x, &shape);
+    if (!o->schedule_file) {
+        shape.warmup_extra = o->warmup_extra == PL_WARMUP_AUTO
+                                 ? pl_experiment_warmup_extra(&x->job, &shape)
+                                 : o->warmup_extra;
+        x->warmup_extra = shape.warmup_extra;
+        if (pl_registry_generate(x->entry, &shape, &x->schedule, err, errlen))
+            return -1;
     }
-    make_job(x);
     x->period_ns = x->predicted_period_ns = -1;
     return find_clips(x, err, errlen);
 }
@@ -268,6 +376,7 @@ int pl_experiment_finish(pl_experiment *x, char *err, size_t errlen)
     if (predict(x, err, errlen))
         return -1;
     formula(x);
+    describe_setup(x, x->result.trace.info.setup, sizeof x->result.trace.info.setup);
     x->result.trace.info.formula = x->bubble_theory;
     x->result.trace.info.shown_step = x->step;
     if (o->verify && !o->simulate)
@@ -290,101 +399,9 @@ void pl_experiment_free(pl_experiment *x)
     pl_result_free(&x->prediction);
     pl_model_free(&x->model);
     pl_partition_free(&x->partition);
+    free(x->layer_ns);
+    x->layer_ns = NULL;
     pl_schedule_free(&x->schedule);
     free(x->clips);
     x->clips = NULL;
 }
-
-size_t pl_experiment_peak_bytes(const pl_experiment *x)
-{
-    size_t peak = 0;
-    for (int d = 0; d < x->result.trace.devices; d++)
-        if (x->result.trace.lanes[d].peak_bytes > peak)
-            peak = x->result.trace.lanes[d].peak_bytes;
-    return peak;
-}
-
-/* How the run ends its steps and what its costs were (chapter 06). */
-static void json_step_end(const pl_experiment *x, FILE *out)
-{
-    const pl_options *o = &x->opt;
-    int clipped = 0;
-    for (int k = 0; x->clips && k < o->steps; k++)
-        clipped += x->clips[k];
-    fprintf(out, ",\"step_sync\":\"%s\",\"clip_grad_norm\":",
-            o->step_sync == PL_SYNC_LOCAL ? "local" : "global");
-    pl_json_number(o->clip_norm > 0 ? o->clip_norm : NAN, out);
-    fprintf(out, ",\"post_validation\":%s,\"clipped_steps\":",
-            o->post_validation ? "true" : "false");
-    if (o->clip_norm > 0)
-        fprintf(out, "%d", clipped);
-    else
-        fputs("null", out);
-    if (o->cost == PL_COST_UNIFORM)
-        fprintf(out, ",\"costs\":[%.9g,%.9g,%.9g]", o->t_f, o->t_i, o->t_w);
-    else
-        fputs(",\"costs\":null", out);
-}
-
-// [region json]
-void pl_experiment_json(const pl_experiment *x, FILE *out)
-{
-    const pl_trace *t = &x->result.trace;
-    fputs("{\"schedule\":", out);
-    pl_json_string(x->name, out);
-    fprintf(out, ",\"devices\":%d,\"microbatches\":%d,\"chunks\":%d,\"placement\":\"%s\","
-            "\"clock\":\"%s\",\"executor\":\"%s\",\"steps\":%d,\"step\":%d,"
-            "\"cost_unit_ns\":%.9g,\"makespan_ns\":", x->schedule.devices,
-            x->schedule.microbatches, x->schedule.chunks,
-            pl_route_placement_name(x->schedule.placement), pl_clock_name(x->opt.clock),
-            t->info.executor, x->opt.steps, x->step,
-            x->opt.cost == PL_COST_UNIFORM ? (double)PL_COST_UNIT : NAN);
-    pl_json_number(x->makespan_ns, out);
-    fputs(",\"bubble\":", out);
-    pl_json_number(x->bubble, out);
-    fputs(",\"makespan_predicted_ns\":", out);
-    pl_json_number(x->predicted_makespan_ns, out);
-    fputs(",\"bubble_predicted\":", out);
-    pl_json_number(x->predicted_bubble, out);
-    fputs(",\"bubble_theory\":", out);
-    pl_json_number(x->bubble_theory >= 0 ? x->bubble_theory : NAN, out);
-    fputs(",\"theory_note\":", out);
-    if (x->theory_note[0])
-        pl_json_string(x->theory_note, out);
-    else
-        fputs("null", out);
-    fputs(",\"period_ns\":", out);
-    pl_json_number(x->period_ns >= 0 ? x->period_ns : NAN, out);
-    fputs(",\"period_bubble\":", out);
-    pl_json_number(x->period_ns >= 0 ? x->period_bubble : NAN, out);
-    fputs(",\"period_predicted_ns\":", out);
-    pl_json_number(x->predicted_period_ns >= 0 ? x->predicted_period_ns : NAN, out);
-    fputs(",\"period_bubble_predicted\":", out);
-    pl_json_number(x->predicted_period_ns >= 0 ? x->predicted_period_bubble : NAN, out);
-    json_step_end(x, out);
-    fprintf(out, ",\"messages\":%ld,\"peak_inflight\":[", pl_trace_messages(t, x->step));
-    for (int d = 0; d < t->devices; d++)
-        fprintf(out, "%s%d", d ? "," : "", t->lanes[d].peak_inflight);
-    fputs("],\"peak_activation_bytes\":[", out);
-    for (int d = 0; d < t->devices; d++)
-        fprintf(out, "%s%zu", d ? "," : "", t->lanes[d].peak_bytes);
-    fputs("],\"loss\":", out);
-    if (x->result.loss) {
-        for (int k = 0; k < x->result.steps; k++) {
-            fputs(k ? "," : "[", out);
-            pl_json_number((double)x->result.loss[k], out);
-        }
-        fputc(']', out);
-    } else {
-        fputs("null", out);
-    }
-    if (x->opt.verify && !x->opt.simulate) {
-        fprintf(out, ",\"bitwise_equal\":%s,\"max_abs_diff\":",
-                x->bitwise_equal ? "true" : "false");
-        pl_json_number(x->max_abs_diff, out);
-    }
-    if (x->threads_checked)
-        fprintf(out, ",\"threads_equal\":%s", x->threads_equal ? "true" : "false");
-    fputs("}\n", out);
-}
-// [endregion json]

@@ -40,6 +40,8 @@ typedef struct {
     pl_model model;                 /**< the trained model */
     pl_partition partition;         /**< layers of each stage */
     pl_schedule schedule;           /**< what ran */
+    int warmup_extra;               /**< 1f1b's extra warm-up forwards per link (chapter 07) */
+    int64_t *layer_ns;              /**< --partition-by measured: each layer's host ns; else NULL */
     pl_job job;                     /**< the run, as the executors saw it */
     pl_result result;               /**< measured: the trace and the losses */
     pl_result prediction;           /**< the simulator's trace (totals only) */
@@ -70,6 +72,12 @@ typedef struct {
 int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t errlen);
 
 /**
+ * The forwards 1f1b's warm-up needs beyond p - s - 1 to cover the round
+ * trip of its links (--warmup-extra auto; chapter 07 derives it).
+ */
+int pl_experiment_warmup_extra(const pl_job *job, const pl_shape *shape);
+
+/**
  * The first half of pl_experiment_run, for an executor of its own (the MPI
  * ranks of chapter 09): build the schedule, partition, model and job that
  * `o` describes, and run nothing. Returns 0, or -1 with a one-line message.
@@ -90,6 +98,17 @@ void pl_experiment_free(pl_experiment *x);
 
 /** Peak activation bytes over every device (measured). */
 size_t pl_experiment_peak_bytes(const pl_experiment *x);
+
+/**
+ * Device d's whole memory bill at its peak (chapter 07): its parameters,
+ * gradients and optimizer state, and the activations and in-flight messages
+ * it held at the moment their sum peaked (measured). Its total is the
+ * device's peak memory.
+ */
+pl_memory_bill pl_experiment_memory(const pl_experiment *x, int d);
+
+/** The largest peak memory of any device, everything counted (measured). */
+size_t pl_experiment_peak_memory(const pl_experiment *x);
 
 /** Print the JSON summary of the run as one line (docs/design.md lists the fields). */
 void pl_experiment_json(const pl_experiment *x, FILE *out);

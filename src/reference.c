@@ -59,7 +59,9 @@ static int run_microbatch(pl_model *m, const pl_batch *b, int batch, int mbs,
 // [endregion reference-microbatch]
 
 /* The optimizer step, after clipping the gradients to the global norm if
- * asked: the norm summed as pipeline s adds it (clip.h), or layer by layer. */
+ * asked: the norm summed as pipeline s adds it (clip.h), or layer by layer.
+ * Returns 1 if it clipped, 0 if not, -1 if the optimizer's state (momentum)
+ * cannot be allocated. */
 static int optimizer_step(pl_model *m, const pl_options *cfg, const pl_partition *part,
                           const pl_schedule *s)
 {
@@ -74,7 +76,8 @@ static int optimizer_step(pl_model *m, const pl_options *cfg, const pl_partition
         factor = pl_clip_factor(sq, cfg->clip_norm);
         pl_clip_scale(m, 0, m->n_layers, factor);
     }
-    pl_model_sgd(m, 0, m->n_layers, cfg->lr);
+    if (pl_model_sgd(m, 0, m->n_layers, cfg->lr, cfg->momentum))
+        return -1;
     return factor != 1.0f;
 }
 
@@ -112,6 +115,10 @@ int pl_reference_train_as(pl_model *m, const pl_options *cfg, const pl_partition
         if (loss)
             loss[step] = total;
         int c = optimizer_step(m, cfg, part, s);
+        if (c < 0) {
+            snprintf(err, errlen, "out of memory for the optimizer state in step %d", step);
+            return -1;
+        }
         if (clipped)
             clipped[step] = (unsigned char)c;
     }

@@ -23,7 +23,7 @@
 /**
  * Train `m` in place for o->steps steps of o->batch samples from o->seed,
  * accumulating gradients over o->microbatches micro-batches, with SGD at
- * o->lr. If loss is not NULL it receives o->steps values, the
+ * o->lr and o->momentum. If loss is not NULL it receives o->steps values, the
  * mean-squared-error loss of each step before its update. Returns 0, or -1
  * with a message on bad sizes or allocation failure.
  */

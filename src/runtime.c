@@ -26,7 +26,7 @@ int pl_runtime_check(const pl_job *job, char *err, size_t errlen)
         snprintf(err, errlen, "need at least 1 step and at least one sample per micro-batch");
         return -1;
     }
-    if (pl_validate(s, NULL, err, errlen))
+    if (pl_validate(s, NULL, err, errlen) || pl_job_check_memory(job, err, errlen))
         return -1;
     /* A fault that can never fire would let the run pass silently. */
     int d = o->fault_device;

@@ -24,6 +24,10 @@
  * takes it before its sender can send the next one of the same name -- they
  * exchange messages both ways every pass -- so two entries per name, by pass
  * parity, suffice; the receiver clears an entry as it takes it.
+ *
+ * A message to another device arrives pl_cost_link later than it was sent
+ * (chapter 07); under --blocking-send its sender waits until then. The hop
+ * table holds each message's delay, so free links cost the loop nothing.
  */
 #include "simulate.h"
 
@@ -40,13 +44,22 @@
 typedef struct {
     int64_t ticks[PL_KINDS];
     int64_t bytes[PL_KINDS];
+    int64_t message[2]; /* bytes of the message it sends, per flow */
 } stage_cost;
 
-/* The routes of one (device, chunk), from route.h: its stage, and the
- * devices holding the stages before and after it (-1 at the ends). */
+/* The routes of one (device, chunk), from route.h: its stage, the devices
+ * holding the stages before and after it (-1 at the ends), and how long its
+ * messages to them take, per micro-batch size. */
 typedef struct {
     int stage, prev_peer, next_peer;
+    int64_t next_delay[2], prev_delay[2];
 } hop;
+
+/* A message by its receiving end: flow, stage, and that stage's chunk. */
+typedef struct {
+    pl_flow flow;
+    int stage, chunk;
+} message;
 
 /* Where a device is at the end of its list: what it still has to do. */
 enum { CHECK, ADD, SUM, ARRIVE, BARRIER, NEXT };
@@ -57,6 +70,8 @@ typedef struct {
     int pos, step, pass, at, rerun;
     int inflight;
     int64_t now, held;
+    int64_t fixed;             /* parameters, gradients, optimizer state */
+    pl_memory_transit transit; /* messages it sent still on a link */
 } device_state;
 
 /* A reduction or a barrier of one step: devices in, latest time brought. */
@@ -77,6 +92,7 @@ typedef struct {
     int *work, nwork;
     char *queued;
     pl_trace *trace;
+    int links;           /* 1 if some message takes time */
 } sim;
 
 static int build_tables(sim *x)
@@ -97,6 +113,9 @@ static int build_tables(sim *x)
                                              small + big, (pl_kind)k);
                 c->bytes[k] = pl_memory_stash_delta(job->model, first, count, small + big,
                                                     (pl_kind)k, job->opt->recompute);
+                for (int f = 0; f < 2; f++)
+                    c->message[f] = pl_memory_message_bytes(job->model, first, count,
+                                                            small + big, (pl_flow)f);
             }
     for (int d = 0; d < s->devices; d++)
         for (int c = 0; c < s->chunks; c++) {
@@ -105,6 +124,14 @@ static int build_tables(sim *x)
             h->stage = pl_schedule_stage(s, d, c);
             h->next_peer = pl_schedule_output(s, d, (pl_action){PL_F, 0, c}, &r) ? r.peer : -1;
             h->prev_peer = pl_schedule_output(s, d, (pl_action){PL_B, 0, c}, &r) ? r.peer : -1;
+            for (int big = 0; big < 2; big++) {
+                const stage_cost *sc = &x->table[2 * h->stage + big];
+                h->next_delay[big] = h->next_peer < 0 ? 0
+                    : pl_cost_link(&job->cost, d, h->next_peer, sc->message[PL_ACTIVATION]);
+                h->prev_delay[big] = h->prev_peer < 0 ? 0
+                    : pl_cost_link(&job->cost, d, h->prev_peer, sc->message[PL_GRADIENT]);
+                x->links |= h->next_delay[big] > 0 || h->prev_delay[big] > 0;
+            }
         }
     return 0;
 }
@@ -113,36 +140,75 @@ static int build_tables(sim *x)
  * registers instead of re-reading them through pointers after every store. */
 typedef struct {
     int d, step;
-    int64_t now, held;
+    int64_t now, held, fixed;
     int inflight;
     pl_lane *lane;
+    pl_memory_transit *transit;
 } runner;
 
+/* Bytes device r sent that are still on a link at its time now. */
+static inline int64_t in_transit(const sim *x, runner *r)
+{
+    return x->links ? pl_memory_transit_at(r->transit, r->now) : 0;
+}
+
 /* The rare paths of an action, out of the loop: a memory budget to check
- * (returns -1 with err if it does not fit). */
-static int check_budget(sim *x, const runner *r, pl_action a, pl_kind kind, int64_t delta,
-                        char *err, size_t errlen)
+ * (returns -1 with err if `need` more bytes of `what` do not fit). */
+static int check_budget(sim *x, runner *r, pl_action a, pl_kind kind, const char *what,
+                        int64_t need, char *err, size_t errlen)
 {
     char name[32];
     pl_action shown = {kind == PL_R ? a.kind : kind, a.mb, a.chunk};
     return pl_memory_check(x->job->opt->device_memory, r->d,
-                           pl_schedule_format(x->s, shown, name, sizeof name),
-                           (size_t)r->held, (size_t)delta, err, errlen);
+                           pl_schedule_format(x->s, shown, name, sizeof name), what,
+                           (size_t)(r->fixed + r->held + in_transit(x, r)), (size_t)need, err,
+                           errlen);
 }
 
-/* Account an action of `kind` that starts at `start`, and record it. */
+/* A message to another device: its sender's bytes in transit until it
+ * arrives (and the budget they need), and the transfer in the trace. */
+static int on_link(sim *x, runner *r, pl_action a, int to, const message *msg, int64_t bytes,
+                   int64_t arrival, char *err, size_t errlen)
+{
+    if (arrival > r->now) {
+        if (x->job->opt->device_memory &&
+            check_budget(x, r, a, a.kind, "in-flight messages", bytes, err, errlen))
+            return -1;
+        if (pl_memory_transit_add(r->transit, arrival, bytes))
+            goto oom;
+    }
+    pl_transfer t = {r->now, arrival, bytes, a.mb, (int16_t)r->d, (int16_t)to,
+                     (int16_t)msg->stage, (int16_t)r->step, (int8_t)msg->flow,
+                     (int8_t)msg->chunk};
+    if (pl_lane_send(r->lane, &t) == 0)
+        return 0;
+oom:
+    snprintf(err, errlen, "simulate: out of host memory");
+    return -1;
+}
+
+/* Account an action of `kind` that starts at `start`: the memory it needs,
+ * its end. */
 static inline int account(sim *x, runner *r, pl_action a, pl_kind kind, const stage_cost *c,
-                          int stage, int64_t start, char *err, size_t errlen)
+                          int64_t start, char *err, size_t errlen)
 {
     int64_t delta = c->bytes[kind];
     if (delta > 0 && x->job->opt->device_memory &&
-        check_budget(x, r, a, kind, delta, err, errlen))
+        check_budget(x, r, a, kind, "activations", delta, err, errlen))
         return -1;
     r->held += delta;
     r->inflight += pl_memory_inflight_delta(kind);
     r->now = start + c->ticks[kind];
-    pl_event e = {start, r->now, r->held, a.mb, (int16_t)r->d, (int16_t)stage, (int16_t)r->step,
-                  (int16_t)r->inflight, (int8_t)kind, (int8_t)a.chunk};
+    return 0;
+}
+
+/* Record the action of `kind` that ran from `start` to the device's now. */
+static inline int record(sim *x, runner *r, pl_action a, pl_kind kind, int stage,
+                         int64_t start, char *err, size_t errlen)
+{
+    pl_event e = {start, r->now, r->held, in_transit(x, r), a.mb, (int16_t)r->d,
+                  (int16_t)stage, (int16_t)r->step, (int16_t)r->inflight, (int8_t)kind,
+                  (int8_t)a.chunk};
     if (pl_lane_add(r->lane, &e) == 0)
         return 0;
     snprintf(err, errlen, "simulate: out of host memory for the trace");
@@ -173,7 +239,8 @@ static int run_list(sim *x, int d, char *err, size_t errlen)
     int len = s->len[d], pos = ds->pos, rc = 0, recompute = x->job->opt->recompute;
     int larger = x->job->opt->batch % s->microbatches; /* micro-batches 0..larger-1 */
     size_t m = (size_t)s->microbatches;
-    runner r = {d, ds->step, ds->now, ds->held, ds->inflight, &x->trace->lanes[d]};
+    runner r = {d, ds->step, ds->now, ds->held, ds->fixed, ds->inflight, &x->trace->lanes[d],
+                &ds->transit};
     for (; pos < len; pos++) {
         pl_action a = list[pos];
         const hop *h = &hops[a.chunk];
@@ -188,20 +255,48 @@ static int run_list(sim *x, int d, char *err, size_t errlen)
         if (in)
             *in = 0; /* taken: the entry is free for the pass after next */
         ready--;
-        const stage_cost *c = &x->table[2 * h->stage + (a.mb < larger)];
-        if (recompute && pl_action_is_backward(a.kind) &&
-            (rc = account(x, &r, a, PL_R, c, h->stage, r.now, err, errlen)))
-            break;
-        if ((rc = account(x, &r, a, a.kind, c, h->stage, r.now > ready ? r.now : ready, err,
-                          errlen)))
-            break;
-        if (a.kind == PL_F && h->next_peer >= 0) {
-            act[here + m] = r.now + 1; /* to stage + 1 */
-            wake(x, h->next_peer);
-        } else if (pl_action_is_backward(a.kind) && h->prev_peer >= 0) {
-            grad[here - m] = r.now + 1; /* to stage - 1 */
-            wake(x, h->prev_peer);
+        int big = a.mb < larger;
+        const stage_cost *c = &x->table[2 * h->stage + big];
+        if (recompute && pl_action_is_backward(a.kind)) {
+            int64_t start = r.now;
+            if ((rc = account(x, &r, a, PL_R, c, start, err, errlen)) ||
+                (rc = record(x, &r, a, PL_R, h->stage, start, err, errlen)))
+                break;
         }
+        int64_t start = r.now > ready ? r.now : ready, arrival = -1;
+        if ((rc = account(x, &r, a, a.kind, c, start, err, errlen)))
+            break;
+        int to = -1;
+        message msg = {PL_ACTIVATION, 0, 0};
+        if (a.kind == PL_F && h->next_peer >= 0) {
+            arrival = r.now + h->next_delay[big];
+            act[here + m] = arrival + 1; /* to stage + 1 */
+            to = h->next_peer;
+            msg.stage = h->stage + 1;
+        } else if (pl_action_is_backward(a.kind) && h->prev_peer >= 0) {
+            arrival = r.now + h->prev_delay[big];
+            grad[here - m] = arrival + 1; /* to stage - 1 */
+            to = h->prev_peer;
+            msg = (message){PL_GRADIENT, h->stage - 1, 0};
+        }
+        if (to >= 0) {
+            wake(x, to);
+            if (to != d) {
+                int64_t bytes = c->message[msg.flow];
+                int home;
+                pl_route_home(s->placement, s->devices, msg.stage, &home, &msg.chunk);
+                if (r.lane->keep_events || arrival > r.now)
+                    rc = on_link(x, &r, a, to, &msg, bytes, arrival, err, errlen);
+                else
+                    r.lane->totals[r.step].bytes_sent += bytes;
+                if (rc)
+                    break;
+            }
+        }
+        if ((rc = record(x, &r, a, a.kind, h->stage, start, err, errlen)))
+            break;
+        if (arrival > r.now && x->job->opt->blocking_send)
+            r.now = arrival; /* the sender waits for its message to arrive */
     }
     ds->pos = pos;
     ds->now = r.now;
@@ -268,9 +363,12 @@ static int end_step(sim *x, int d)
         if (o->step_sync == PL_SYNC_GLOBAL && !met(x, ds, &x->barrier[ds->step]))
             return 0;
         ds->at = NEXT; /* fall through */
-    default:
-        *ds = (device_state){0, ds->step + 1, ds->pass + 1, CHECK, 0, ds->inflight, ds->now,
-                             ds->held};
+    default: /* the next step; what it holds, messages on links included, goes on */
+        ds->pos = 0;
+        ds->step++;
+        ds->pass++;
+        ds->at = CHECK;
+        ds->rerun = 0;
         return ds->step < o->steps;
     }
 }
@@ -321,13 +419,19 @@ int pl_simulate(const pl_job *job, pl_result *out, char *err, size_t errlen)
              calloc((size_t)steps, sizeof(meeting)), calloc((size_t)steps, sizeof(meeting)),
              calloc((size_t)s->devices, sizeof(device_state)),
              malloc((size_t)s->devices * sizeof(int)), 0, calloc((size_t)s->devices, 1),
-             &out->trace};
+             &out->trace, 0};
     int rc = -1, keep = !job->opt->totals_only;
     if (!x.arrival[0] || !x.arrival[1] || !x.arrival[2] || !x.arrival[3] || !x.sum ||
         !x.barrier || !x.dev || !x.work || !x.queued || build_tables(&x) ||
         pl_trace_init(&out->trace, s->devices, steps, keep)) {
         snprintf(err, errlen, "simulate: out of host memory");
         goto done;
+    }
+    if (pl_job_check_memory(job, err, errlen))
+        goto done;
+    for (int d = 0; d < s->devices; d++) {
+        pl_memory_bill b = pl_job_static_memory(job, d);
+        x.dev[d].fixed = (int64_t)pl_memory_total(&b);
     }
     for (int d = 0; d < s->devices; d++)
         if (pl_lane_reserve(&out->trace.lanes[d],
@@ -345,6 +449,8 @@ int pl_simulate(const pl_job *job, pl_result *out, char *err, size_t errlen)
 done:
     if (rc)
         pl_result_free(out);
+    for (int d = 0; x.dev && d < s->devices; d++)
+        pl_memory_transit_free(&x.dev[d].transit);
     free(x.table);
     free(x.hops);
     for (int k = 0; k < 4; k++)

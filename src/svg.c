@@ -9,6 +9,10 @@
  *
  * A panel per run; every panel uses the same ns-to-pixel scale, set by the
  * longest makespan, so the pictures of several schedules compare by length.
+ *
+ * When messages spend time on links (chapter 07), a thin lane under device d
+ * shows its link to d+1: a bar per message from its send to its arrival,
+ * activations (down) in the upper half, gradients (up) in the lower.
  */
 #include "svg.h"
 
@@ -24,7 +28,8 @@ enum {
     HEADER = 30,     /* the panel's title */
     AXIS = 30,       /* ticks and their labels */
     CAPTION = 26,
-    LEGEND = 36
+    LEGEND = 36,
+    LINK = 10        /* a link's lane */
 };
 
 void pl_svg_begin(FILE *out, int width, int height)
@@ -72,8 +77,42 @@ typedef struct {
     const pl_trace *t;
     int step, count; /* steps [step, step + count) */
     pl_metrics m;
-    int top; /* y of the panel */
+    int top;   /* y of the panel */
+    int links; /* 1 if messages of the step spent time on links */
 } panel;
+
+/* 1 if transfer x is drawn in the link lane under device d: a link to the
+ * next device, or under the last device, a link between non-neighbours. */
+static int in_lane(const pl_transfer *x, int d, int devices)
+{
+    int lo = x->from < x->to ? x->from : x->to, hi = x->from + x->to - lo;
+    return hi - lo == 1 ? lo == d && d < devices - 1 : d == devices - 1;
+}
+
+/* 1 if device d of p's panel has a link lane under it. */
+static int has_lane(const panel *p, int d)
+{
+    const pl_trace *t = p->t;
+    if (!p->links)
+        return 0;
+    if (d < t->devices - 1)
+        return 1;
+    for (int k = 0; k < t->devices; k++)
+        for (long i = 0; i < t->lanes[k].nsends; i++)
+            if (in_lane(&t->lanes[k].sends[i], d, t->devices) &&
+                t->lanes[k].sends[i].end > t->lanes[k].sends[i].start)
+                return 1;
+    return 0;
+}
+
+/* y of device d's lane, from the panel's top. */
+static int lane_y(const panel *p, int d)
+{
+    int y = p->top + HEADER;
+    for (int k = 0; k < d; k++)
+        y += LANE + GAP + (has_lane(p, k) ? LINK + GAP : 0);
+    return y;
+}
 
 /* Pixels per ns shared by all panels, and a tick spacing of 1, 2 or 5 x 10^k ns
  * (times are converted from each trace's ticks to ns first). */
@@ -83,9 +122,9 @@ typedef struct {
     int64_t span;
 } scale;
 
-static int panel_height(const pl_trace *t)
+static int panel_height(const panel *p)
 {
-    return HEADER + t->devices * (LANE + GAP) + AXIS + CAPTION;
+    return lane_y(p, p->t->devices) - p->top + AXIS + CAPTION;
 }
 
 /* A panel's time in ns from its step's start. */
@@ -137,10 +176,31 @@ static void box(const panel *p, const scale *s, const pl_event *e, int y, FILE *
 /* Vertical grid lines at the ticks, over the idle lanes, under the boxes. */
 static void grid(const panel *p, const scale *s, FILE *out)
 {
-    int top = p->top + HEADER, bottom = top + p->t->devices * (LANE + GAP);
+    int top = p->top + HEADER, bottom = lane_y(p, p->t->devices);
     for (int64_t t = 0; t <= s->span; t += s->tick)
         fprintf(out, "<line class=\"grid\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>\n",
                 px(s, t), top, px(s, t), bottom);
+}
+
+/* The messages on the link lane under device d, at height y. */
+static void transfers(const panel *p, const scale *s, int d, int y, FILE *out)
+{
+    const pl_trace *t = p->t;
+    for (int k = 0; k < t->devices; k++)
+        for (long i = 0; i < t->lanes[k].nsends; i++) {
+            const pl_transfer *x = &t->lanes[k].sends[i];
+            if (x->step < p->step || x->step >= p->step + p->count || x->end <= x->start ||
+                !in_lane(x, d, t->devices))
+                continue;
+            int down = x->flow == PL_ACTIVATION;
+            double x0 = px(s, ns_of(p, x->start)), x1 = px(s, ns_of(p, x->end));
+            fprintf(out, "<rect class=\"link\" fill=\"%s\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
+                    "height=\"%d\"><title>%s %d, d%d to d%d: %.3f to %.3f ms, %lld bytes"
+                    "</title></rect>\n", down ? "#2e9e4f" : "#1f6fd1", x0, y + (down ? 0 : LINK / 2),
+                    x1 - x0, LINK / 2, down ? "activation" : "gradient", (int)x->mb,
+                    (int)x->from, (int)x->to, (double)ns_of(p, x->start) / 1e6,
+                    (double)ns_of(p, x->end) / 1e6, (long long)x->bytes);
+        }
 }
 
 static void lanes(const panel *p, const scale *s, FILE *out)
@@ -148,24 +208,26 @@ static void lanes(const panel *p, const scale *s, FILE *out)
     const pl_trace *t = p->t;
     double end = px(s, ns_of(p, p->m.first_start + p->m.makespan));
     for (int d = 0; d < t->devices; d++) {
-        int y = p->top + HEADER + d * (LANE + GAP);
+        int y = lane_y(p, d);
         fprintf(out, "<text x=\"%d\" y=\"%d\">d%d</text>\n", 12, y + LANE / 2 + 5, d);
         fprintf(out, "<rect class=\"idle\" x=\"%d\" y=\"%d\" width=\"%.2f\" height=\"%d\"/>\n",
                 LEFT, y, end - LEFT, LANE);
     }
     grid(p, s, out);
     for (int d = 0; d < t->devices; d++) {
-        int y = p->top + HEADER + d * (LANE + GAP);
+        int y = lane_y(p, d);
         for (long i = 0; i < t->lanes[d].len; i++)
             if (t->lanes[d].events[i].step >= p->step &&
                 t->lanes[d].events[i].step < p->step + p->count)
                 box(p, s, &t->lanes[d].events[i], y, out);
+        if (has_lane(p, d))
+            transfers(p, s, d, y + LANE + GAP, out);
     }
 }
 
 static void axis(const panel *p, const scale *s, FILE *out)
 {
-    int y = p->top + HEADER + p->t->devices * (LANE + GAP);
+    int y = lane_y(p, p->t->devices);
     fprintf(out, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>\n", LEFT, y,
             px(s, s->span), y);
     for (int64_t t = 0; t <= s->span; t += s->tick) {
@@ -186,7 +248,7 @@ static void caption(const panel *p, FILE *out)
     for (int d = 1; d < t->devices; d++)
         if (t->lanes[d].peak_bytes > t->lanes[peak_d].peak_bytes)
             peak_d = d;
-    int y = p->top + panel_height(t) - 8;
+    int y = p->top + panel_height(p) - 8;
     fprintf(out, "<text x=\"%d\" y=\"%d\">bubble %.4f", LEFT, y, p->m.bubble);
     if (t->info.formula >= 0 && p->count == 1)
         fprintf(out, " (theory %.4f)", t->info.formula);
@@ -204,10 +266,12 @@ static void header(const panel *p, FILE *out)
         snprintf(chunks, sizeof chunks, ", v = %d", i->chunks);
     fprintf(out, "<text class=\"title\" x=\"%d\" y=\"%d\">", 12, p->top + 20);
     pl_svg_text(i->name, out);
-    fprintf(out, "</text>\n<text x=\"%d\" y=\"%d\">p = %d, m = %d%s%s, %s clock%s</text>\n",
-            180, p->top + 20, i->devices, i->microbatches, chunks,
-            i->recompute ? ", recompute" : "", i->clock,
-            strcmp(i->executor, "simulator") == 0 ? ", simulator" : "");
+    fprintf(out, "</text>\n<text x=\"%d\" y=\"%d\">p = %d, m = %d%s%s, %s clock%s%s", 180,
+            p->top + 20, i->devices, i->microbatches, chunks, i->recompute ? ", recompute" : "",
+            i->clock, strcmp(i->executor, "simulator") == 0 ? ", simulator" : "",
+            i->setup[0] ? ", " : "");
+    pl_svg_text(i->setup, out);
+    fputs("</text>\n", out);
     if (p->count > 1)
         fprintf(out, "<text class=\"small\" x=\"%d\" y=\"%d\" text-anchor=\"end\">"
                 "steps %d to %d of %d</text>\n", WIDTH - 4, p->top + 20, p->step + 1,
@@ -245,6 +309,14 @@ static void legend(const panel *ps, int n, int y, FILE *out)
     for (int c = 0; chunks > 1 && c < chunks && c < 4; c++, x += 76)
         fprintf(out, "<rect class=\"F c%d\" x=\"%d\" y=\"%d\" width=\"14\" height=\"14\"/>"
                 "<text x=\"%d\" y=\"%d\">chunk %d</text>\n", c, x, y, x + 20, y + 12, c);
+    int links = 0;
+    for (int i = 0; i < n; i++)
+        links |= ps[i].links;
+    if (links)
+        fprintf(out, "<rect fill=\"#2e9e4f\" x=\"%d\" y=\"%d\" width=\"14\" height=\"7\"/>"
+                "<rect fill=\"#1f6fd1\" x=\"%d\" y=\"%d\" width=\"14\" height=\"7\"/>"
+                "<text x=\"%d\" y=\"%d\">on a link: activation, gradient</text>\n", x, y, x,
+                y + 7, x + 20, y + 12);
 }
 
 int pl_svg_timeline(const pl_trace *const *traces, int n, FILE *out)
@@ -258,9 +330,12 @@ int pl_svg_timeline(const pl_trace *const *traces, int n, FILE *out)
         ps[i].step = traces[i]->info.shown_step;
         ps[i].count = traces[i]->info.shown_steps > 1 ? traces[i]->info.shown_steps : 1;
         ps[i].top = height;
+        ps[i].links = 0;
+        for (int k = 0; k < ps[i].count; k++)
+            ps[i].links |= pl_trace_has_transfers(traces[i], ps[i].step + k);
         ok = pl_trace_has_events(traces[i], ps[i].step) &&
              pl_metrics_steps(traces[i], ps[i].step, ps[i].count, &ps[i].m) == 0;
-        height += panel_height(traces[i]) + 10;
+        height += panel_height(&ps[i]) + 10;
         if (!ok) {
             n = i;
             break;

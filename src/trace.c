@@ -13,7 +13,7 @@ int pl_lane_init(pl_lane *l, int steps, int keep_events)
     if (!l->totals)
         return -1;
     for (int k = 0; k < steps; k++)
-        l->totals[k] = (pl_step_total){INT64_MAX, INT64_MIN, 0};
+        l->totals[k] = (pl_step_total){INT64_MAX, INT64_MIN, 0, 0};
     l->steps = steps;
     l->keep_events = keep_events;
     return 0;
@@ -22,6 +22,7 @@ int pl_lane_init(pl_lane *l, int steps, int keep_events)
 void pl_lane_free(pl_lane *l)
 {
     free(l->events);
+    free(l->sends);
     free(l->totals);
     memset(l, 0, sizeof *l);
 }
@@ -50,6 +51,11 @@ int pl_lane_add(pl_lane *l, const pl_event *e)
         l->peak_inflight = e->inflight;
     if ((size_t)e->held > l->peak_bytes)
         l->peak_bytes = (size_t)e->held;
+    if ((size_t)(e->held + e->in_transit) > l->peak_held) {
+        l->peak_held = (size_t)(e->held + e->in_transit);
+        l->peak_held_activations = (size_t)e->held;
+        l->peak_held_in_transit = (size_t)e->in_transit;
+    }
     if (!l->keep_events) {
         l->len++;
         return 0;
@@ -57,6 +63,23 @@ int pl_lane_add(pl_lane *l, const pl_event *e)
     if (l->len == l->cap && pl_lane_reserve(l, l->cap ? 2 * l->cap : 64))
         return -1;
     l->events[l->len++] = *e;
+    return 0;
+}
+
+int pl_lane_send(pl_lane *l, const pl_transfer *t)
+{
+    l->totals[t->step].bytes_sent += t->bytes;
+    if (!l->keep_events)
+        return 0;
+    if (l->nsends == l->sends_cap) {
+        long cap = l->sends_cap ? 2 * l->sends_cap : 64;
+        pl_transfer *s = realloc(l->sends, (size_t)cap * sizeof *s);
+        if (!s)
+            return -1;
+        l->sends = s;
+        l->sends_cap = cap;
+    }
+    l->sends[l->nsends++] = *t;
     return 0;
 }
 
@@ -183,6 +206,36 @@ long pl_trace_messages(const pl_trace *t, int step)
     return n;
 }
 
+int64_t pl_trace_bytes_sent(const pl_trace *t, int d, int step)
+{
+    return step >= 0 && step < t->lanes[d].steps ? t->lanes[d].totals[step].bytes_sent : 0;
+}
+
+int pl_trace_has_transfers(const pl_trace *t, int step)
+{
+    for (int d = 0; d < t->devices; d++)
+        for (long i = 0; i < t->lanes[d].nsends; i++)
+            if (t->lanes[d].sends[i].step == step &&
+                t->lanes[d].sends[i].end > t->lanes[d].sends[i].start)
+                return 1;
+    return 0;
+}
+
+/* 1 if the two lanes sent the same messages. */
+static int same_sends(const pl_lane *x, const pl_lane *y)
+{
+    if (x->nsends != y->nsends)
+        return 0;
+    for (long i = 0; i < x->nsends; i++) {
+        const pl_transfer *a = &x->sends[i], *b = &y->sends[i];
+        if (a->start != b->start || a->end != b->end || a->bytes != b->bytes ||
+            a->mb != b->mb || a->from != b->from || a->to != b->to || a->stage != b->stage ||
+            a->step != b->step || a->flow != b->flow || a->chunk != b->chunk)
+            return 0;
+    }
+    return 1;
+}
+
 int pl_trace_equal(const pl_trace *a, const pl_trace *b)
 {
     if (a->devices != b->devices)
@@ -190,11 +243,13 @@ int pl_trace_equal(const pl_trace *a, const pl_trace *b)
     for (int d = 0; d < a->devices; d++) {
         const pl_lane *x = &a->lanes[d], *y = &b->lanes[d];
         if (x->len != y->len || !x->events != !y->events ||
-            x->peak_bytes != y->peak_bytes || x->peak_inflight != y->peak_inflight)
+            x->peak_bytes != y->peak_bytes || x->peak_inflight != y->peak_inflight ||
+            x->peak_held != y->peak_held || !same_sends(x, y))
             return 0;
         for (long i = 0; x->events && i < x->len; i++) {
             const pl_event *e = &x->events[i], *f = &y->events[i];
             if (e->start != f->start || e->end != f->end || e->held != f->held ||
+                e->in_transit != f->in_transit ||
                 e->mb != f->mb || e->device != f->device || e->stage != f->stage ||
                 e->step != f->step || e->inflight != f->inflight || e->kind != f->kind ||
                 e->chunk != f->chunk)

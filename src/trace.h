@@ -32,6 +32,7 @@ typedef struct {
     int64_t start;      /**< ticks on the run's clock */
     int64_t end;        /**< ticks on the run's clock */
     int64_t held;       /**< activation bytes the device held right after it */
+    int64_t in_transit; /**< bytes it had sent that were still on a link right after it */
     int32_t mb;         /**< micro-batch */
     int16_t device;     /**< where it ran */
     int16_t stage;      /**< the stage it computed */
@@ -41,11 +42,26 @@ typedef struct {
     int8_t chunk;       /**< model chunk on the device */
 } pl_event;
 
+/** One message on a link (chapter 07), recorded by its sender. */
+typedef struct {
+    int64_t start;      /**< sent: the sending action's end, ticks on the run's clock */
+    int64_t end;        /**< arrived: start + the link's delay */
+    int64_t bytes;      /**< the tensor's size */
+    int32_t mb;         /**< micro-batch */
+    int16_t from;       /**< sending device */
+    int16_t to;         /**< receiving device */
+    int16_t stage;      /**< the stage that receives it */
+    int16_t step;       /**< training step */
+    int8_t flow;        /**< pl_flow: activation or gradient */
+    int8_t chunk;       /**< the receiving stage's chunk */
+} pl_transfer;
+
 /** What one device did in one step, kept even when events are not. */
 typedef struct {
     int64_t first_start;           /**< INT64_MAX if idle */
     int64_t last_end;              /**< INT64_MIN if idle */
     int64_t busy;                  /**< sum of action durations */
+    int64_t bytes_sent;            /**< bytes of the messages it sent to other devices */
 } pl_step_total;
 
 /** Events of one device, in execution order. */
@@ -58,6 +74,12 @@ typedef struct {
     pl_step_total *totals;         /**< one per step */
     int peak_inflight;             /**< over the whole run */
     size_t peak_bytes;             /**< activation bytes, over the whole run */
+    size_t peak_held;              /**< activations + bytes in transit, its peak over the run ... */
+    size_t peak_held_activations;  /**< ... of which activations ... */
+    size_t peak_held_in_transit;   /**< ... and messages in transit, at that moment */
+    pl_transfer *sends;            /**< messages it sent to other devices; NULL with totals only */
+    long nsends;                   /**< messages recorded */
+    long sends_cap;                /**< messages allocated */
 } pl_lane;
 
 /** What a trace is of: enough for a picture to label itself. */
@@ -74,6 +96,7 @@ typedef struct {
     double formula;          /**< the chapter's closed-form bubble, or < 0 if none applies */
     int shown_step;          /**< the step the run's summary reports */
     int shown_steps;         /**< the pictures draw steps [shown_step, shown_step + this) */
+    char setup[128];         /**< chapter 07's costs in words ("lm-like, balanced 1,3,3,1"), or "" */
 } pl_trace_info;
 
 /** A run's trace: one lane per device. */
@@ -95,6 +118,12 @@ int pl_lane_reserve(pl_lane *l, long n);
 
 /** Append an event (and update its step's totals and the peaks). Returns 0 or -1. */
 int pl_lane_add(pl_lane *l, const pl_event *e);
+
+/**
+ * Record a message the lane's device sent to another device (and add its
+ * bytes to its step's total). Returns 0 or -1.
+ */
+int pl_lane_send(pl_lane *l, const pl_transfer *t);
 
 /**
  * Allocate an empty trace for p devices and the given number of steps. With
@@ -163,7 +192,16 @@ void pl_timeline_print_steps(const pl_trace *t, int first, int count, int column
 /** The ticks one column of pl_timeline_print stands for (at least 1). */
 int64_t pl_timeline_ticks_per_column(const pl_trace *t, int step, int columns);
 
-/** 1 if the two traces hold identical events (same order, same times, same bytes). */
+/** Bytes device d sent to other devices in step `step`. */
+int64_t pl_trace_bytes_sent(const pl_trace *t, int d, int step);
+
+/** 1 if some message of step `step` spent time on a link. */
+int pl_trace_has_transfers(const pl_trace *t, int step);
+
+/**
+ * 1 if the two traces hold identical events and messages (same order, same
+ * times, same bytes).
+ */
 int pl_trace_equal(const pl_trace *a, const pl_trace *b);
 
 #endif

@@ -118,6 +118,33 @@ static const bad_call table[] = {
     BAD("--steps", "sweep", "--steps", "2"),
     BAD("--inject-fault", "run", "--inject-fault", "device=1,action=2,stal"),
     BAD("--inject-fault", "run", "--inject-fault", "device=1,action=2,x,stall"),
+    /* chapter 07: models, partitions, links, momentum */
+    BAD("--widths", "run", "--widths", "32,,32"),
+    BAD("--widths", "run", "--widths", "32,0,32"),
+    BAD("--widths", "run", "--widths", "32,4097"),
+    BAD("--widths", "run", "--widths", "32,32,"),
+    BAD("--widths", "run", "--widths", ""),
+    BAD("--widths", "run", "--widths", "32,32,32,32", "--layers", "8"),
+    BAD("--widths", "run", "--widths", "32,32,32,32", "--model", "lm-like"),
+    BAD("--width", "run", "--widths", "32,32,32,32", "--width", "16"),
+    BAD("--model", "run", "--model", "gpt"),
+    BAD("--partition", "run", "--partition", "uneven"),
+    BAD("--partition", "run", "--partition", "3,3,x"),
+    BAD("--partition", "run", "--partition", "3,3,2"),          /* 4 stages */
+    BAD("--partition", "run", "--partition", "3,3,1,2"),        /* 9 layers, not 8 */
+    BAD("--partition-by", "run", "--partition-by", "guess"),
+    BAD("--partition-by", "run", "--partition", "even", "--partition-by", "measured"),
+    BAD("--momentum", "run", "--momentum", "1"),
+    BAD("--momentum", "run", "--momentum", "-0.5"),
+    BAD("--link-latency", "run", "--link-latency", "-1"),
+    BAD("--link-latency", "run", "--link-latency", "soon"),
+    BAD("--link-bandwidth", "run", "--link-bandwidth", "0"),
+    BAD("--warmup-extra", "run", "--warmup-extra", "-1"),
+    BAD("--warmup-extra", "run", "--schedule", "gpipe", "--warmup-extra", "1"),
+    BAD("--warmup-extra", "run", "--warmup-extra", "auto"),     /* free links */
+    BAD("--warmup-extra", "show", "--warmup-extra", "auto"),
+    BAD("--blocking-send", "show", "--blocking-send"),
+    BAD("--seed", "partition", "--seed", "2"),
     /* chapter 06: costs, the end of a step, clipping */
     BAD("--costs", "run", "--costs", "1,1"),
     BAD("--costs", "run", "--costs", "1,1,0"),

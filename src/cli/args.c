@@ -14,8 +14,10 @@
 #include "registry.h"
 
 /* The commands an option applies to. */
-enum { RUN = 1, COMPARE = 2, SHOW = 4, CHECK = 8, SWEEP = 16, LIST = 32, ALL = 63 };
-static const char *const command_names[] = {"run", "compare", "show", "check", "sweep", "list"};
+enum { RUN = 1, COMPARE = 2, SHOW = 4, CHECK = 8, SWEEP = 16, LIST = 32, PARTITION = 64,
+       ALL = 127 };
+static const char *const command_names[] = {"run", "compare", "show", "check", "sweep", "list",
+                                            "partition"};
 
 typedef struct {
     const char *name;
@@ -25,19 +27,28 @@ typedef struct {
 } spec;
 
 static const spec specs[] = {
-    {"--schedule", 1, 0, 0, RUN | SHOW},
+    {"--schedule", 1, 0, 0, RUN | SHOW | PARTITION},
     {"--schedule-file", 1, 0, 0, RUN},
-    {"--devices", 1, 1, 1024, RUN | COMPARE | SHOW | SWEEP},
-    {"--microbatches", 1, 1, 1 << 16, RUN | COMPARE | SHOW | SWEEP},
-    {"--chunks", 1, 1, 64, RUN | COMPARE | SHOW | SWEEP},
-    {"--layers", 1, 1, 4096, RUN | COMPARE | SWEEP},
-    {"--width", 1, 1, 4096, RUN | COMPARE | SWEEP},
-    {"--batch", 1, 1, 1 << 20, RUN | COMPARE | SWEEP},
+    {"--devices", 1, 1, 1024, RUN | COMPARE | SHOW | SWEEP | PARTITION},
+    {"--microbatches", 1, 1, 1 << 16, RUN | COMPARE | SHOW | SWEEP | PARTITION},
+    {"--chunks", 1, 1, 64, RUN | COMPARE | SHOW | SWEEP | PARTITION},
+    {"--layers", 1, 1, PL_ARGS_MAX_LAYERS, RUN | COMPARE | SWEEP | PARTITION},
+    {"--width", 1, 1, 4096, RUN | COMPARE | SWEEP | PARTITION},
+    {"--widths", 1, 0, 0, RUN | COMPARE | PARTITION},
+    {"--model", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION},
+    {"--partition", 1, 0, 0, RUN | COMPARE | PARTITION},
+    {"--partition-by", 1, 0, 0, RUN | COMPARE | PARTITION},
+    {"--batch", 1, 1, 1 << 20, RUN | COMPARE | SWEEP | PARTITION},
     {"--steps", 1, 1, 10000, RUN | COMPARE},
     {"--seed", 1, 0, LONG_MAX, RUN | COMPARE},
-    {"--cost", 1, 0, 0, RUN | COMPARE | SWEEP},
-    {"--flops", 1, 0, 0, RUN | COMPARE | SWEEP},
-    {"--costs", 1, 0, 0, RUN | COMPARE | SWEEP},
+    {"--momentum", 1, 0, 0, RUN | COMPARE | PARTITION},
+    {"--cost", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION},
+    {"--flops", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION},
+    {"--costs", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION},
+    {"--link-latency", 1, 0, 0, RUN | COMPARE | PARTITION},
+    {"--link-bandwidth", 1, 0, 0, RUN | COMPARE | PARTITION},
+    {"--blocking-send", 0, 0, 0, RUN | COMPARE},
+    {"--warmup-extra", 1, 0, 0, RUN | SHOW},
     {"--clock", 1, 0, 0, RUN | COMPARE},
     {"--scale", 1, 0, 0, RUN | COMPARE},
     {"--recompute", 0, 0, 0, RUN | COMPARE | SWEEP},
@@ -159,6 +170,36 @@ static int fault(pl_options *o, const char *v)
     return 0;
 }
 
+/* A comma-separated list of whole numbers from lo to hi ("3,3,2"): at most
+ * `max` of them into out; *n gets how many. */
+static int list(const char *v, long lo, long hi, int *out, int max, int *n)
+{
+    char digits[24];
+    *n = 0;
+    for (const char *p = v;; p++) {
+        size_t k = 0;
+        while (*p >= '0' && *p <= '9' && k + 1 < sizeof digits)
+            digits[k++] = *p++;
+        digits[k] = '\0';
+        long w;
+        if (*n == max || whole(digits, lo, hi, &w) || (*p != ',' && *p != '\0'))
+            return -1;
+        out[(*n)++] = (int)w;
+        if (*p == '\0')
+            return 0;
+    }
+}
+
+/* A finite decimal number in [0, hi]. */
+static int non_negative(const char *s, double hi, double *out)
+{
+    double v;
+    if (positive(s, -1.0, hi, &v) || v < 0)
+        return -1;
+    *out = v == 0 ? 0.0 : v; /* no -0 */
+    return 0;
+}
+
 /* Store one option's value; -1 means "not what this option expects". */
 static int store(pl_args *a, int i, const char *v)
 {
@@ -177,6 +218,37 @@ static int store(pl_args *a, int i, const char *v)
     else if (!strcmp(n, "--chunks")) o->chunks = (int)w;
     else if (!strcmp(n, "--layers")) o->layers = (int)w;
     else if (!strcmp(n, "--width")) o->width = (int)w;
+    else if (!strcmp(n, "--widths")) {
+        if (list(v, 1, 4096, a->widths, PL_ARGS_MAX_LAYERS, &a->n_widths)) return -1;
+        o->widths = a->widths;
+    } else if (!strcmp(n, "--model")) {
+        if (!strcmp(v, "mlp")) o->model = PL_MODEL_MLP;
+        else if (!strcmp(v, "lm-like")) o->model = PL_MODEL_LM_LIKE;
+        else return -1;
+    } else if (!strcmp(n, "--partition")) {
+        if (!strcmp(v, "even")) o->partition = PL_PARTITION_EVEN;
+        else if (!strcmp(v, "balanced")) o->partition = PL_PARTITION_BALANCED;
+        else if (list(v, 1, PL_ARGS_MAX_LAYERS, a->stage_layers, PL_ARGS_MAX_LAYERS,
+                      &o->stages_given)) return -1;
+        else {
+            o->partition = PL_PARTITION_EXPLICIT;
+            o->stage_layers = a->stage_layers;
+        }
+    } else if (!strcmp(n, "--partition-by")) {
+        if (!strcmp(v, "measured")) a->measured = 1;
+        else if (strcmp(v, "model")) return -1;
+    } else if (!strcmp(n, "--momentum")) {
+        double mu;
+        if (non_negative(v, 1.0, &mu) || mu >= 1.0) return -1;
+        o->momentum = (float)mu;
+    } else if (!strcmp(n, "--link-latency")) return non_negative(v, 1e9, &o->link_latency_ms);
+    else if (!strcmp(n, "--link-bandwidth")) return positive(v, 0, 1e18, &o->link_bandwidth);
+    else if (!strcmp(n, "--warmup-extra")) {
+        long k;
+        if (!strcmp(v, "auto")) o->warmup_extra = PL_WARMUP_AUTO;
+        else if (whole(v, 0, 1 << 16, &k)) return -1;
+        else o->warmup_extra = (int)k;
+    }
     else if (!strcmp(n, "--batch")) o->batch = (int)w;
     else if (!strcmp(n, "--steps")) o->steps = (int)w;
     else if (!strcmp(n, "--seed")) o->seed = (uint64_t)w;
@@ -227,6 +299,15 @@ static int bad_value(int i, const char *v, char *err, size_t errlen)
         {"--inject-fault", "device=D,action=K[,stall] with whole numbers 0 <= D < 1024, K >= 0"},
         {"--trace", "a file name"}, {"--svg", "a file name"},
         {"--over", "m, p or v"},
+        {"--widths", "a comma-separated list of layer widths, each from 1 to 4096 "
+                     "(at most 4096 layers), e.g. 128,32,32,128"},
+        {"--model", "mlp or lm-like"},
+        {"--partition", "even, balanced, or the layers of each stage, e.g. 3,3,2"},
+        {"--partition-by", "model or measured"},
+        {"--momentum", "a number from 0 to below 1"},
+        {"--link-latency", "a number of milliseconds, 0 or more (at most 1e9)"},
+        {"--link-bandwidth", "a number of bytes per second above 0, at most 1e18"},
+        {"--warmup-extra", "a whole number from 0 to 65536, or auto"},
         {"--show-steps", "all or median"},
     };
     for (size_t k = 0; k < sizeof say / sizeof say[0]; k++)
@@ -240,6 +321,23 @@ static int bad_value(int i, const char *v, char *err, size_t errlen)
     else
         snprintf(err, errlen, "%s expects a whole number from %ld to %ld, got '%s'",
                  n, specs[i].lo, specs[i].hi, v);
+    return -1;
+}
+
+/* --partition N,N,...: one count per stage, adding up to the layers. */
+static int check_partition(const pl_options *o, int stages, char *err, size_t errlen)
+{
+    int sum = 0;
+    for (int k = 0; k < o->stages_given; k++)
+        sum += o->stage_layers[k];
+    if (o->stages_given != stages)
+        snprintf(err, errlen, "--partition lists %d stage%s, but there are %d (devices x "
+                 "chunks)", o->stages_given, o->stages_given == 1 ? "" : "s", stages);
+    else if (sum != o->layers)
+        snprintf(err, errlen, "--partition's stages hold %d layers, but the model has %d", sum,
+                 o->layers);
+    else
+        return 0;
     return -1;
 }
 
@@ -268,6 +366,8 @@ static int check_shape(const pl_args *a, char *err, size_t errlen)
         else if (a->command != PL_CMD_SHOW && s.microbatches > o->batch)
             snprintf(err, errlen, "--microbatches %d exceeds --batch %d: every micro-batch "
                      "needs at least one sample", s.microbatches, o->batch);
+        else if (o->partition == PL_PARTITION_EXPLICIT)
+            return check_partition(o, s.devices * s.chunks, err, errlen);
         else
             return 0;
     }
@@ -300,6 +400,27 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
     else if (o->fault_device >= o->devices && !o->schedule_file)
         snprintf(err, errlen, "--inject-fault device=%d, but there are only %d devices",
                  o->fault_device, o->devices);
+    else if (pl_args_given(a, "--widths") && pl_args_given(a, "--model"))
+        snprintf(err, errlen, "--widths and --model cannot both be given: --widths is the model");
+    else if (pl_args_given(a, "--widths") && pl_args_given(a, "--layers") &&
+             a->n_widths != o->layers)
+        snprintf(err, errlen, "--layers %d, but --widths lists %d layers", o->layers,
+                 a->n_widths);
+    else if (pl_args_given(a, "--widths") && pl_args_given(a, "--width"))
+        snprintf(err, errlen, "--width sets every layer's width; --widths lists them: give one");
+    else if (a->measured && o->partition != PL_PARTITION_MEASURED)
+        snprintf(err, errlen, "--partition-by measured balances the stages; it cannot be "
+                 "combined with --partition %s", o->partition == PL_PARTITION_EVEN ? "even"
+                 : "N,N,... (the stages are given)");
+    else if (pl_args_given(a, "--warmup-extra") && (o->schedule_file || !o->schedule ||
+                                                   strcmp(o->schedule, "1f1b")))
+        snprintf(err, errlen, "--warmup-extra deepens 1f1b's warm-up; give --schedule 1f1b");
+    else if (a->command == PL_CMD_SHOW && o->warmup_extra == PL_WARMUP_AUTO)
+        snprintf(err, errlen, "--warmup-extra auto follows the links of a run; show needs a "
+                 "number");
+    else if (o->warmup_extra == PL_WARMUP_AUTO && o->link_latency_ms == 0 && !o->link_bandwidth)
+        snprintf(err, errlen, "--warmup-extra auto covers slow links: give --link-latency or "
+                 "--link-bandwidth too");
     else if (a->trace && a->svg && !strcmp(a->trace, a->svg))
         snprintf(err, errlen, "--trace and --svg name the same file '%s'; give two names",
                  a->trace);
@@ -311,12 +432,13 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
 /* The command in argv[1]; -1 with a message if there is none such. */
 static int command(pl_args *a, const char *name, char *err, size_t errlen)
 {
-    for (int c = 0; c <= PL_CMD_LIST; c++)
+    for (int c = 0; c <= PL_CMD_PARTITION; c++)
         if (!strcmp(name, command_names[c])) {
             a->command = (pl_command)c;
             return 0;
         }
-    snprintf(err, errlen, "unknown command '%s' (run, compare, show, check, sweep, list)", name);
+    snprintf(err, errlen, "unknown command '%s' (run, compare, show, check, sweep, list, "
+             "partition)", name);
     return -1;
 }
 
@@ -362,6 +484,7 @@ int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen)
             if (!strcmp(arg, "--recompute")) a->opt.recompute = 1;
             else if (!strcmp(arg, "--simulate")) a->opt.simulate = 1;
             else if (!strcmp(arg, "--verify")) a->opt.verify = 1;
+            else if (!strcmp(arg, "--blocking-send")) a->opt.blocking_send = 1;
             else if (!strcmp(arg, "--post-validation")) a->opt.post_validation = 1;
             else if (!strcmp(arg, "--json")) a->json = 1;
             else a->help = 1;
@@ -379,6 +502,11 @@ int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen)
         return 0;
     if (!pl_args_given(a, "--watchdog"))
         a->opt.watchdog_s = -1.0; /* automatic */
+    if (a->measured && (!pl_args_given(a, "--partition") ||
+                        a->opt.partition == PL_PARTITION_BALANCED))
+        a->opt.partition = PL_PARTITION_MEASURED; /* balanced, on times measured here */
+    if (a->opt.widths && !pl_args_given(a, "--layers"))
+        a->opt.layers = a->n_widths; /* --widths says how many layers there are */
     /* A schedule that fixes m (naive: the whole batch at once) runs it, and
      * its cost unit is that micro-batch, unless --microbatches says which
      * nominal size to compare with (compare does so for every schedule). */

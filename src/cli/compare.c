@@ -25,9 +25,14 @@ static int run_entry(const pl_args *a, const pl_registry_entry *e, pl_experiment
     o.schedule_file = NULL;
     if (e->chunks)
         o.chunks = 0;
-    if ((long)o.devices * pl_registry_shape(e, o.devices, o.microbatches, o.chunks).chunks >
-        o.layers)
-        o.layers = o.devices * pl_registry_shape(e, o.devices, o.microbatches, o.chunks).chunks;
+    int stages = o.devices * pl_registry_shape(e, o.devices, o.microbatches, o.chunks).chunks;
+    if (stages > o.layers && o.widths) { /* --widths fixes the layers */
+        snprintf(err, errlen, "%d stages need at least %d layers; --widths lists %d", stages,
+                 stages, o.layers);
+        return -1;
+    }
+    if (stages > o.layers)
+        o.layers = stages;
     return pl_experiment_run(&o, x, err, errlen);
 }
 

@@ -23,6 +23,7 @@ static const char usage_head[] =
     "  check    FILE              validate a schedule file\n"
     "  list                       the registered schedules, one per line\n"
     "  sweep    [--over m|p|v]    bubble against m (or p, or v), measured beside theory\n"
+    "  partition                  each stage's layers, time and memory, by every method\n"
     "\n"
     "schedules:\n";
 
@@ -37,15 +38,29 @@ static const char usage_options[] =
     "                         [2]; sweep --over v: the largest v [4]\n"
     "  --layers L             layers of the MLP [8]\n"
     "  --width D              features per layer [32]\n"
+    "  --widths W,W,...       each layer's output width (the input is as wide as the\n"
+    "                         last); sets --layers\n"
+    "  --model mlp|lm-like    lm-like: the last layer 4 x D wide, so the first and the\n"
+    "                         last cost 4 middle layers each [mlp]\n"
+    "  --partition even|balanced|N,N,...   layers per stage [even]; balanced: the\n"
+    "                         slowest stage as fast as can be, under the cost model\n"
+    "  --partition-by model|measured   what balanced balances: the cost model, or\n"
+    "                         each layer timed on this host [model]\n"
     "  --batch B              samples per step [32]\n"
     "  --steps N              training steps [2]\n"
     "  --seed S               data and weight seed [1]\n"
+    "  --momentum X           SGD momentum, 0 <= X < 1 (0: no optimizer state) [0]\n"
     "  --cost uniform|flops   cost model [uniform: 1 unit = 1 ms = the forward of L/p\n"
-    "                         layers on batch/m rows; t_F = t_I = t_W = 1 unit]\n"
+    "                         layers of width D on batch/m rows; t_F = t_I = t_W = 1]\n"
     "  --flops X              device speed for --cost flops, FLOP/s [1e9]\n"
     "  --costs F,I,W          --cost uniform: t_F, t_I, t_W in units [1,1,1]\n"
     "  --clock virtual|scaled|real   how devices keep time [virtual]\n"
     "  --scale X              scaled clock: host time per modelled time [1]\n"
+    "  --link-latency MS      every message between devices takes MS more [0]\n"
+    "  --link-bandwidth B     ... and its bytes / B bytes per second [unlimited]\n"
+    "  --blocking-send        a sender waits until its message has arrived\n"
+    "  --warmup-extra K|auto  1f1b: K more warm-up forwards per link downstream; auto:\n"
+    "                         enough to cover each link's round trip [0]\n"
     "  --simulate             predict with the simulator instead of threads\n"
     "  --verify               compare the weights with the sequential reference\n"
     "  --recompute            keep stage inputs only; recompute before backward\n"
@@ -55,7 +70,8 @@ static const char usage_options[] =
     "                         that every device waits for before its optimizer step)\n"
     "  --post-validation      with --clip-grad-norm: step at once, check the norm\n"
     "                         in the background, roll back and redo if it fails\n"
-    "  --device-memory BYTES  activation memory each device may hold\n"
+    "  --device-memory BYTES  memory each device may hold: parameters, gradients,\n"
+    "                         optimizer state, activations, messages in transit\n"
     "  --inject-fault device=D,action=K[,stall]   make device D fail (or stall)\n"
     "                         at its K-th action of the run\n"
     "  --watchdog SECONDS     stop if no action completes while every device waits\n"
@@ -88,6 +104,7 @@ static int cmd_show(pl_args *a)
     char err[1024];
     const pl_registry_entry *e = pl_registry_find(a->opt.schedule);
     pl_shape shape = pl_registry_shape(e, a->opt.devices, a->opt.microbatches, a->opt.chunks);
+    shape.warmup_extra = a->opt.warmup_extra; /* 1f1b over slow links (chapter 07) */
     pl_schedule s;
     if (pl_registry_generate(e, &shape, &s, err, sizeof err))
         return pl_cli_fail(err);
@@ -143,6 +160,7 @@ static int cmd_list(void)
 
 int pl_cmd_compare(pl_args *a, int colour);
 int pl_cmd_sweep(pl_args *a);
+int pl_cmd_partition(pl_args *a);
 
 int main(int argc, char **argv)
 {
@@ -168,6 +186,7 @@ int main(int argc, char **argv)
     case PL_CMD_LIST: return cmd_list();
     case PL_CMD_COMPARE: return pl_cli_flushed(pl_cmd_compare(&a, pl_cli_colour()));
     case PL_CMD_SWEEP: return pl_cli_flushed(pl_cmd_sweep(&a));
+    case PL_CMD_PARTITION: return pl_cli_flushed(pl_cmd_partition(&a));
     }
     return pl_cli_fail("unknown command");
 }
