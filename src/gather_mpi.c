@@ -18,12 +18,6 @@ typedef struct {
     float *loss;     /* rank 0 */
 } gather;
 
-/* What rank 0 learns of each lane before its events. */
-typedef struct {
-    int64_t len, peak_bytes;
-    int32_t peak_inflight, has_loss;
-} lane_head;
-
 /* The floats of this rank's trained layers (w, then b, layer after layer,
  * chunk after chunk), or their count if buf is NULL. */
 static long layers_of(const gather *n, int device, float *buf, int store)
@@ -48,22 +42,6 @@ static long layers_of(const gather *n, int device, float *buf, int store)
     return k;
 }
 
-/* Rank 0 only: count and place of every rank's part of a gather. */
-static int *spread(const gather *n, const long *len, int **displs)
-{
-    int *count = calloc((size_t)n->p, sizeof *count);
-    *displs = calloc((size_t)n->p, sizeof **displs);
-    long at = 0;
-    for (int d = 0; count && *displs && d < n->p; d++) {
-        if (len[d] > 2147483647L - at)
-            return NULL;
-        count[d] = (int)len[d];
-        (*displs)[d] = (int)at;
-        at += len[d];
-    }
-    return count;
-}
-
 static void gather_failed(gather *n)
 {
     fprintf(stderr, "pipelab: rank %d: out of host memory while gathering the results\n",
@@ -71,31 +49,58 @@ static void gather_failed(gather *n)
     MPI_Abort(n->comm, 1);
 }
 
-/* Every rank's lane (its events, totals and peaks) into rank 0's trace. */
-static void gather_lanes(gather *n, pl_report *r, lane_head *heads)
+/* Gather `bytes` bytes at `mine` from every rank to rank 0. There it returns
+ * them end to end (free it), with rank d's at at[d], len[d] bytes long (p
+ * ints each, free them); elsewhere NULL. */
+static char *gather_bytes(gather *n, const void *mine, long bytes, int **at, int **len)
+{
+    int root = n->rank == 0, count = (int)bytes;
+    char *all = NULL;
+    *at = root ? calloc((size_t)n->p, sizeof **at) : NULL;
+    *len = root ? calloc((size_t)n->p, sizeof **len) : NULL;
+    if (bytes > 2147483647L || (root && (!*at || !*len)))
+        gather_failed(n);
+    MPI_Gather(&count, 1, MPI_INT, *len, 1, MPI_INT, 0, n->comm);
+    long total = 0;
+    for (int d = 0; root && d < n->p; d++) {
+        if (total + (*len)[d] > 2147483647L)
+            gather_failed(n);
+        (*at)[d] = (int)total;
+        total += (*len)[d];
+    }
+    if (root && !(all = malloc((size_t)total + 1)))
+        gather_failed(n);
+    MPI_Gatherv(mine, count, MPI_BYTE, all, *len, *at, MPI_BYTE, 0, n->comm);
+    return all;
+}
+
+/* A copy of n bytes at src (NULL if n is 0). */
+static void *copy_of(gather *g, const char *src, int n)
+{
+    void *p = n ? malloc((size_t)n) : NULL;
+    if (n && !p)
+        gather_failed(g);
+    if (n)
+        memcpy(p, src, (size_t)n);
+    return p;
+}
+
+/* Every rank's lane into rank 0's trace: the lane itself (its counts and
+ * peaks, whatever fields it has), then its events, per-step totals and
+ * messages sent. */
+static void gather_lanes(gather *n, pl_report *r)
 {
     pl_lane *l = &r->lane;
-    int steps = n->job->opt->steps, root = n->rank == 0, keep = l->keep_events;
-    long ev_bytes = l->events ? l->len * (long)sizeof(pl_event) : 0;
-    int tot_bytes = steps * (int)sizeof(pl_step_total);
-    pl_step_total *totals = root ? malloc((size_t)n->p * (size_t)tot_bytes) : NULL;
-    long *lens = root ? calloc((size_t)n->p, sizeof *lens) : NULL;
-    int *displs = NULL, *counts = NULL;
-    if (root && (!totals || !lens))
-        gather_failed(n);
-    MPI_Gather(l->totals, tot_bytes, MPI_BYTE, totals, tot_bytes, MPI_BYTE, 0, n->comm);
-    for (int d = 0; root && d < n->p; d++)
-        lens[d] = heads[d].len * (keep ? (long)sizeof(pl_event) : 0);
-    char *events = NULL;
-    if (root) {
-        counts = spread(n, lens, &displs);
-        events = counts ? malloc((size_t)displs[n->p - 1] + (size_t)counts[n->p - 1] + 1) : NULL;
-        if (!events)
-            gather_failed(n);
-    }
-    MPI_Gatherv(l->events, (int)ev_bytes, MPI_BYTE, events, counts, displs, MPI_BYTE, 0,
-                n->comm);
-    for (int d = 0; root && d < n->p; d++) {
+    int *at[4], *len[4];
+    char *part[4];
+    part[0] = gather_bytes(n, l, (long)sizeof *l, &at[0], &len[0]);
+    part[1] = gather_bytes(n, l->events, l->events ? l->len * (long)sizeof(pl_event) : 0,
+                           &at[1], &len[1]);
+    part[2] = gather_bytes(n, l->totals, (long)l->steps * (long)sizeof(pl_step_total), &at[2],
+                           &len[2]);
+    part[3] = gather_bytes(n, l->sends, l->sends ? l->nsends * (long)sizeof(pl_transfer) : 0,
+                           &at[3], &len[3]);
+    for (int d = 0; n->rank == 0 && d < n->p; d++) {
         pl_lane *dst = &n->trace->lanes[d];
         pl_lane_free(dst);
         if (d == 0) { /* rank 0's own lane moves into place */
@@ -103,68 +108,54 @@ static void gather_lanes(gather *n, pl_report *r, lane_head *heads)
             memset(l, 0, sizeof *l);
             continue;
         }
-        if (pl_lane_init(dst, steps, keep) ||
-            pl_lane_reserve(dst, heads[d].len))
-            gather_failed(n);
-        if (counts[d])
-            memcpy(dst->events, events + displs[d], (size_t)counts[d]);
-        memcpy(dst->totals, (char *)totals + (size_t)d * (size_t)tot_bytes, (size_t)tot_bytes);
-        dst->len = heads[d].len;
-        dst->peak_inflight = heads[d].peak_inflight;
-        dst->peak_bytes = (size_t)heads[d].peak_bytes;
+        memcpy(dst, part[0] + at[0][d], sizeof *dst); /* its pointers mean nothing here */
+        dst->events = copy_of(n, part[1] + at[1][d], len[1][d]);
+        dst->cap = dst->events ? dst->len : 0;
+        dst->totals = copy_of(n, part[2] + at[2][d], len[2][d]);
+        dst->sends = copy_of(n, part[3] + at[3][d], len[3][d]);
+        dst->sends_cap = dst->sends ? dst->nsends : 0;
     }
-    free(events);
-    free(counts);
-    free(displs);
-    free(lens);
-    free(totals);
+    for (int k = 0; k < 4; k++) {
+        free(part[k]);
+        free(at[k]);
+        free(len[k]);
+    }
 }
 
 /* The loss of every step, from the rank holding the last stage. */
-static void gather_loss(gather *n, pl_report *r, const lane_head *heads)
+static void gather_loss(gather *n, pl_report *r)
 {
-    int steps = n->job->opt->steps, root = n->rank == 0;
-    float *mine = r->loss ? r->loss : calloc((size_t)steps, sizeof *mine);
-    float *all = root ? malloc((size_t)n->p * (size_t)steps * sizeof *all) : NULL;
-    if (!mine || (root && !all))
-        gather_failed(n);
-    MPI_Gather(mine, steps, MPI_FLOAT, all, steps, MPI_FLOAT, 0, n->comm);
-    for (int d = 0; root && d < n->p; d++)
-        if (heads[d].has_loss)
-            memcpy(n->loss, all + (size_t)d * (size_t)steps, (size_t)steps * sizeof *all);
-    if (mine != r->loss)
-        free(mine);
+    int steps = n->job->opt->steps, *at, *len;
+    char *all = gather_bytes(n, r->loss, r->loss ? steps * (long)sizeof(float) : 0, &at, &len);
+    for (int d = 0; n->rank == 0 && d < n->p; d++)
+        if (len[d])
+            memcpy(n->loss, all + at[d], (size_t)len[d]);
     free(all);
+    free(at);
+    free(len);
 }
 
 /* Every rank's trained layers into rank 0's model. */
 static void gather_layers(gather *n)
 {
-    int root = n->rank == 0;
     long mine = layers_of(n, n->rank, NULL, 0);
     float *buf = malloc((size_t)(mine ? mine : 1) * sizeof *buf);
-    long *lens = root ? calloc((size_t)n->p, sizeof *lens) : NULL;
-    if (!buf || (root && !lens))
+    int *at, *len;
+    if (!buf)
         gather_failed(n);
     layers_of(n, n->rank, buf, 0);
-    int *counts = NULL, *displs = NULL;
-    float *all = NULL;
-    if (root) {
-        for (int d = 0; d < n->p; d++)
-            lens[d] = layers_of(n, d, NULL, 0);
-        counts = spread(n, lens, &displs);
-        all = counts ? malloc(((size_t)displs[n->p - 1] + (size_t)counts[n->p - 1] + 1) *
-                              sizeof *all) : NULL;
-        if (!all)
+    char *all = gather_bytes(n, buf, mine * (long)sizeof *buf, &at, &len);
+    for (int d = 1; n->rank == 0 && d < n->p; d++) {
+        float *theirs = malloc((size_t)len[d] + 1); /* aligned for floats */
+        if (!theirs)
             gather_failed(n);
+        memcpy(theirs, all + at[d], (size_t)len[d]);
+        layers_of(n, d, theirs, 1);
+        free(theirs);
     }
-    MPI_Gatherv(buf, (int)mine, MPI_FLOAT, all, counts, displs, MPI_FLOAT, 0, n->comm);
-    for (int d = 1; root && d < n->p; d++)
-        layers_of(n, d, all + displs[d], 1);
     free(all);
-    free(counts);
-    free(displs);
-    free(lens);
+    free(at);
+    free(len);
     free(buf);
 }
 
@@ -174,14 +165,7 @@ void pl_gather_mpi(MPI_Comm comm, const pl_job *job, pl_report *r, pl_trace *tra
     gather g = {comm, 0, 0, job, trace, loss};
     MPI_Comm_rank(comm, &g.rank);
     MPI_Comm_size(comm, &g.p);
-    lane_head mine = {r->lane.len, (int64_t)r->lane.peak_bytes, r->lane.peak_inflight,
-                      r->loss != NULL};
-    lane_head *heads = g.rank == 0 ? calloc((size_t)g.p, sizeof *heads) : NULL;
-    if (g.rank == 0 && !heads)
-        gather_failed(&g);
-    MPI_Gather(&mine, sizeof mine, MPI_BYTE, heads, sizeof mine, MPI_BYTE, 0, comm);
-    gather_lanes(&g, r, heads);
-    gather_loss(&g, r, heads);
+    gather_lanes(&g, r);
+    gather_loss(&g, r);
     gather_layers(&g);
-    free(heads);
 }

@@ -175,10 +175,11 @@ Test(ch09, every_schedule_on_4_processes_equals_threads, .timeout = 600)
     every_schedule(4);
 }
 
-/* Chapter 06 on processes: steps without a barrier, gradient clipping (an
- * all-reduce every device waits for) and post-validation (an all-reduce
- * left open while the next step runs, and rollbacks) -- for every schedule. */
-Test(ch09, steps_without_barrier_clipping_and_rollbacks_equal_threads, .timeout = 600)
+/* Chapters 06 and 07 on processes: steps without a barrier, gradient
+ * clipping (an all-reduce every device waits for), post-validation (an
+ * all-reduce left open while the next step runs, and rollbacks), links,
+ * uneven partitions, momentum -- for every schedule. */
+Test(ch09, options_of_chapters_06_and_07_equal_threads, .timeout = 600)
 {
     require_programs();
     int n;
@@ -187,9 +188,11 @@ Test(ch09, steps_without_barrier_clipping_and_rollbacks_equal_threads, .timeout 
         "--clip-grad-norm 0.5",
         "--step-sync local --clip-grad-norm 0.5 --post-validation",
         "--step-sync local",
+        "--link-latency 0.5 --link-bandwidth 1e6 --partition balanced --momentum 0.9",
+        "--blocking-send --link-latency 0.25 --model lm-like --clip-grad-norm 0.5",
     };
     for (int i = 0; i < n; i++)
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 5; k++) {
             int p = 2 + (i + k) % 3, m = all[i].microbatches ? all[i].microbatches : p + 2;
             same_as_threads(all[i].name, p, m, all[i].chunks ? 0 : 2, modes[k]);
         }
@@ -315,6 +318,7 @@ Test(ch09, refuses_what_does_not_fit_processes, .timeout = 120)
         {"run --simulate", "--simulate runs no processes"},
         {"run --watchdog 5", "--watchdog needs the threads runtime's watchdog"},
         {"compare", "pipelab-mpi runs one schedule (run)"},
+        {"run --partition balanced --partition-by measured", "--partition-by measured times"},
         {"run --microbatches 0", "--microbatches expects a whole number"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -25,6 +25,7 @@ static const char usage_text[] =
     "  --devices P       taken from mpirun -np; if given, it must agree\n"
     "  --simulate        runs no process: use pipelab run --simulate\n"
     "  --watchdog, --inject-fault ...,stall   need the threads runtime's watchdog\n"
+    "  --partition-by measured   each host would time its own: refused\n"
     "  --verify          also runs the same options on device threads and checks\n"
     "                    the same weights (and, on the virtual clock, the same trace)\n"
     "\n"
@@ -51,6 +52,9 @@ static int refuse(const pl_args *a, int size, char *err, size_t errlen)
                  "device (mpirun -np %d)", a->opt.devices, size, a->opt.devices);
     else if (a->opt.simulate)
         snprintf(err, errlen, "--simulate runs no processes; use pipelab run --simulate");
+    else if (a->opt.partition == PL_PARTITION_MEASURED)
+        snprintf(err, errlen, "--partition-by measured times the layers on each host: the "
+                 "ranks could split the model differently; use --partition-by model");
     else if (pl_args_given(a, "--watchdog") || a->opt.fault_stall)
         snprintf(err, errlen, "%s needs the threads runtime's watchdog; use pipelab run",
                  a->opt.fault_stall ? "--inject-fault ...,stall" : "--watchdog");
