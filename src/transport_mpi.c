@@ -127,13 +127,14 @@ static int tag_of(const mpi_net *n, pl_tag t)
 }
 // [endregion mpi-tag]
 
-/* Waiting: a few polls at once, then short sleeps, growing to 200 us. */
+/* Waiting: a hundred polls at once, then sleeps of 10, 20, 40, then 50 us
+ * (short beside an action, long enough to leave a shared core to others). */
 static void pause_for(int *spins)
 {
     if (++*spins < 100)
         return;
-    long ns = 20000L << (*spins < 104 ? *spins - 100 : 4);
-    struct timespec ts = {0, ns < 200000L ? ns : 200000L};
+    long ns = 10000L << (*spins < 103 ? *spins - 100 : 3);
+    struct timespec ts = {0, ns < 50000L ? ns : 50000L};
     nanosleep(&ts, NULL);
 }
 
