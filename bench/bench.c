@@ -9,8 +9,9 @@
  *   5. the scaled clock: measured bubble beside theory
  *   6. real-clock speedup of 2 devices over 1, paired runs, against the
  *      bound the host's measured stage costs allow
+ *   7. the same with MPI processes (chapter 09; `bench --mpi`, make bench-mpi)
  *
- *   build/bench/bench [N ...]   every part, or only parts N (make bench: all)
+ *   build/bench/bench [N ...]   every part, or only parts N (make bench: 1-6)
  *
  * Wall-clock figures are reported as min / median / max over repeated runs,
  * and comparisons as A/B pairs alternated in one run, because the machine
@@ -239,10 +240,13 @@ static void scaled_bubble(void)
     }
 }
 
-/* One real-clock run of `schedule` on p devices, costs measured on this
- * host: its median step time, measured, and what the simulator predicts for
- * that step from the measured costs -- the best the run could do. */
-static int real_step(const char *schedule, int p, double *measured, double *predicted)
+/* The speedup runs' layer width: wide enough that an action (milliseconds
+ * with the fast kernels) dwarfs a hand-off between devices, threads or
+ * processes, as on real accelerators. */
+enum { SPEEDUP_WIDTH = 1024 };
+
+/* The speedup runs: `schedule` on p devices, on the real clock. */
+static pl_options speedup_run(const char *schedule, int p)
 {
     pl_options o;
     pl_options_defaults(&o);
@@ -250,46 +254,91 @@ static int real_step(const char *schedule, int p, double *measured, double *pred
     o.devices = p;
     o.microbatches = 16;
     o.layers = 8;
-    o.width = 384;
+    o.width = SPEEDUP_WIDTH;
     o.batch = 256;
     o.steps = 3;
     o.clock = PL_CLOCK_REAL;
-    o.cost = PL_COST_MEASURED;
     o.watchdog_s = 120;
+    return o;
+}
+
+/* One real-clock step of `schedule` on p devices: its median step time. */
+static double real_step(const char *schedule, int p)
+{
+    pl_options o = speedup_run(schedule, p);
     pl_experiment x;
     if (run(&o, &x, schedule))
         return -1;
-    *measured = x.makespan_ns / 1e9;
-    *predicted = x.predicted_makespan_ns / 1e9;
+    double s = x.makespan_ns / 1e9;
     pl_experiment_free(&x);
-    return 0;
+    return s;
+}
+
+/* The best a step of `schedule` on p devices can take here: what the
+ * simulator predicts from every layer's forward, input-grad and weight-grad
+ * timed on this host now (--cost measured). It counts the bubble, the
+ * stages' actual imbalance and the loss's own cost; not the host's
+ * scheduling or the hand-offs. */
+static double best_step(const char *schedule, int p)
+{
+    pl_options o = speedup_run(schedule, p);
+    o.cost = PL_COST_MEASURED;
+    o.simulate = 1;
+    pl_experiment x;
+    if (run(&o, &x, schedule))
+        return -1;
+    double s = x.predicted_makespan_ns / 1e9;
+    pl_experiment_free(&x);
+    return s;
+}
+
+/* One real-clock step of `schedule` on p MPI processes (chapter 09): the
+ * median step of `mpirun ... pipelab-mpi run --json`, or -1. */
+static double mpi_step(const char *schedule, int p)
+{
+    char cmd[1024], line[8192];
+    snprintf(cmd, sizeof cmd, "%s -np %d %s run --schedule %s --microbatches 16 --layers 8 "
+             "--width %d --batch 256 --steps 3 --clock real --json", PL_MPIRUN, p, PL_MPI_CLI,
+             schedule, SPEEDUP_WIDTH);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return -1;
+    size_t got = fread(line, 1, sizeof line - 1, f);
+    line[got] = '\0';
+    int rc = pclose(f);
+    const char *at = strstr(line, "\"makespan_ns\":");
+    if (rc != 0 || !at) {
+        printf("  %s: failed (status %d)\n", cmd, rc);
+        return -1;
+    }
+    return atof(at + strlen("\"makespan_ns\":")) / 1e9;
 }
 
 /* A/B pairs: one device (the microbatch schedule, p = 1: the same kernels
- * and micro-batches, nothing else) against two, alternated. The bound of a
- * pair is the simulator's speedup from the layer times each run measured:
- * the bubble, the stages' actual imbalance and the loss's own cost counted,
- * the host's scheduling and hand-offs not. */
-static void speedup(void)
+ * and micro-batches, nothing else) against two, in alternating order; the
+ * devices are threads (step = real_step) or MPI processes (mpi_step). Each
+ * pair's bound is best_step's speedup, measured beside it. */
+static void speedup(const char *title, const char *what, double (*step)(const char *, int))
 {
     enum { PAIRS = 7 };
     const char *names[] = {"gpipe", "1f1b"};
     int p = 2, m = 16;
     double uniform = (double)p * m / (m + p - 1);
-    printf("6. real clock speedup   p=%d m=%d, 8 layers of width 384, batch 256; %d pairs "
-           "alternated with one device\n", p, m, PAIRS);
+    printf("%s p=%d m=%d, 8 layers of width %d, batch 256; %d pairs alternated with one %s\n",
+           title, p, m, SPEEDUP_WIDTH, PAIRS, what);
     for (int n = 0; n < 2; n++) {
         double ratio[PAIRS], bound[PAIRS];
         for (int i = 0; i < PAIRS; i++) {
-            double one, two, one_best, two_best;
-            int first = i % 2; /* which goes first alternates too */
-            if ((first ? real_step(names[n], p, &two, &two_best)
-                       : real_step("microbatch", 1, &one, &one_best)) ||
-                (first ? real_step("microbatch", 1, &one, &one_best)
-                       : real_step(names[n], p, &two, &two_best)))
+            double one, two;
+            if (i % 2 == 0)
+                one = step("microbatch", 1), two = step(names[n], p);
+            else
+                two = step(names[n], p), one = step("microbatch", 1);
+            double best_one = best_step("microbatch", 1), best_two = best_step(names[n], p);
+            if (one < 0 || two < 0 || best_one < 0 || best_two < 0)
                 return;
             ratio[i] = one / two;
-            bound[i] = one_best / two_best;
+            bound[i] = best_one / best_two;
         }
         spread s = spread_of(ratio, PAIRS), b = spread_of(bound, PAIRS);
         printf("   %-6s speedup %.2f / %.2f / %.2f x; bound from measured stage costs "
@@ -300,11 +349,22 @@ static void speedup(void)
     }
 }
 
-/* build/bench/bench [N ...]: every part, or only parts N. */
+static void speedup_threads(void)
+{
+    speedup("6. real clock speedup  ", "device", real_step);
+}
+
+/* build/bench/bench [N ...]: parts 1-6, or only parts N; --mpi: part 7. */
 int main(int argc, char **argv)
 {
-    void (*parts[])(void) = {handoff, throughput, simulator, drift, scaled_bubble, speedup};
+    void (*parts[])(void) = {handoff, throughput, simulator, drift, scaled_bubble,
+                             speedup_threads};
     int n = (int)(sizeof parts / sizeof *parts);
+    if (argc > 1 && !strcmp(argv[1], "--mpi")) { /* make bench-mpi */
+        speedup("7. MPI real clock      ", "process", mpi_step);
+        load("after");
+        return 0;
+    }
     printf("pipelab benchmarks: min / median / max over repeated runs on this machine\n");
     load("before");
     printf("\n");
