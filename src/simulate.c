@@ -228,8 +228,9 @@ oom:
     return -1;
 }
 
-/* The later of two times; branch-free, since which one it is is anyone's
- * guess. */
+/* The later of two times. Whether a message came before its receiver was
+ * free is anyone's guess, so this is best a conditional move, not a branch
+ * the CPU would mispredict half the time. */
 static inline int64_t later(int64_t a, int64_t b)
 {
     return a > b ? a : b;
