@@ -65,16 +65,22 @@ $(CLI): $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+# The command's pieces but main, for the tests that call them directly.
+CLI_LIB := $(BUILD)/libpipelab-cli.a
+$(CLI_LIB): $(filter-out $(BUILD)/obj/src/cli/pipelab.o,$(CLI_SRC:%.c=$(BUILD)/obj/%.o))
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
 $(BUILD)/lessons/%: chapters/%/lesson.c chapters/lesson.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
 
 TEST_HEADERS := $(wildcard tests/*.h) $(wildcard tests/tsan/criterion/*.h)
-$(BUILD)/tests/%: tests/%.c $(TEST_HEADERS) $(LIB)
+$(BUILD)/tests/%: tests/%.c $(TEST_HEADERS) $(CLI_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(CLI_LIB) $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS)
 
 $(EXCERPT): tools/excerpt.c
 	@mkdir -p $(dir $@)

@@ -9,17 +9,29 @@
 
 #include "clock.h"
 #include "json.h"
+#include "needs.h"
 #include "reference.h"
 #include "runtime.h"
 #include "simulate.h"
+#include "validate.h"
 
-/* The schedule: a registered one in the shape the options ask for, or a file. */
-static int make_schedule(pl_experiment *x, char *err, size_t errlen)
+/* The schedule's shape: a registered one's as the options ask for it, or
+ * a file's, which is loaded and validated (its peaks in flight go to
+ * `peak`). -1 with err if it is not one that can run. */
+static int make_shape(pl_experiment *x, pl_shape *shape, int **peak, char *err, size_t errlen)
 {
     const pl_options *o = &x->opt;
     if (o->schedule_file) {
+        pl_validation v;
         x->name = o->schedule_file;
-        return pl_schedule_load(o->schedule_file, &x->schedule, err, errlen);
+        if (pl_schedule_load(o->schedule_file, &x->schedule, err, errlen) ||
+            pl_validate(&x->schedule, &v, err, errlen))
+            return -1;
+        *peak = v.peak_inflight;
+        v.peak_inflight = NULL;
+        pl_validation_free(&v);
+        *shape = (pl_shape){x->schedule.devices, x->schedule.microbatches, x->schedule.chunks};
+        return 0;
     }
     x->entry = pl_registry_find(o->schedule);
     if (!x->entry) {
@@ -27,14 +39,14 @@ static int make_schedule(pl_experiment *x, char *err, size_t errlen)
         return -1;
     }
     x->name = x->entry->name;
-    pl_shape shape = pl_registry_shape(x->entry, o->devices, o->microbatches, o->chunks);
-    return pl_registry_generate(x->entry, &shape, &x->schedule, err, errlen);
+    *shape = pl_registry_shape(x->entry, o->devices, o->microbatches, o->chunks);
+    return 0;
 }
 
 /* Units of the uniform model: one is the forward of L/p layers on batch/m
  * rows, with the m asked for -- so naive, which runs the whole batch as one
  * micro-batch, pays m units for it: micro-batching alone saves no time. */
-static void make_job(pl_experiment *x)
+static void make_job(pl_experiment *x, const pl_shape *shape)
 {
     const pl_options *o = &x->opt;
     pl_job *j = &x->job;
@@ -42,12 +54,49 @@ static void make_job(pl_experiment *x)
     j->model = &x->model;
     j->partition = &x->partition;
     j->schedule = &x->schedule;
-    int nominal_m = o->schedule_file ? x->schedule.microbatches : o->microbatches;
+    int nominal_m = o->schedule_file ? shape->microbatches : o->microbatches;
     j->cost = o->cost == PL_COST_FLOPS
         ? pl_cost_flops(o->flops_per_s)
         : pl_cost_uniform(llround(o->t_f * PL_COST_UNIT), llround(o->t_i * PL_COST_UNIT),
-                          llround(o->t_w * PL_COST_UNIT), o->layers, x->schedule.devices,
+                          llround(o->t_w * PL_COST_UNIT), o->layers, shape->devices,
                           o->batch, nominal_m);
+}
+
+/* Everything a run needs but cannot fail for lack of: a shape the batch and
+ * the layers can fill, a partition, needs within the limits (needs.h), and
+ * the schedule itself -- then the weights. Every refusal is one line. */
+static int prepare(pl_experiment *x, int dry, char *err, size_t errlen)
+{
+    const pl_options *o = &x->opt;
+    pl_shape shape;
+    int *peak = NULL, rc = make_shape(x, &shape, &peak, err, errlen);
+    if (rc == 0 && shape.microbatches > o->batch) {
+        snprintf(err, errlen, "%d micro-batches need a batch of at least %d samples (--batch is %d)",
+                 shape.microbatches, shape.microbatches, o->batch);
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = pl_partition_even(&x->partition, o->layers, shape.devices * shape.chunks, err,
+                               errlen);
+    if (rc == 0 && pl_needs_model_shape(&x->model, o)) {
+        snprintf(err, errlen, "out of host memory for the model's shape");
+        rc = -1;
+    }
+    if (rc == 0) {
+        pl_needs needs;
+        make_job(x, &shape);
+        x->job.schedule = o->schedule_file ? &x->schedule : NULL;
+        pl_needs_estimate(&x->job, &shape, x->entry, peak, &needs);
+        x->job.schedule = &x->schedule;
+        rc = pl_needs_check(&x->job, &needs, err, errlen);
+    }
+    free(peak);
+    pl_model_free(&x->model);
+    if (rc == 0 && x->entry && !dry)
+        rc = pl_registry_generate(x->entry, &shape, &x->schedule, err, errlen);
+    if (rc == 0 && !dry && !o->simulate && (o->fault_device >= 0 || o->schedule_file))
+        rc = pl_runtime_check(&x->job, err, errlen);
+    return rc ? PL_EXPERIMENT_REFUSED : 0;
 }
 
 typedef struct {
@@ -62,22 +111,25 @@ static int by_span(const void *a, const void *b)
                               : (x->step > y->step) - (x->step < y->step);
 }
 
-/* The step of median makespan: the one the summary and the pictures show.
- * (With an even number of steps, the upper median: a step that ran.) */
+/* The step of median makespan among the steps the trace kept (every step,
+ * unless the run was longer than PL_TRACE_KEPT_STEPS): the one the summary
+ * and the pictures show. (With an even number, the upper median: a step
+ * that ran.) */
 static int measure(pl_experiment *x)
 {
     const pl_trace *t = &x->result.trace;
-    step_span *s = calloc((size_t)t->steps, sizeof *s);
+    int first = pl_trace_first_kept(t), n = t->steps - first;
+    step_span *s = n > 0 ? calloc((size_t)n, sizeof *s) : NULL;
     int rc = s ? 0 : -1;
     pl_metrics m;
-    for (int k = 0; rc == 0 && k < t->steps; k++) {
-        rc = pl_metrics_compute(t, k, &m);
-        s[k] = (step_span){m.makespan, k};
+    for (int k = 0; rc == 0 && k < n; k++) {
+        rc = pl_metrics_compute(t, first + k, &m);
+        s[k] = (step_span){m.makespan, first + k};
         pl_metrics_free(&m);
     }
     if (rc == 0) {
-        qsort(s, (size_t)t->steps, sizeof *s, by_span);
-        x->step = s[t->steps / 2].step;
+        qsort(s, (size_t)n, sizeof *s, by_span);
+        x->step = s[n / 2].step;
         rc = pl_metrics_compute(t, x->step, &m);
     }
     if (rc == 0) {
@@ -192,21 +244,12 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
 {
     memset(x, 0, sizeof *x);
     x->opt = *o;
-    if (make_schedule(x, err, errlen))
-        return -1;
-    if (x->schedule.microbatches > o->batch) {
-        snprintf(err, errlen, "%d micro-batches need a batch of at least %d samples (--batch is %d)",
-                 x->schedule.microbatches, x->schedule.microbatches, o->batch);
-        return -1;
-    }
-    if (pl_partition_even(&x->partition, o->layers, pl_schedule_stages(&x->schedule),
-                          err, errlen))
-        return -1;
+    if (prepare(x, 0, err, errlen))
+        return PL_EXPERIMENT_REFUSED;
     if (pl_model_init(&x->model, o->layers, o->width, o->seed)) {
         snprintf(err, errlen, "out of host memory for the model");
         return -1;
     }
-    make_job(x);
     int rc = o->simulate ? pl_simulate(&x->job, &x->result, err, errlen)
                          : pl_runtime_run(&x->job, &x->result, err, errlen);
     if (rc)
@@ -224,6 +267,16 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
     if (o->verify && !o->simulate)
         return verify(x, err, errlen);
     return 0;
+}
+
+int pl_experiment_check(const pl_options *o, char *err, size_t errlen)
+{
+    pl_experiment x;
+    memset(&x, 0, sizeof x);
+    x.opt = *o;
+    int rc = prepare(&x, 1, err, errlen);
+    pl_experiment_free(&x);
+    return rc;
 }
 
 void pl_experiment_free(pl_experiment *x)
@@ -252,11 +305,12 @@ void pl_experiment_json(const pl_experiment *x, FILE *out)
     pl_json_string(x->name, out);
     fprintf(out, ",\"devices\":%d,\"microbatches\":%d,\"chunks\":%d,\"placement\":\"%s\","
             "\"clock\":\"%s\",\"executor\":\"%s\",\"steps\":%d,\"step\":%d,"
-            "\"cost_unit_ns\":%.9g,\"makespan_ns\":", x->schedule.devices,
+            "\"cost_unit_ns\":", x->schedule.devices,
             x->schedule.microbatches, x->schedule.chunks,
             pl_route_placement_name(x->schedule.placement), pl_clock_name(x->opt.clock),
-            t->info.executor, x->opt.steps, x->step,
-            x->opt.cost == PL_COST_UNIFORM ? (double)PL_COST_UNIT : NAN);
+            t->info.executor, x->opt.steps, x->step);
+    pl_json_number(x->opt.cost == PL_COST_UNIFORM ? (double)PL_COST_UNIT : NAN, out);
+    fputs(",\"makespan_ns\":", out);
     pl_json_number(x->makespan_ns, out);
     fputs(",\"bubble\":", out);
     pl_json_number(x->bubble, out);

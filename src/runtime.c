@@ -92,24 +92,35 @@ static void stall_report(run *r, double seconds)
     pl_transport_abort(r->net, -1, msg);
 }
 
-/* Progress: actions completed, plus one for every device busy computing --
- * a long action is progress, on every clock. */
-static long progress(run *r, int *computing)
+/* What the watchdog sees of the devices at one look. */
+typedef struct {
+    long progress; /* actions completed and messages taken, over every device */
+    int computing; /* some device is computing: a long action is progress, on every clock */
+    int waiting;   /* some device waits for a message (or stalls) */
+} look;
+
+static look observe(run *r)
 {
-    long n = 0;
-    *computing = 0;
+    look l = {0, 0, 0};
     for (int d = 0; d < r->p; d++) {
-        n += atomic_load(&r->dev[d].watch.progress);
-        *computing |= atomic_load(&r->dev[d].watch.state) == PL_DEV_COMPUTING;
+        int state = atomic_load(&r->dev[d].watch.state);
+        l.progress += atomic_load(&r->dev[d].watch.progress);
+        l.computing |= state == PL_DEV_COMPUTING;
+        l.waiting |= state == PL_DEV_RECEIVING || state == PL_DEV_STALLED;
     }
-    return n;
+    return l;
 }
 
 /* Wait for every device to finish, stopping the run if for `limit` seconds
- * no action completes while every device waits for another. */
+ * nothing progressed while some device waited for another and none
+ * computed. Devices that are all at the barrier or done are not stalled --
+ * the last to arrive releases the barrier -- so the watchdog never fires
+ * after every device has finished; and a stall must be seen at two looks
+ * in a row, 20 ms apart, however short the limit. */
 static void watch(run *r, double limit)
 {
     long last = -1;
+    int stalled_looks = 0;
     int64_t since = pl_clock_host_ns();
     pthread_mutex_lock(&r->mu);
     while (r->finished < r->p) {
@@ -121,14 +132,14 @@ static void watch(run *r, double limit)
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&r->cv, &r->mu, &ts);
-        int computing;
-        long now = progress(r, &computing);
+        look now = observe(r);
         int64_t t = pl_clock_host_ns();
-        if (now != last || computing) {
-            last = now;
+        if (now.progress != last || now.computing || !now.waiting) {
+            last = now.progress;
             since = t;
-        } else if (limit > 0 && r->finished < r->p && !pl_transport_stopped(r->net) &&
-                   (double)(t - since) / 1e9 > limit) {
+            stalled_looks = 0;
+        } else if (++stalled_looks >= 2 && limit > 0 && r->finished < r->p &&
+                   !pl_transport_stopped(r->net) && (double)(t - since) / 1e9 > limit) {
             pthread_mutex_unlock(&r->mu);
             stall_report(r, limit);
             pthread_mutex_lock(&r->mu);
@@ -137,13 +148,21 @@ static void watch(run *r, double limit)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Start every device thread; returns how many started. */
+/* Start every device thread, each on a stack of PL_RUNTIME_STACK_BYTES;
+ * returns how many started. */
 static int start(run *r, thread_arg *args, pthread_t *threads)
 {
     int started = 0;
+    pthread_attr_t attr;
+    int sized = pthread_attr_init(&attr) == 0;
+    if (sized && pthread_attr_setstacksize(&attr, PL_RUNTIME_STACK_BYTES) != 0) {
+        pthread_attr_destroy(&attr);
+        sized = 0;
+    }
     for (; started < r->p; started++) {
         args[started] = (thread_arg){r, started};
-        if (pthread_create(&threads[started], NULL, thread_main, &args[started])) {
+        if (pthread_create(&threads[started], sized ? &attr : NULL, thread_main,
+                           &args[started])) {
             pl_transport_abort(r->net, -1, "runtime: could not start a device thread");
             pthread_mutex_lock(&r->mu);
             r->finished += r->p - started; /* so watch() returns */
@@ -151,6 +170,8 @@ static int start(run *r, thread_arg *args, pthread_t *threads)
             break;
         }
     }
+    if (sized)
+        pthread_attr_destroy(&attr);
     return started;
 }
 

@@ -119,8 +119,8 @@ static inline int account(sim *x, runner *r, pl_action a, pl_kind kind, const st
     r->held += delta;
     r->inflight += pl_memory_inflight_delta(kind);
     r->now = start + c->ticks[kind];
-    pl_event e = {start, r->now, r->held, a.mb, (int16_t)r->d, (int16_t)stage, 0,
-                  (int16_t)r->inflight, (int8_t)kind, (int8_t)a.chunk};
+    pl_event e = {start, r->now, r->held, a.mb, r->inflight, (int16_t)r->d, (int16_t)stage, 0,
+                  (int8_t)kind, (int8_t)a.chunk};
     if (pl_lane_add(r->lane, &e) == 0)
         return 0;
     snprintf(err, errlen, "simulate: out of host memory for the trace");

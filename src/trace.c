@@ -6,14 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void clear_total(pl_step_total *tot, int step)
+{
+    *tot = (pl_step_total){step, INT64_MAX, INT64_MIN, 0};
+}
+
 int pl_lane_init(pl_lane *l, int steps, int keep_events)
 {
     memset(l, 0, sizeof *l);
-    l->totals = malloc((size_t)steps * sizeof *l->totals);
+    l->kept = steps < PL_TRACE_KEPT_STEPS ? steps : PL_TRACE_KEPT_STEPS;
+    l->totals = malloc((size_t)(l->kept > 0 ? l->kept : 1) * sizeof *l->totals);
     if (!l->totals)
         return -1;
-    for (int k = 0; k < steps; k++)
-        l->totals[k] = (pl_step_total){INT64_MAX, INT64_MIN, 0};
+    for (int k = 0; k < l->kept; k++)
+        clear_total(&l->totals[k], k);
     l->steps = steps;
     l->keep_events = keep_events;
     return 0;
@@ -38,9 +44,29 @@ int pl_lane_reserve(pl_lane *l, long n)
     return 0;
 }
 
+/* Make `step` the newest kept step: forget the events and totals of the
+ * steps that fall out of the window. Events are in step order, so the ones
+ * kept are a suffix; moving them down keeps the buffer from growing. */
+static void slide(pl_lane *l, int step)
+{
+    int first = step - l->kept + 1;
+    for (int k = l->first_kept; k < first; k++)
+        clear_total(&l->totals[(k + l->kept) % l->kept], k + l->kept);
+    long drop = 0;
+    while (drop < l->len && l->events[drop].step < first)
+        drop++;
+    memmove(l->events, l->events + drop, (size_t)(l->len - drop) * sizeof *l->events);
+    l->len -= drop;
+    l->first_kept = first;
+}
+
 int pl_lane_add(pl_lane *l, const pl_event *e)
 {
-    pl_step_total *tot = &l->totals[e->step];
+    if (e->step < l->first_kept || e->step >= l->steps)
+        return -1;
+    if (e->step >= l->first_kept + l->kept)
+        slide(l, e->step);
+    pl_step_total *tot = &l->totals[e->step % l->kept];
     if (e->start < tot->first_start)
         tot->first_start = e->start;
     if (e->end > tot->last_end)
@@ -50,10 +76,8 @@ int pl_lane_add(pl_lane *l, const pl_event *e)
         l->peak_inflight = e->inflight;
     if ((size_t)e->held > l->peak_bytes)
         l->peak_bytes = (size_t)e->held;
-    if (!l->keep_events) {
-        l->len++;
+    if (!l->keep_events)
         return 0;
-    }
     if (l->len == l->cap && pl_lane_reserve(l, l->cap ? 2 * l->cap : 64))
         return -1;
     l->events[l->len++] = *e;
@@ -96,10 +120,19 @@ int pl_trace_has_events(const pl_trace *t, int step)
     return 0;
 }
 
+int pl_trace_first_kept(const pl_trace *t)
+{
+    int first = 0;
+    for (int d = 0; d < t->devices; d++)
+        if (t->lanes[d].first_kept > first)
+            first = t->lanes[d].first_kept;
+    return first;
+}
+
 int pl_metrics_compute(const pl_trace *t, int step, pl_metrics *out)
 {
     memset(out, 0, sizeof *out);
-    if (step < 0 || step >= t->steps)
+    if (step < pl_trace_first_kept(t) || step >= t->steps)
         return -1;
     out->busy = calloc((size_t)t->devices, sizeof *out->busy);
     if (!out->busy)
@@ -107,7 +140,10 @@ int pl_metrics_compute(const pl_trace *t, int step, pl_metrics *out)
     out->devices = t->devices;
     int64_t first = INT64_MAX, last = INT64_MIN, busy = 0;
     for (int d = 0; d < t->devices; d++) {
-        const pl_step_total *tot = &t->lanes[d].totals[step];
+        const pl_lane *l = &t->lanes[d];
+        const pl_step_total *tot = &l->totals[step % l->kept];
+        if (tot->step != step) /* a lane that has not reached it */
+            continue;
         if (tot->first_start < first)
             first = tot->first_start;
         if (tot->last_end > last)

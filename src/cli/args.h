@@ -28,6 +28,7 @@ typedef struct {
     const char *svg;    /**< --svg FILE */
     const char *over;   /**< sweep: "m", "p" or "v" */
     int help;           /**< --help */
+    int strict;         /**< check --strict: refuse what check only warns about */
     unsigned long given; /**< bit per option seen */
     const char *file;   /**< check: the positional FILE */
 } pl_args;

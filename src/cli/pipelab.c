@@ -53,6 +53,10 @@ static const char usage_options[] =
     "                         at its K-th action of the run\n"
     "  --watchdog SECONDS     stop if no action completes while every device waits\n"
     "                         [auto: 5 s]\n"
+    "  --ignore-limits        run even what is estimated to need more memory than the\n"
+    "                         host has, or more than an hour of scaled-clock time\n"
+    "  --strict               check: refuse a schedule whose weights cannot be\n"
+    "                         bitwise equal to the reference's (else a warning)\n"
     "  --json                 JSON on stdout: one line per run\n"
     "  --trace FILE.json      Chrome trace (Perfetto, chrome://tracing): run, compare\n"
     "  --svg FILE.svg         SVG timeline (run, compare) or bubble plot (sweep)\n"
@@ -64,7 +68,10 @@ static const char usage_options[] =
     "exit status: 0 success; 1 the run failed (a device failed or ran out of\n"
     "memory, verify found a difference, check found the schedule invalid, an\n"
     "output could not be written); 2 bad input (an option, a value, an unreadable\n"
-    "or invalid schedule file)\n";
+    "or invalid schedule file, a run beyond the limits), refused before anything\n"
+    "ran. Outputs are written whole or not at all: after a failure, or when\n"
+    "ended by SIGINT, SIGTERM or SIGHUP (which pipelab then dies of), every file\n"
+    "is as it was.\n";
 
 static int usage(FILE *out)
 {
@@ -79,7 +86,8 @@ static int usage(FILE *out)
 
 static int fail(const char *msg)
 {
-    fprintf(stderr, "pipelab: %s\n", msg);
+    char shown[4096];
+    fprintf(stderr, "pipelab: %s\n", pl_output_printable(msg, 1, shown, sizeof shown));
     return 2;
 }
 
@@ -151,25 +159,36 @@ static int cmd_run(pl_args *a)
     if (pl_outputs_open(&files, a->trace, a->svg, a->opt.schedule_file, err, sizeof err))
         return fail(err);
     pl_experiment x;
-    if (pl_experiment_run(&a->opt, &x, err, sizeof err)) {
+    int rc = pl_experiment_run(&a->opt, &x, err, sizeof err);
+    if (rc) {
         char ignored[8];
         pl_outputs_finish(&files, NULL, 0, 0, ignored, sizeof ignored);
         pl_experiment_free(&x);
         fprintf(stderr, "pipelab: %s\n", err);
-        return 1;
+        return rc == PL_EXPERIMENT_REFUSED ? 2 : 1;
     }
     if (a->json)
         pl_experiment_json(&x, stdout);
     else
         pl_summary_print(&x, colour(), stdout);
+    pl_summary_warnings(&x, stderr);
+    /* The files are moved into place only once everything else succeeded:
+     * the run, --verify, and standard output. */
     int ok = !a->opt.verify || x.bitwise_equal;
+    if (!ok)
+        fprintf(stderr, "pipelab: --verify: the trained weights differ from the sequential "
+                "reference's (max |diff| %.3g)\n", x.max_abs_diff);
+    if (pl_output_stdout(err, sizeof err)) {
+        fprintf(stderr, "pipelab: %s\n", err);
+        ok = 0;
+    }
     const pl_trace *t = &x.result.trace;
-    if (pl_outputs_finish(&files, &t, 1, 1, err, sizeof err)) {
+    if (pl_outputs_finish(&files, &t, 1, ok, err, sizeof err) && ok) {
         fprintf(stderr, "pipelab: %s\n", err);
         ok = 0;
     }
     pl_experiment_free(&x);
-    return flushed(ok ? 0 : 1);
+    return ok ? 0 : 1;
 }
 
 static int cmd_show(pl_args *a)
@@ -195,6 +214,13 @@ static int cmd_check(pl_args *a)
         return fail(err);
     pl_validation v;
     int rc = pl_validate(&s, &v, err, sizeof err);
+    if (rc == 0 && pl_validate_bitwise(&s, err, sizeof err)) {
+        fprintf(stderr, "pipelab: %s: %s: %s\n", a->file, a->strict ? "refused (--strict)"
+                : "warning", err);
+        rc = a->strict ? -1 : 0;
+    } else if (rc) {
+        fprintf(stderr, "pipelab: %s: invalid\n%s\n", a->file, err);
+    }
     if (rc == 0) {
         printf("%s: valid: p = %d, m = %d, v = %d, placement %s, %ld actions; peak in-flight",
                a->file, s.devices, s.microbatches, s.chunks,
@@ -202,10 +228,8 @@ static int cmd_check(pl_args *a)
         for (int d = 0; d < s.devices; d++)
             printf(" %d", v.peak_inflight[d]);
         printf("\n");
-        pl_validation_free(&v);
-    } else {
-        fprintf(stderr, "pipelab: %s: invalid\n%s\n", a->file, err);
     }
+    pl_validation_free(&v);
     pl_schedule_free(&s);
     return flushed(rc ? 1 : 0);
 }
@@ -235,6 +259,8 @@ int pl_cmd_sweep(pl_args *a);
 int main(int argc, char **argv)
 {
     char err[1024];
+    if (pl_output_catch_signals())
+        return fail("cannot set up signal handling");
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
@@ -254,8 +280,8 @@ int main(int argc, char **argv)
     case PL_CMD_SHOW: return cmd_show(&a);
     case PL_CMD_CHECK: return cmd_check(&a);
     case PL_CMD_LIST: return cmd_list();
-    case PL_CMD_COMPARE: return flushed(pl_cmd_compare(&a, colour()));
-    case PL_CMD_SWEEP: return flushed(pl_cmd_sweep(&a));
+    case PL_CMD_COMPARE: return pl_cmd_compare(&a, colour()); /* each checks stdout itself */
+    case PL_CMD_SWEEP: return pl_cmd_sweep(&a);
     }
     return fail("unknown command");
 }

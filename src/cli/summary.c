@@ -3,6 +3,7 @@
  */
 #include "summary.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "clock.h"
@@ -34,9 +35,14 @@ static void header(const pl_experiment *x, FILE *out)
             x->opt.clock == PL_CLOCK_SCALED ? " (x scale)" : "",
             x->opt.simulate ? "simulator" : "device threads");
     fprintf(out, "costs: %s\n", pl_summary_unit(x, unit, sizeof unit));
-    if (x->result.steps > 1)
+    int first = pl_trace_first_kept(&x->result.trace);
+    if (x->result.steps > 1 && first == 0)
         fprintf(out, "step %d of %d (the median makespan; every figure below is of it)\n",
                 x->step + 1, x->result.steps);
+    else if (x->result.steps > 1)
+        fprintf(out, "step %d of %d (the median makespan of the last %d steps, those kept; "
+                "every figure below is of it)\n", x->step + 1,
+                x->result.steps, x->result.steps - first);
 }
 
 static void figures(const pl_experiment *x, FILE *out)
@@ -89,4 +95,15 @@ void pl_summary_print(const pl_experiment *x, int colour, FILE *out)
                 x->bitwise_equal ? "bitwise equal to the sequential reference"
                                  : "DIFFERS from the sequential reference",
                 x->max_abs_diff);
+}
+
+int pl_summary_warnings(const pl_experiment *x, FILE *out)
+{
+    for (int k = 0; x->result.loss && k < x->result.steps; k++)
+        if (!isfinite(x->result.loss[k])) {
+            fprintf(out, "pipelab: warning: the loss of step %d is %g, not a finite number "
+                    "(JSON writes it as null)\n", k + 1, (double)x->result.loss[k]);
+            return 1;
+        }
+    return 0;
 }

@@ -1,0 +1,287 @@
+/*
+ * needs.c -- what a run will need, estimated from its options and shape
+ * before anything is allocated, and refused with one line when it is more
+ * than this machine has or than a clock can count.
+ */
+#include "needs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "mailbox.h"
+#include "memory.h"
+#include "stage.h"
+#include "trace.h"
+#include "validate.h"
+
+int pl_needs_model_shape(pl_model *m, const pl_options *o)
+{
+    memset(m, 0, sizeof *m);
+    m->layers = calloc((size_t)(o->layers > 0 ? o->layers : 1), sizeof *m->layers);
+    if (!m->layers)
+        return -1;
+    m->n_layers = o->layers;
+    m->width = o->width;
+    for (int l = 0; l < o->layers; l++)
+        m->layers[l] = (pl_layer){o->width, o->width, l < o->layers - 1, {0, 0, NULL},
+                                  {0, 0, NULL}, {0, 0, NULL}, {0, 0, NULL}};
+    return 0;
+}
+
+/* Bookkeeping per scheduled action, whatever executes it: the action and
+ * its list's spare capacity, its place in the validator's order, the
+ * simulator's arrival stamp, a stash and a mailbox slot. */
+static double per_action(void)
+{
+    return 2.0 * sizeof(pl_action) + sizeof(pl_slot) + sizeof(int64_t) + sizeof(pl_stash) +
+           sizeof(pl_message);
+}
+
+/* What one device d of the run holds and does in one step. */
+typedef struct {
+    double actions;     /* in its list */
+    double stash;       /* bytes of the micro-batches it holds at its peak */
+    double busy;        /* ticks of work */
+} device_need;
+
+static device_need device(const pl_job *job, const pl_shape *shape, const pl_registry_entry *e,
+                          const int *peak_inflight, int d)
+{
+    const pl_options *o = job->opt;
+    const pl_schedule *s = job->schedule;
+    int p = shape->devices, m = shape->microbatches, v = shape->chunks;
+    int small = o->batch / m, big = small + (o->batch % m != 0), n_big = o->batch % m;
+    device_need n = {s ? s->len[d] : 3.0 * v * m, 0, 0};
+    double largest = 0, kept = 0;
+    for (int c = 0; c < v; c++) {
+        int st = s ? pl_schedule_stage(s, d, c) : pl_route_stage(e->placement, p, d, c);
+        int first = job->partition->first[st], count = job->partition->count[st];
+        double full = (double)pl_stage_stash_bytes(job->model, first, count, big, PL_I, 0);
+        double input = (double)pl_stage_stash_bytes(job->model, first, count, big, PL_F,
+                                                    o->recompute);
+        largest = full > largest ? full : largest;
+        kept = input > kept ? input : kept;
+        for (int rows = small; rows <= big && rows > 0; rows++) {
+            double times = rows == big && n_big ? n_big : m - n_big;
+            const pl_kind kinds[3] = {PL_F, PL_B, PL_R};
+            for (int k = 0; k < (o->recompute ? 3 : 2); k++)
+                n.busy += times * (double)pl_cost_action(&job->cost, job->model, first, count,
+                                                         rows, kinds[k]);
+        }
+    }
+    int peak = peak_inflight ? peak_inflight[d] : e && e->peak ? e->peak(p, m, v, d) : v * m;
+    if (peak < 1 || peak > v * m)
+        peak = v * m;
+    /* Under recomputation a micro-batch in flight keeps its stage input, and
+     * one at a time is rebuilt whole for its backward. */
+    n.stash = o->recompute ? peak * kept + largest : peak * largest;
+    return n;
+}
+
+void pl_needs_estimate(const pl_job *job, const pl_shape *shape, const pl_registry_entry *e,
+                        const int *peak_inflight, pl_needs *out)
+{
+    const pl_options *o = job->opt;
+    const pl_model *model = job->model;
+    const pl_partition *part = job->partition;
+    memset(out, 0, sizeof *out);
+    out->shape = *shape;
+    double actions = 0, busiest = 0, work = 0;
+    for (int d = 0; d < shape->devices; d++) {
+        device_need n = device(job, shape, e, peak_inflight, d);
+        actions += n.actions;
+        out->bytes[PL_NEED_ACTIVATIONS] += n.stash;
+        work += n.busy;
+        busiest = n.busy > busiest ? n.busy : busiest;
+    }
+    /* A stage boundary may hold a whole batch's messages of one flow when
+     * the sender runs ahead of the receiver. */
+    for (int st = 0; st + 1 < part->stages; st++)
+        out->bytes[PL_NEED_MESSAGES] += (double)o->batch *
+            model->layers[part->first[st] + part->count[st] - 1].out * sizeof(float);
+    /* Each of the (at most two) devices reading the data makes a step's
+     * batch, inputs and targets, through the teacher's forward (its input
+     * and two layer outputs); --verify makes them once more for the
+     * reference, and keeps a second model. */
+    int readers = (o->simulate ? 0 : shape->devices > 1 ? 2 : 1) + (o->verify ? 1 : 0);
+    out->bytes[PL_NEED_DATA] = readers * 5.0 * o->batch * model->width * sizeof(float);
+    for (int l = 0; l < model->n_layers; l++)
+        out->bytes[PL_NEED_MODEL] += 2.0 * ((double)model->layers[l].in + 1) *
+                                     model->layers[l].out * sizeof(float);
+    out->bytes[PL_NEED_MODEL] *= o->verify ? 2 : 1;
+    out->bytes[PL_NEED_SCHEDULE] = actions * per_action();
+    int kept = o->simulate ? 1 : o->steps < PL_TRACE_KEPT_STEPS ? o->steps : PL_TRACE_KEPT_STEPS;
+    out->bytes[PL_NEED_TRACE] = o->totals_only ? 0
+        : kept * actions * (o->recompute ? 2 : 1) * sizeof(pl_event);
+    for (int k = 0; k < PL_NEEDS; k++)
+        out->total_bytes += out->bytes[k];
+    int steps = o->simulate ? 1 : o->steps;
+    out->busiest_ticks = busiest;
+    out->ticks = steps * work; /* a step lasts at most all its work, one action after another */
+    out->host_seconds = o->clock == PL_CLOCK_SCALED && !o->simulate
+        ? steps * busiest * job->cost.ns_per_tick * o->scale / 1e9 : 0;
+}
+
+/* n bytes in words: "512 B", "3.2 GiB". */
+static const char *size(double n, char *buf, size_t len)
+{
+    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB"};
+    int u = 0;
+    while (n >= 1024 && u < 7) {
+        n /= 1024;
+        u++;
+    }
+    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", n, unit[u]);
+    return buf;
+}
+
+/* What need k is, and the options that drive it, with their values. */
+static void driven_by(const pl_job *job, const pl_needs *nd, pl_need k, char *buf, size_t n)
+{
+    const pl_options *o = job->opt;
+    const pl_shape *sh = &nd->shape;
+    switch (k) {
+    case PL_NEED_ACTIVATIONS:
+        snprintf(buf, n, "activations, from --batch %d, --width %d, --layers %d and the "
+                 "micro-batches in flight", o->batch, o->width, o->layers);
+        return;
+    case PL_NEED_MESSAGES:
+        snprintf(buf, n, "messages, from --batch %d, --width %d and %d stages", o->batch,
+                 o->width, job->partition->stages);
+        return;
+    case PL_NEED_DATA:
+        snprintf(buf, n, "data, from --batch %d and --width %d", o->batch, o->width);
+        return;
+    case PL_NEED_MODEL:
+        snprintf(buf, n, "model, from --layers %d and --width %d%s", o->layers, o->width,
+                 o->verify ? ", twice under --verify" : "");
+        return;
+    case PL_NEED_SCHEDULE:
+        snprintf(buf, n, "schedule, from --devices %d, --microbatches %d and --chunks %d",
+                 sh->devices, sh->microbatches, sh->chunks);
+        return;
+    default:
+        snprintf(buf, n, "trace, from --devices %d, --microbatches %d, --chunks %d and %d "
+                 "kept steps", sh->devices, sh->microbatches, sh->chunks,
+                 o->steps < PL_TRACE_KEPT_STEPS ? o->steps : PL_TRACE_KEPT_STEPS);
+    }
+}
+
+/* The two largest needs, largest first. */
+static void largest(const pl_needs *nd, int top[2])
+{
+    top[0] = 0;
+    top[1] = 1;
+    for (int k = 1; k < PL_NEEDS; k++)
+        if (nd->bytes[k] > nd->bytes[top[0]]) {
+            top[1] = top[0];
+            top[0] = k;
+        } else if (k != top[0] && nd->bytes[k] > nd->bytes[top[1]]) {
+            top[1] = k;
+        }
+}
+
+static int too_much_memory(const pl_job *job, const pl_needs *nd, char *err, size_t errlen)
+{
+    double have = pl_needs_host_memory();
+    if (nd->total_bytes <= have)
+        return 0;
+    int top[2];
+    largest(nd, top);
+    char total[32], host[32], first[32], second[32], what[2][192];
+    for (int i = 0; i < 2; i++)
+        driven_by(job, nd, (pl_need)top[i], what[i], sizeof what[i]);
+    snprintf(err, errlen, "the run needs about %s of host memory, more than the %s this "
+             "machine has: %s of %s; %s of %s; ask for less, or pass --ignore-limits to try "
+             "anyway", size(nd->total_bytes, total, sizeof total), size(have, host, sizeof host),
+             size(nd->bytes[top[0]], first, sizeof first), what[0],
+             size(nd->bytes[top[1]], second, sizeof second), what[1]);
+    return -1;
+}
+
+/* Seconds in words: "42 s", "3.5 h", "12 years". */
+static const char *duration(double s, char *buf, size_t n)
+{
+    if (s < 120)
+        snprintf(buf, n, "%.3g s", s);
+    else if (s < 3600)
+        snprintf(buf, n, "%.3g min", s / 60);
+    else if (s < 2 * 86400)
+        snprintf(buf, n, "%.3g h", s / 3600);
+    else if (s < 2 * 365.25 * 86400)
+        snprintf(buf, n, "%.3g days", s / 86400);
+    else
+        snprintf(buf, n, "%.3g years", s / (365.25 * 86400));
+    return buf;
+}
+
+int pl_needs_check(const pl_job *job, const pl_needs *nd, char *err, size_t errlen)
+{
+    const pl_options *o = job->opt;
+    const char *tick = job->cost.kind == PL_COST_FLOPS ? "FLOPs" : "ns";
+    double host_ns = nd->ticks * job->cost.ns_per_tick * o->scale;
+    char a[48], b[48];
+    if (!(nd->ticks <= PL_NEEDS_MAX_TICKS)) {
+        snprintf(err, errlen, "the run models up to %.3g ticks (%s) over --steps %d, more than "
+                 "the %.3g a 64-bit clock counts safely; lower --steps, --batch, --width or "
+                 "--layers", nd->ticks, tick, o->simulate ? 1 : o->steps, PL_NEEDS_MAX_TICKS);
+        return -1;
+    }
+    if (o->clock == PL_CLOCK_SCALED && !o->simulate && !(host_ns <= PL_NEEDS_MAX_TICKS)) {
+        snprintf(err, errlen, "--scale %g: the scaled clock's deadlines would reach %.3g ns of "
+                 "host time, more than 64-bit nanoseconds hold; lower --scale or --steps",
+                 o->scale, host_ns);
+        return -1;
+    }
+    if (o->ignore_limits)
+        return 0;
+    if (too_much_memory(job, nd, err, errlen))
+        return -1;
+    if (nd->host_seconds > PL_NEEDS_HOST_SECONDS) {
+        snprintf(err, errlen, "--clock scaled --scale %g: the run takes at least %s of host "
+                 "time (the busiest device works %.3g ms of modelled time per step, --steps "
+                 "%d), more than the %s allowed; lower --scale or --steps, or pass "
+                 "--ignore-limits to try anyway", o->scale,
+                 duration(nd->host_seconds, a, sizeof a),
+                 nd->busiest_ticks * job->cost.ns_per_tick / 1e6, o->steps,
+                 duration(PL_NEEDS_HOST_SECONDS, b, sizeof b));
+        return -1;
+    }
+    return 0;
+}
+
+/* The number in a file such as the control group's memory.max; < 0 if
+ * there is none ("max", no such file). */
+static double number_in(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    unsigned long long n;
+    int got = f && fscanf(f, "%llu", &n) == 1;
+    if (f)
+        fclose(f);
+    return got ? (double)n : -1;
+}
+
+double pl_needs_host_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double have = pages > 0 && page > 0 ? (double)pages * (double)page : 1e300;
+    const int which[2] = {RLIMIT_AS, RLIMIT_DATA};
+    for (int i = 0; i < 2; i++) {
+        struct rlimit r;
+        if (getrlimit(which[i], &r) == 0 && r.rlim_cur != RLIM_INFINITY &&
+            (double)r.rlim_cur < have)
+            have = (double)r.rlim_cur;
+    }
+    const char *cgroup[2] = {"/sys/fs/cgroup/memory.max",
+                             "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
+    for (int i = 0; i < 2; i++) {
+        double n = number_in(cgroup[i]);
+        if (n > 0 && n < have)
+            have = n;
+    }
+    return have;
+}
