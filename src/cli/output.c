@@ -16,16 +16,30 @@
 #include "svg.h"
 
 /* The temporary files of the outputs still open, so that a signal that ends
- * the command can remove them. The lock also makes moving outputs into
- * place and removing them on a signal exclude each other: an interrupted
- * command leaves every output as it was, or -- if the signal came while it
- * moved them -- every output complete. (The command's one piece of global
- * state: a signal knows nothing else.) */
+ * the command can remove them: the command's one piece of global state (a
+ * signal handler knows nothing else). Only the main thread changes it, and
+ * only with the caught signals blocked (hold), at times when no device
+ * thread runs: while the outputs open, before any run, and while they move
+ * into place, after every run. So a handler never sees it half-changed, and
+ * moving the outputs into place is all or nothing for a signal. */
 enum { MAX_PENDING = 4 };
-static pthread_mutex_t pending_mu = PTHREAD_MUTEX_INITIALIZER;
 static pl_output *pending[MAX_PENDING];
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
 
-/* With pending_mu held: start or stop tracking o's temporary file. */
+/* Block (or, with `was`, restore) the caught signals in this thread. */
+static void hold(sigset_t *was, int on)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
+        sigaddset(&set, caught[i]);
+    if (on)
+        pthread_sigmask(SIG_BLOCK, &set, was);
+    else
+        pthread_sigmask(SIG_SETMASK, was, NULL);
+}
+
+/* With the caught signals held: start or stop tracking o's temporary file. */
 static void track(pl_output *o, int on)
 {
     for (int i = 0; i < MAX_PENDING; i++)
@@ -35,41 +49,31 @@ static void track(pl_output *o, int on)
         }
 }
 
-static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
-
-/* The watcher: waits for a caught signal, removes every pending temporary
- * file, and ends the process by that signal, as if it had not been caught. */
-static void *watch_signals(void *arg)
+/* Remove every pending temporary file, then end by the signal: the handler
+ * was reset to the default on entry (SA_RESETHAND), and the signal raised
+ * here is delivered as soon as the handler returns. unlink and raise are
+ * async-signal-safe. */
+static void on_signal(int sig)
 {
-    sigset_t *set = arg;
-    int sig;
-    while (sigwait(set, &sig) != 0)
-        ;
-    pthread_mutex_lock(&pending_mu); /* held: nothing moves into place after this */
     for (int i = 0; i < MAX_PENDING; i++)
         if (pending[i] && pending[i]->temp[0])
             unlink(pending[i]->temp);
-    signal(sig, SIG_DFL);
-    sigset_t one;
-    sigemptyset(&one);
-    sigaddset(&one, sig);
-    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
     raise(sig);
-    _exit(128 + sig); /* not reached */
 }
 
 int pl_output_catch_signals(void)
 {
-    static sigset_t set;
-    sigemptyset(&set);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
-        sigaddset(&set, caught[i]);
+        sigaddset(&sa.sa_mask, caught[i]); /* one handler at a time */
+    for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
+        if (sigaction(caught[i], &sa, NULL) != 0)
+            return -1;
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, reported like any other */
-    pthread_t t;
-    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
-        pthread_create(&t, NULL, watch_signals, &set) != 0)
-        return -1;
-    pthread_detach(t);
     return 0;
 }
 
@@ -107,7 +111,8 @@ int pl_output_open(pl_output *o, const char *option, const char *path,
             snprintf(err, errlen, "%s %s: the path is too long", option, path);
             return -1;
         }
-        pthread_mutex_lock(&pending_mu);
+        sigset_t was;
+        hold(&was, 1);
         int fd = mkstemp(o->temp);
         o->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
         if (fd >= 0 && !o->f) {
@@ -116,7 +121,7 @@ int pl_output_open(pl_output *o, const char *option, const char *path,
         }
         if (o->f)
             track(o, 1);
-        pthread_mutex_unlock(&pending_mu);
+        hold(&was, 0);
     }
     if (!o->f) {
         snprintf(err, errlen, "%s %s: cannot write: %s", option, path, strerror(errno));
@@ -136,8 +141,8 @@ static int finish(pl_output *o)
     return !failed ? 0 : saved ? saved : errno ? errno : EIO;
 }
 
-/* With pending_mu held: move o's temporary file into place (ok) or remove
- * it; 0, or an errno. */
+/* With the caught signals held: move o's temporary file into place (ok) or
+ * remove it; 0, or an errno. */
 static int commit(pl_output *o, int ok)
 {
     int failed = 0;
@@ -151,8 +156,8 @@ static int commit(pl_output *o, int ok)
 }
 
 /* Finish outputs o[0..n) (n <= 2) together: close each that is open; if
- * every one was written, move them all into place under one hold of the
- * lock -- a signal then finds none or all of them in place -- else remove
+ * every one was written, move them all into place with the caught signals
+ * held -- a signal then finds none or all of them in place -- else remove
  * them all. 0, or -1 (with "cannot write PATH: REASON" in err if a write
  * failed). */
 static int close_all(pl_output *const *o, int n, int ok, char *err, size_t errlen)
@@ -161,13 +166,14 @@ static int close_all(pl_output *const *o, int n, int ok, char *err, size_t errle
     for (int i = 0; i < n; i++)
         if (o[i]->f && (why[i] = finish(o[i])) != 0)
             ok = 0;
-    pthread_mutex_lock(&pending_mu);
+    sigset_t was;
+    hold(&was, 1);
     for (int i = 0; i < n; i++)
         if (o[i]->temp[0]) {
             int e = commit(o[i], ok);
             why[i] = why[i] ? why[i] : e;
         }
-    pthread_mutex_unlock(&pending_mu);
+    hold(&was, 0);
     for (int i = 0; i < n; i++)
         if (why[i]) {
             snprintf(err, errlen, "cannot write %s: %s", o[i]->path, strerror(why[i]));

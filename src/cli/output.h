@@ -70,9 +70,9 @@ int pl_outputs_finish(pl_outputs *o, const pl_trace *const *traces, int n, int o
  * Make SIGINT, SIGTERM and SIGHUP end the command cleanly: every temporary
  * file of an open output is removed, and the process then ends by that
  * signal as it would have without this. Ignores SIGPIPE, so that writing to
- * a closed pipe is a write error, reported and exit status 1. Call once,
- * first thing in main, before any other thread starts (they inherit the
- * blocked signals; one watcher thread receives them). Returns 0 or -1.
+ * a closed pipe is a write error, reported with exit status 1. Call once,
+ * first thing in main. Outputs are opened and finished by the main thread
+ * while no device thread runs. Returns 0 or -1.
  */
 int pl_output_catch_signals(void);
 
