@@ -131,14 +131,15 @@ static void simulator(void)
     o.batch = m;
     o.layers = p;
     o.totals_only = 1; /* 16.7M events would be 0.5 GB; the metrics need only totals */
-    pl_shape shape = {p, m, 1};
+    o.steps = 1;       /* the simulator runs every step it is asked for */
+    pl_shape shape = {p, m, 1, 0};
     if (pl_registry_generate(pl_registry_find("1f1b"), &shape, &s, err, sizeof err) ||
         pl_model_init(&model, p, 1, 1) || pl_partition_even(&part, p, p, err, sizeof err)) {
         printf("3. simulator: %s\n", err);
         return;
     }
     pl_job job = {&o, &model, &part, &s,
-                  pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, p, p, m, m)};
+                  pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, p, 1, p, m, m), NULL};
     double v[5], bubble = 0;
     for (int i = 0; i < 5; i++) {
         pl_result r;

@@ -26,7 +26,7 @@ static void *partner(void *arg)
     for (int i = 0; i < t->rounds; i++) {
         if (pl_mailbox_take(t->ping, 0, &t->stop, &msg))
             break;
-        pl_mailbox_put(t->pong, 0, msg.time, msg.t);
+        pl_mailbox_put(t->pong, 0, 0, msg.time, msg.t);
     }
     return NULL;
 }
@@ -51,7 +51,7 @@ double pl_bench_handoff_ns(int rounds)
     pl_message msg;
     for (int i = 0; i < rounds; i++) {
         int64_t t0 = pl_clock_host_ns();
-        pl_mailbox_put(&ping, 0, t0, (pl_tensor){0, 0, NULL});
+        pl_mailbox_put(&ping, 0, 0, t0, (pl_tensor){0, 0, NULL});
         pl_mailbox_take(&pong, 0, &t.stop, &msg);
         half[i] = (pl_clock_host_ns() - t0) / 2;
     }

@@ -36,7 +36,7 @@ static int step(pl_model *m, const pl_batch *b, pl_tensor *dy, float lr)
     }
     if (rc == 0) {
         pl_stage_backward_weight(m, &st);
-        pl_model_sgd(m, 0, L, lr);
+        pl_model_sgd(m, 0, L, lr, 0.0f);
     }
     pl_stage_free(&st);
     return rc;

@@ -9,7 +9,8 @@
  *  - an accepted command line's values are in their documented ranges, and
  *    its cross-option rules hold: --flops only with --cost flops, --scale
  *    only with --clock scaled, --simulate without --verify, --inject-fault,
- *    --watchdog, --steps or --seed, two different output names;
+ *    --watchdog or (unless clipping) --seed, --blocking-send only on links
+ *    that cost, --post-validation only with clipping, two output names;
  *  - a run it accepts is then either refused by pl_experiment_check, in one
  *    line, or checks -- without overflow in the estimates, which run under
  *    UBSan here.
@@ -73,8 +74,12 @@ static void accepted(const pl_args *a)
     PL_FUZZ_ARGS_CHECK(!pl_args_given(a, "--flops") || o->cost == PL_COST_FLOPS, "--flops");
     PL_FUZZ_ARGS_CHECK(!pl_args_given(a, "--scale") || o->clock == PL_CLOCK_SCALED, "--scale");
     PL_FUZZ_ARGS_CHECK(!o->simulate || (!o->verify && o->fault_device < 0 &&
-                       !pl_args_given(a, "--watchdog") && !pl_args_given(a, "--steps") &&
-                       !pl_args_given(a, "--seed")), "--simulate with what it ignores");
+                       !pl_args_given(a, "--watchdog") &&
+                       (!pl_args_given(a, "--seed") || o->clip_norm > 0)),
+                       "--simulate with what it ignores");
+    PL_FUZZ_ARGS_CHECK(!o->blocking_send || o->link_latency_ms > 0 || o->link_bandwidth > 0,
+                       "--blocking-send on free links");
+    PL_FUZZ_ARGS_CHECK(!o->post_validation || o->clip_norm > 0, "--post-validation alone");
     PL_FUZZ_ARGS_CHECK(!a->trace || !a->svg || strcmp(a->trace, a->svg), "one output twice");
     PL_FUZZ_ARGS_CHECK(!o->schedule_file || !pl_args_given(a, "--schedule"), "two schedules");
 }

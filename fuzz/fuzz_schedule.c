@@ -105,8 +105,8 @@ static void simulate_small(const pl_schedule *s)
     o.batch = s->microbatches;
     o.layers = stages;
     pl_job job = {&o, &model, &part, s,
-                  pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, stages, s->devices,
-                                  o.batch, s->microbatches)};
+                  pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, stages, 2, s->devices,
+                                  o.batch, s->microbatches), NULL};
     pl_result r;
     int rc = pl_simulate(&job, &r, err, sizeof err);
     PL_FUZZ_CHECK(rc == 0, "a valid schedule does not simulate: %s", err);

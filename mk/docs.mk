@@ -20,8 +20,21 @@ FIG_ch02-microbatch := run --schedule microbatch --devices 4 --microbatches 4 --
 FIG_ch03-gpipe      := run --schedule gpipe --devices 4 --microbatches 8 --steps 1
 FIG_ch03-recompute  := run --schedule gpipe --devices 4 --microbatches 8 --steps 1 --recompute
 FIG_ch04-1f1b       := run --schedule 1f1b --devices 4 --microbatches 8 --steps 1
+FIG_ch05-interleaved := run --schedule interleaved --devices 4 --microbatches 8 --chunks 2 --steps 1
+FIG_ch05-short-group := run --schedule interleaved --devices 4 --microbatches 6 --batch 24 --chunks 2 --steps 1
+FIG_ch05-sweep-v    := sweep --over v --devices 4 --microbatches 8 --chunks 8
+FIG_ch06-zb-h1      := run --schedule zb-h1 --devices 4 --microbatches 8 --steps 1
+FIG_ch06-zb-h2      := run --schedule zb-h2 --devices 4 --microbatches 8 --steps 1
+FIG_ch06-barrier    := run --schedule zb-h2 --devices 4 --microbatches 8 --steps 3 --show-steps all
+FIG_ch06-no-barrier := run --schedule zb-h2 --devices 4 --microbatches 8 --steps 3 --show-steps all --step-sync local
+FIG_ch06-rollback   := run --schedule zb-h2 --devices 4 --microbatches 8 --steps 3 --show-steps all --step-sync local --clip-grad-norm 0.72 --post-validation
 FIG_compare         := compare --devices 4 --microbatches 8 --steps 1
 FIG_sweep-m         := sweep --devices 4
+FIG_ch07-lm-even     := run --schedule 1f1b --model lm-like --steps 1
+FIG_ch07-lm-balanced := run --schedule 1f1b --model lm-like --partition balanced --steps 1
+FIG_ch07-links-gpipe := run --schedule gpipe --link-latency 1 --steps 1
+FIG_ch07-links-1f1b  := run --schedule 1f1b --link-latency 1 --steps 1
+FIG_ch07-links-warmup := run --schedule 1f1b --link-latency 1 --warmup-extra auto --steps 1
 FIGURE_NAMES := $(patsubst FIG_%,%,$(filter FIG_%,$(.VARIABLES)))
 
 # Draw every figure into directory $(1).

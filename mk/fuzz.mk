@@ -28,7 +28,7 @@ $(FUZZ_BIN): fuzz/fuzz_schedule.c $(LIB_SRC) $(wildcard src/*.h)
 # refuses (naive with m > 1, a fixed chunk count) are skipped.
 fuzz-seeds: $(CLI) ## write the fuzzing seed corpus under build/fuzz/seeds
 	@rm -rf $(FUZZ_DIR)/seeds && mkdir -p $(FUZZ_DIR)/seeds
-	@for s in $$($(CLI) list | cut -d' ' -f1); do for p in 1 2 3 4; do for m in 1 2 3 5; do \
+	@for s in $$($(CLI) list | grep -v '^ ' | cut -d' ' -f1); do for p in 1 2 3 4; do for m in 1 2 3 5; do \
 	  for v in 1 2 3; do f=$(FUZZ_DIR)/seeds/$$s-p$$p-m$$m-v$$v.txt; \
 	    $(CLI) show --schedule $$s --devices $$p --microbatches $$m --chunks $$v > $$f \
 	      2>/dev/null || rm -f $$f; \

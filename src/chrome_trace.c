@@ -8,6 +8,11 @@
  *   {"name":"activation d0","ph":"C","pid":1,"tid":0,"ts":1000.000,"args":{"bytes":4096}},
  *   ...]}
  *
+ * Every message between devices is a flow arrow ("ph":"s" on the sending
+ * action, "ph":"f" on the receiving one). When messages spend time on links
+ * (chapter 07), each pair of devices also gets a link track, "d0->d1", with
+ * one slice per message from its send to its arrival.
+ *
  * Times are integer ticks; with 1 ns ticks they print exactly as microseconds
  * with three decimals. Nothing here reads a clock, so equal traces give equal
  * files.
@@ -15,6 +20,7 @@
 #include "chrome_trace.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "json.h"
 
@@ -22,6 +28,7 @@
 typedef struct {
     FILE *out;
     long count;
+    long flows; /* flow arrows so far: their ids are unique in the file */
 } writer;
 
 static FILE *next(writer *w)
@@ -91,6 +98,99 @@ static void counter(const pl_trace *t, int pid, int d, int64_t ts, int64_t bytes
     fprintf(w->out, ",\"args\":{\"bytes\":%lld}}", (long long)bytes);
 }
 
+/* Where the action that consumes or produces a message is: an index into
+ * [step][stage][mb][backward?] giving lane * 2^32 + event, or -1. */
+typedef struct {
+    long *at;
+    int stages, m;
+} index;
+
+static long *slot(const index *ix, int step, int stage, int mb, int backward)
+{
+    return &ix->at[(((long)step * ix->stages + stage) * ix->m + mb) * 2 + backward];
+}
+
+static int index_build(const pl_trace *t, index *ix)
+{
+    ix->stages = t->info.devices * t->info.chunks;
+    ix->m = t->info.microbatches;
+    long n = (long)t->steps * ix->stages * ix->m * 2;
+    ix->at = malloc((size_t)n * sizeof *ix->at);
+    if (!ix->at)
+        return -1;
+    for (long i = 0; i < n; i++)
+        ix->at[i] = -1;
+    for (int d = 0; d < t->devices; d++)
+        for (long i = 0; i < t->lanes[d].len; i++) {
+            const pl_event *e = &t->lanes[d].events[i];
+            if (e->kind == PL_F || pl_action_is_backward((pl_kind)e->kind))
+                *slot(ix, e->step, e->stage, e->mb, e->kind != PL_F) = ((long)d << 32) | i;
+        }
+    return 0;
+}
+
+static const pl_event *event_at(const pl_trace *t, long at)
+{
+    return at < 0 ? NULL : &t->lanes[at >> 32].events[at & 0xffffffffL];
+}
+
+/* The link tracks' thread id for messages from `from` to `to`. */
+static int link_tid(const pl_trace *t, int from, int to)
+{
+    return t->devices + from * t->devices + to;
+}
+
+/* Every message: an arrow from its sender's action to its receiver's, and
+ * a slice on its link's track if it spent time there. */
+static void messages(const pl_trace *t, int pid, int64_t t0, writer *w)
+{
+    index ix;
+    if (index_build(t, &ix))
+        return;
+    char *named = calloc((size_t)t->devices * t->devices, 1);
+    for (int d = 0; d < t->devices; d++)
+        for (long i = 0; i < t->lanes[d].nsends; i++) {
+            const pl_transfer *x = &t->lanes[d].sends[i];
+            int back = x->flow == PL_GRADIENT;
+            const pl_event *src = event_at(t, *slot(&ix, x->step, x->stage + (back ? 1 : -1),
+                                                    x->mb, back));
+            const pl_event *dst = event_at(t, *slot(&ix, x->step, x->stage, x->mb, back));
+            const char *what = back ? "gradient" : "activation";
+            if (x->end > x->start) {
+                int tid = link_tid(t, x->from, x->to);
+                if (named && !named[x->from * t->devices + x->to]++) {
+                    fprintf(next(w), "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%d,"
+                            "\"tid\":%d,\"args\":{\"name\":\"link d%d->d%d\"}}", pid, tid,
+                            (int)x->from, (int)x->to);
+                    fprintf(next(w), "{\"name\":\"thread_sort_index\",\"ph\":\"M\","
+                            "\"pid\":%d,\"tid\":%d,\"args\":{\"sort_index\":%d}}", pid, tid,
+                            tid);
+                }
+                fprintf(next(w), "{\"name\":\"%s %d\",\"cat\":\"link\",\"ph\":\"X\","
+                        "\"pid\":%d,\"tid\":%d,\"ts\":", what, (int)x->mb, pid, tid);
+                micros(t, x->start - t0, w->out);
+                fputs(",\"dur\":", w->out);
+                micros(t, x->end - x->start, w->out);
+                fprintf(w->out, ",\"args\":{\"bytes\":%lld,\"step\":%d}}",
+                        (long long)x->bytes, (int)x->step);
+            }
+            if (!src || !dst)
+                continue;
+            fprintf(next(w), "{\"name\":\"%s\",\"cat\":\"message\",\"ph\":\"s\","
+                    "\"id\":%ld,\"pid\":%d,\"tid\":%d,\"ts\":", what, w->flows, pid,
+                    (int)x->from);
+            micros(t, src->start - t0, w->out);
+            fputc('}', w->out);
+            fprintf(next(w), "{\"name\":\"%s\",\"cat\":\"message\",\"ph\":\"f\","
+                    "\"bp\":\"e\",\"id\":%ld,\"pid\":%d,\"tid\":%d,\"ts\":", what,
+                    w->flows++, pid, (int)x->to);
+            micros(t, dst->start - t0, w->out);
+            fputc('}', w->out);
+        }
+    free(named);
+    free(ix.at);
+}
+
 static void run(const pl_trace *t, int pid, writer *w)
 {
     int64_t t0 = first_start(t);
@@ -108,11 +208,12 @@ static void run(const pl_trace *t, int pid, writer *w)
             held = e->held;
         }
     }
+    messages(t, pid, t0, w);
 }
 
 int pl_chrome_trace_write(const pl_trace *const *traces, int n, FILE *out)
 {
-    writer w = {out, 0};
+    writer w = {out, 0, 0};
     fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n", out);
     for (int i = 0; i < n; i++)
         run(traces[i], i + 1, &w);

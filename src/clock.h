@@ -59,6 +59,7 @@ struct pl_clock_ops {
     int64_t (*stamp)(const pl_clock *c);           /**< see pl_clock_stamp */
     void (*advance)(pl_clock *c, int64_t t);       /**< see pl_clock_advance */
     double (*ns_per_tick)(const pl_clock *c);      /**< see pl_clock_ns_per_tick */
+    int64_t (*span)(const pl_clock *c, int64_t ticks); /**< see pl_clock_span */
 };
 
 /** For the back ends that keep a modelled time (virtual, scaled): its stamp. */
@@ -102,7 +103,8 @@ double pl_clock_predict_ns(pl_clock_kind kind, int64_t ticks, double ns_per_tick
 
 /**
  * Start an action whose input message was stamped `ready` (0 if it needs
- * none). Returns the start time to record.
+ * none) -- a message's stamp is its arrival time. Returns the start time to
+ * record.
  */
 static inline int64_t pl_clock_begin(pl_clock *c, int64_t ready)
 {
@@ -121,10 +123,23 @@ static inline int64_t pl_clock_stamp(const pl_clock *c)
     return c->ops->stamp(c);
 }
 
-/** Move on to time t agreed at a barrier (a stamp of the latest device). */
+/**
+ * Move on to time t: one agreed at a barrier (a stamp of the latest
+ * device), or the arrival of a message a blocking send waits for.
+ */
 static inline void pl_clock_advance(pl_clock *c, int64_t t)
 {
     c->ops->advance(c, t);
+}
+
+/**
+ * How long a modelled span of `ticks` lasts in recorded time: `ticks`
+ * (virtual), scaled into host ns (scaled), or 0 (real: it models nothing).
+ * A link's transfer is drawn this long (chapter 07).
+ */
+static inline int64_t pl_clock_span(const pl_clock *c, int64_t ticks)
+{
+    return c->ops->span(c, ticks);
 }
 
 /** How many ns one recorded tick lasts: the model's tick (virtual), or 1 (host ns). */

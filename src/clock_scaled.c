@@ -12,6 +12,8 @@
  */
 #include "clock.h"
 
+#include <math.h>
+
 /* Sleep until host time t, in slices of at most PL_CLOCK_SLICE_NS, ending
  * early once the run stopped, so a failed run never waits out a modelled
  * action that lasts minutes. */
@@ -32,10 +34,19 @@ static int64_t host_time(const pl_clock *c)
     return c->host->now(c->host->ctx) - c->epoch;
 }
 
+/* Host time of modelled time t: an absolute deadline from the run's start. */
+static int64_t deadline(const pl_clock *c, int64_t t)
+{
+    double host = (double)c->epoch + (double)t * c->ns_per_tick * c->scale;
+    return host < 9e18 ? (int64_t)host : INT64_MAX; /* the experiment refuses runs this long */
+}
+
 // [region clock-scaled]
 static int64_t begin(pl_clock *c, int64_t ready)
 {
     c->model_start = c->model > ready ? c->model : ready;
+    /* An input that is still on its link (chapter 07) is waited for. */
+    sleep_until(c, deadline(c, c->model_start));
     return host_time(c);
 }
 
@@ -44,8 +55,7 @@ static int64_t end(pl_clock *c, int64_t cost)
     c->model = c->model_start + cost;
     /* The deadline is absolute on the modelled timeline: lateness in an
      * earlier action shortens this sleep instead of adding to it. */
-    double deadline = (double)c->epoch + (double)c->model * c->ns_per_tick * c->scale;
-    sleep_until(c, deadline < 9e18 ? (int64_t)deadline : INT64_MAX); /* the experiment refuses runs this long */
+    sleep_until(c, deadline(c, c->model));
     return host_time(c);
 }
 // [endregion clock-scaled]
@@ -56,5 +66,10 @@ static double ns_per_tick(const pl_clock *c)
     return 1.0; /* recorded times are host ns */
 }
 
+static int64_t span(const pl_clock *c, int64_t ticks)
+{
+    return llround((double)ticks * c->ns_per_tick * c->scale);
+}
+
 const pl_clock_ops pl_clock_scaled_ops = {begin, end, pl_clock_model_stamp,
-                                          pl_clock_model_advance, ns_per_tick};
+                                          pl_clock_model_advance, ns_per_tick, span};

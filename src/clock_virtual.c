@@ -39,5 +39,11 @@ static double ns_per_tick(const pl_clock *c)
     return c->ns_per_tick;
 }
 
+static int64_t span(const pl_clock *c, int64_t ticks)
+{
+    (void)c;
+    return ticks;
+}
+
 const pl_clock_ops pl_clock_virtual_ops = {begin, end, pl_clock_model_stamp,
-                                           pl_clock_model_advance, ns_per_tick};
+                                           pl_clock_model_advance, ns_per_tick, span};

@@ -1,8 +1,8 @@
 /*
  * device.c -- a device's life (chapter 01): walk the action list step after
- * step, apply the optimizer step to its own layers, meet the other devices
- * at the end of every step, and hand in what it measured. What one action
- * does is in device_action.c.
+ * step, end every step -- the optimizer step on its own layers, and the
+ * barrier where it meets the other devices (device_step.c) -- and hand in
+ * what it measured. What one action does is in device_action.c.
  */
 #include "device.h"
 
@@ -24,6 +24,7 @@ int pl_device_init(pl_device *dv, const pl_job *job, pl_transport *net, int id, 
     dv->job = job;
     dv->net = net;
     dv->id = id;
+    dv->unchecked = -1;
     dv->clock = pl_clock_make(o->clock, epoch, job->cost.ns_per_tick, o->scale);
     pl_clock_on_stop(&dv->clock, stopped, net); /* a stopped run cuts sleeps short */
     for (int c = 0; c < s->chunks; c++) {
@@ -31,6 +32,8 @@ int pl_device_init(pl_device *dv, const pl_job *job, pl_transport *net, int id, 
         dv->first_stage |= stage == 0;
         dv->last_stage |= stage == pl_schedule_stages(s) - 1;
     }
+    pl_memory_bill fixed = pl_job_static_memory(job, id);
+    dv->fixed = pl_memory_total(&fixed);
     dv->stash = calloc((size_t)s->chunks * s->microbatches, sizeof *dv->stash);
     if (dv->last_stage) {
         dv->share = calloc((size_t)s->microbatches, sizeof *dv->share);
@@ -53,6 +56,8 @@ void pl_device_free(pl_device *dv)
     free(dv->loss);
     pl_data_batch_free(&dv->batch);
     pl_lane_free(&dv->lane);
+    pl_memory_transit_free(&dv->transit);
+    free(dv->saved);
     memset(dv, 0, sizeof *dv);
 }
 
@@ -79,32 +84,6 @@ static int load_batch(pl_device *dv)
     return -1;
 }
 
-/* After its list: the optimizer step on its own stages, the step's loss,
- * then the barrier, where every device's clock moves on to the latest. */
-static int finish_step(pl_device *dv)
-{
-    const pl_job *job = dv->job;
-    const pl_schedule *s = job->schedule;
-    for (int c = 0; c < s->chunks; c++) {
-        int stage = pl_schedule_stage(s, dv->id, c);
-        pl_model_sgd(job->model, job->partition->first[stage],
-                     job->partition->count[stage], job->opt->lr);
-    }
-    if (dv->last_stage) {
-        float total = 0.0f; /* in micro-batch order, as the reference sums */
-        for (int j = 0; j < s->microbatches; j++)
-            total += dv->share[j];
-        dv->loss[dv->step] = total;
-    }
-    int64_t agreed;
-    atomic_store(&dv->watch.state, PL_DEV_AT_BARRIER);
-    int rc = pl_transport_barrier(dv->net, dv->id, pl_clock_stamp(&dv->clock), &agreed);
-    atomic_store(&dv->watch.state, PL_DEV_COMPUTING);
-    if (rc == 0)
-        pl_clock_advance(&dv->clock, agreed);
-    return rc;
-}
-
 /* The injected fault: fail at once, or stall -- wait for nothing until the
  * run is stopped, which only a watchdog can do. */
 static void inject_fault(pl_device *dv, pl_action a)
@@ -121,34 +100,40 @@ static void inject_fault(pl_device *dv, pl_action a)
 }
 
 // [region device-main]
-int pl_device_run(pl_device *dv)
+int pl_device_run_list(pl_device *dv)
 {
     const pl_job *job = dv->job;
     const pl_options *o = job->opt;
-    int n = job->schedule->len[dv->id], rc = -1;
+    for (int i = 0; i < job->schedule->len[dv->id]; i++) {
+        pl_action a = job->schedule->actions[dv->id][i];
+        atomic_store(&dv->watch.pos, i);
+        if (pl_transport_stopped(dv->net))
+            return -1;
+        if (dv->id == o->fault_device && dv->actions_done == o->fault_action) {
+            inject_fault(dv, a);
+            return -1;
+        }
+        if (pl_device_run_action(dv, a))
+            return -1;
+        dv->actions_done++;
+        atomic_fetch_add(&dv->watch.progress, 1);
+    }
+    return 0;
+}
+
+int pl_device_run(pl_device *dv)
+{
+    const pl_options *o = dv->job->opt;
+    int rc = -1;
     for (dv->step = 0; dv->step < o->steps; dv->step++) {
         atomic_store(&dv->watch.step, dv->step);
-        if (load_batch(dv))
-            goto out;
-        for (int i = 0; i < n; i++) {
-            pl_action a = job->schedule->actions[dv->id][i];
-            atomic_store(&dv->watch.pos, i);
-            if (pl_transport_stopped(dv->net))
-                goto out;
-            if (dv->id == o->fault_device && dv->actions_done == o->fault_action) {
-                inject_fault(dv, a);
-                goto out;
-            }
-            if (pl_device_run_action(dv, a))
-                goto out;
-            dv->actions_done++;
-            atomic_fetch_add(&dv->watch.progress, 1);
-        }
-        if (finish_step(dv))
+        if (load_batch(dv) || pl_device_run_list(dv) || pl_device_end_step(dv))
             goto out;
         if (dv->id == 0 && o->on_step)
             o->on_step(o->on_step_ctx, dv->step + 1, o->steps);
     }
+    if (pl_device_end_run(dv))
+        goto out;
     pl_report report = {dv->lane, dv->loss};
     memset(&dv->lane, 0, sizeof dv->lane);
     dv->loss = NULL;

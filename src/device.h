@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "data.h"
 #include "job.h"
+#include "memory.h"
 #include "stage.h"
 #include "transport.h"
 
@@ -55,9 +56,13 @@ typedef struct {
     float *loss;           /**< [steps] the loss of every step, if it holds the last stage */
     pl_lane lane;          /**< what it ran */
     size_t held;           /**< activation bytes held now */
+    size_t fixed;          /**< bytes held all run: parameters, gradients, optimizer state */
+    pl_memory_transit transit; /**< messages it sent that may still be on a link */
     int inflight;          /**< micro-batches held now */
     long actions_done;     /**< over the whole run, for fault injection */
     int step;              /**< the step it is in */
+    float *saved;          /**< post-validation: its layers' w, b, dw, db before the last step */
+    int unchecked;         /**< post-validation: the step whose update awaits its check, or -1 */
     pl_device_watch watch; /**< for the watchdog */
 } pl_device;
 
@@ -79,10 +84,31 @@ void pl_device_free(pl_device *dv);
 int pl_device_run(pl_device *dv);
 
 /**
+ * Run the device's action list once, for step dv->step. Returns 0, or -1
+ * once the run failed.
+ */
+int pl_device_run_list(pl_device *dv);
+
+/**
  * Run one action (device_action.c): receive its input, check memory,
  * compute, record, account, send. Returns 0, or -1 once the run failed.
  */
 int pl_device_run_action(pl_device *dv, pl_action a);
+
+/**
+ * End step dv->step (device_step.c): the step's loss, the gradient norm if
+ * clipping, the optimizer step on the device's own stages, and the barrier
+ * unless steps sync locally. Under post-validation it first checks the
+ * previous step's update and, if that must be redone, runs this step again.
+ * Returns 0, or -1 once the run failed.
+ */
+int pl_device_end_step(pl_device *dv);
+
+/**
+ * After the last step: under post-validation, check the last update (and
+ * redo it if it must be). Returns 0, or -1 once the run failed.
+ */
+int pl_device_end_run(pl_device *dv);
 
 /** Report "dD failed at step S position P (A): why" as the run's failure. */
 void pl_device_fail(pl_device *dv, pl_action a, const char *why);

@@ -8,29 +8,23 @@
 #include <string.h>
 
 #include "clock.h"
-#include "json.h"
 #include "needs.h"
+#include "profile.h"
 #include "reference.h"
 #include "runtime.h"
 #include "simulate.h"
 #include "validate.h"
 
-/* The schedule's shape: a registered one's as the options ask for it, or
- * a file's, which is loaded and validated (its peaks in flight go to
- * `peak`). -1 with err if it is not one that can run. */
-static int make_shape(pl_experiment *x, pl_shape *shape, int **peak, char *err, size_t errlen)
+/* The schedule's shape: a registered schedule's, as the options ask for it,
+ * or a schedule file's (loaded here; a file is never generated). */
+static int make_shape(pl_experiment *x, pl_shape *shape, char *err, size_t errlen)
 {
     const pl_options *o = &x->opt;
     if (o->schedule_file) {
-        pl_validation v;
         x->name = o->schedule_file;
-        if (pl_schedule_load(o->schedule_file, &x->schedule, err, errlen) ||
-            pl_validate(&x->schedule, &v, err, errlen))
+        if (pl_schedule_load(o->schedule_file, &x->schedule, err, errlen))
             return -1;
-        *peak = v.peak_inflight;
-        v.peak_inflight = NULL;
-        pl_validation_free(&v);
-        *shape = (pl_shape){x->schedule.devices, x->schedule.microbatches, x->schedule.chunks};
+        *shape = (pl_shape){x->schedule.devices, x->schedule.microbatches, x->schedule.chunks, 0};
         return 0;
     }
     x->entry = pl_registry_find(o->schedule);
@@ -43,9 +37,48 @@ static int make_shape(pl_experiment *x, pl_shape *shape, int **peak, char *err, 
     return 0;
 }
 
-/* Units of the uniform model: one is the forward of L/p layers on batch/m
- * rows, with the m asked for -- so naive, which runs the whole batch as one
- * micro-batch, pays m units for it: micro-batching alone saves no time. */
+/* The model the options describe: its layers' widths, then its weights. */
+static int make_model(pl_experiment *x, pl_model *m, char *err, size_t errlen)
+{
+    const pl_options *o = &x->opt;
+    int *widths = malloc((size_t)o->layers * sizeof *widths);
+    if (widths)
+        pl_options_widths(o, widths);
+    int rc = widths ? pl_model_build(m, o->layers, widths, o->seed) : -1;
+    free(widths);
+    if (rc)
+        snprintf(err, errlen, "out of host memory for the model");
+    return rc;
+}
+
+/* Layers to stages, as --partition asks (chapter 07): even, balanced on
+ * what each layer costs (by the model, or measured on this host), or the
+ * stages given. */
+static int make_partition(pl_experiment *x, int stages, int rows, char *err, size_t errlen)
+{
+    const pl_options *o = &x->opt;
+    if (o->partition == PL_PARTITION_EVEN)
+        return pl_partition_even(&x->partition, o->layers, stages, err, errlen);
+    if (o->partition == PL_PARTITION_EXPLICIT)
+        return pl_partition_explicit(&x->partition, o->stage_layers, o->stages_given,
+                                     o->layers, stages, err, errlen);
+    int64_t *cost = malloc((size_t)o->layers * sizeof *cost);
+    int rc = -1;
+    if (!cost || pl_profile_layers(&x->model, o->partition, rows, cost))
+        snprintf(err, errlen, "out of host memory measuring the layers");
+    else
+        rc = pl_partition_balanced(&x->partition, cost, o->layers, stages, err, errlen);
+    if (o->partition == PL_PARTITION_MEASURED)
+        x->layer_ns = cost; /* what the host measured, for the curious */
+    else
+        free(cost);
+    return rc;
+}
+
+/* Units of the uniform model: one is the forward of L/p layers of width D
+ * on batch/m rows, with the m asked for -- so naive, which runs the whole
+ * batch as one micro-batch, pays m units for it: micro-batching alone saves
+ * no time. Links cost what --link-latency and --link-bandwidth say. */
 static void make_job(pl_experiment *x, const pl_shape *shape)
 {
     const pl_options *o = &x->opt;
@@ -58,45 +91,9 @@ static void make_job(pl_experiment *x, const pl_shape *shape)
     j->cost = o->cost == PL_COST_FLOPS
         ? pl_cost_flops(o->flops_per_s)
         : pl_cost_uniform(llround(o->t_f * PL_COST_UNIT), llround(o->t_i * PL_COST_UNIT),
-                          llround(o->t_w * PL_COST_UNIT), o->layers, shape->devices,
-                          o->batch, nominal_m);
-}
-
-/* Everything a run needs but cannot fail for lack of: a shape the batch and
- * the layers can fill, a partition, needs within the limits (needs.h), and
- * the schedule itself -- then the weights. Every refusal is one line. */
-static int prepare(pl_experiment *x, int dry, char *err, size_t errlen)
-{
-    const pl_options *o = &x->opt;
-    pl_shape shape;
-    int *peak = NULL, rc = make_shape(x, &shape, &peak, err, errlen);
-    if (rc == 0 && shape.microbatches > o->batch) {
-        snprintf(err, errlen, "%d micro-batches need a batch of at least %d samples (--batch is %d)",
-                 shape.microbatches, shape.microbatches, o->batch);
-        rc = -1;
-    }
-    if (rc == 0)
-        rc = pl_partition_even(&x->partition, o->layers, shape.devices * shape.chunks, err,
-                               errlen);
-    if (rc == 0 && pl_needs_model_shape(&x->model, o)) {
-        snprintf(err, errlen, "out of host memory for the model's shape");
-        rc = -1;
-    }
-    if (rc == 0) {
-        pl_needs needs;
-        make_job(x, &shape);
-        x->job.schedule = o->schedule_file ? &x->schedule : NULL;
-        pl_needs_estimate(&x->job, &shape, x->entry, peak, &needs);
-        x->job.schedule = &x->schedule;
-        rc = pl_needs_check(&x->job, &needs, err, errlen);
-    }
-    free(peak);
-    pl_model_free(&x->model);
-    if (rc == 0 && x->entry && !dry)
-        rc = pl_registry_generate(x->entry, &shape, &x->schedule, err, errlen);
-    if (rc == 0 && !dry && !o->simulate && (o->fault_device >= 0 || o->schedule_file))
-        rc = pl_runtime_check(&x->job, err, errlen);
-    return rc ? PL_EXPERIMENT_REFUSED : 0;
+                          llround(o->t_w * PL_COST_UNIT), o->layers, o->width,
+                          shape->devices, o->batch, nominal_m);
+    pl_cost_set_links(&j->cost, o->link_latency_ms, o->link_bandwidth);
 }
 
 typedef struct {
@@ -137,6 +134,9 @@ static int measure(pl_experiment *x)
         x->bubble = m.bubble;
         pl_metrics_free(&m);
     }
+    double period;
+    if (rc == 0 && pl_trace_period(t, &period, &x->period_bubble) == 0)
+        x->period_ns = period * t->info.ns_per_tick;
     free(s);
     return rc;
 }
@@ -155,12 +155,15 @@ static int predict(pl_experiment *x, char *err, size_t errlen)
         sim = &x->prediction;
     }
     pl_metrics m;
-    if (pl_metrics_compute(&sim->trace, 0, &m))
+    if (pl_metrics_compute(&sim->trace, x->step, &m))
         return -1;
-    x->predicted_makespan_ns = pl_clock_predict_ns(x->opt.clock, m.makespan,
-                                                   x->job.cost.ns_per_tick, x->opt.scale);
+    double tick = pl_clock_predict_ns(x->opt.clock, 1, x->job.cost.ns_per_tick, x->opt.scale);
+    x->predicted_makespan_ns = (double)m.makespan * tick;
     x->predicted_bubble = m.bubble;
     pl_metrics_free(&m);
+    double period;
+    if (pl_trace_period(&sim->trace, &period, &x->predicted_period_bubble) == 0)
+        x->predicted_period_ns = period * tick;
     return 0;
 }
 
@@ -186,6 +189,22 @@ static void equal_stages(const pl_experiment *x, int rows, char *why, size_t n)
         }
 }
 
+/* Empty if every step ran alone and once, as the formulas assume; else why
+ * not (chapter 06). */
+static void overlapping_steps(const pl_experiment *x, char *why, size_t n)
+{
+    const pl_options *o = &x->opt;
+    int reruns = 0;
+    for (int k = 0; o->post_validation && x->clips && k < o->steps - 1; k++)
+        reruns += x->clips[k];
+    if (o->step_sync == PL_SYNC_LOCAL && o->steps > 1)
+        snprintf(why, n, "steps overlap without a barrier (--step-sync local): the formula is "
+                 "of a step alone; see the period");
+    else if (reruns)
+        snprintf(why, n, "post-validation ran %d step%s again after a rollback: the formula "
+                 "counts each step once", reruns, reruns == 1 ? "" : "s");
+}
+
 /* The chapter's closed form, where each assumption it needs holds. */
 static void formula(pl_experiment *x)
 {
@@ -202,11 +221,17 @@ static void formula(pl_experiment *x)
         snprintf(why, n, "%s has no closed form", e->name);
     else if ((e->assumes & PL_ASSUME_NO_RECOMPUTE) && x->opt.recompute)
         snprintf(why, n, "recomputed forwards are extra work the formula does not count");
+    else if ((e->assumes & PL_ASSUME_FREE_LINKS) && pl_cost_has_links(&x->job.cost))
+        snprintf(why, n, "links are not free (%g ms latency%s), which the formula does not "
+                 "count", x->opt.link_latency_ms, x->opt.link_bandwidth > 0 ? ", finite bandwidth"
+                 : "");
     else if ((e->assumes & PL_ASSUME_EQUAL_MICROBATCHES) && x->opt.batch % s->microbatches)
         snprintf(why, n, "micro-batches are unequal: batch %d is not a multiple of m = %d",
                  x->opt.batch, s->microbatches);
     else if (e->assumes & PL_ASSUME_EQUAL_STAGES)
         equal_stages(x, rows, why, n);
+    if (!why[0])
+        overlapping_steps(x, why, n);
     if (why[0])
         return;
     const pl_job *j = &x->job;
@@ -223,33 +248,172 @@ static void formula(pl_experiment *x)
         snprintf(why, n, "%s", outside ? outside : "outside the formula's domain");
 }
 
+/* With clipping, which steps clip: the sequential reference knows, bit for
+ * bit, and the simulator needs it to predict post-validation's rollbacks. */
+static int find_clips(pl_experiment *x, char *err, size_t errlen)
+{
+    pl_options o = x->opt;
+    pl_model ref;
+    if (o.clip_norm <= 0)
+        return 0;
+    o.microbatches = x->schedule.microbatches;
+    x->clips = calloc((size_t)o.steps, 1);
+    if (!x->clips) {
+        snprintf(err, errlen, "out of host memory for the clipping reference");
+        return -1;
+    }
+    if (make_model(x, &ref, err, errlen))
+        return -1;
+    int rc = pl_reference_train_as(&ref, &o, &x->partition, &x->schedule, NULL, x->clips, err,
+                                   errlen);
+    pl_model_free(&ref);
+    x->job.clips = x->clips;
+    return rc;
+}
+
 /* Train a fresh copy of the initial model sequentially and compare bits. */
 static int verify(pl_experiment *x, char *err, size_t errlen)
 {
     pl_options o = x->opt;
     o.microbatches = x->schedule.microbatches; /* naive runs 1 */
     pl_model ref;
-    if (pl_model_init(&ref, o.layers, o.width, o.seed)) {
-        snprintf(err, errlen, "verify: out of host memory");
+    if (make_model(x, &ref, err, errlen))
         return -1;
-    }
-    int rc = pl_reference_train(&ref, &o, NULL, err, errlen);
+    int rc = pl_reference_train_as(&ref, &o, &x->partition, &x->schedule, NULL, NULL, err,
+                                   errlen);
     if (rc == 0)
         x->bitwise_equal = pl_model_equal(&x->model, &ref, &x->max_abs_diff);
     pl_model_free(&ref);
     return rc;
 }
 
+// [region warmup-auto]
+/* Chapter 07: in 1F1B's steady state a device holds one micro-batch more
+ * than the device after it -- enough when a round trip over their link is
+ * free. A round trip of r ticks (the activation down, the gradient back)
+ * needs ceil(r / period) more, the period being one forward and one backward
+ * of the slowest stage. Take the slowest link and the slowest stage. */
+int pl_experiment_warmup_extra(const pl_job *job, const pl_shape *shape)
+{
+    const pl_partition *part = job->partition;
+    int m = shape->microbatches, rows = job->opt->batch / m + (job->opt->batch % m > 0);
+    int64_t period = 0, trip = 0;
+    for (int st = 0; st < part->stages; st++) {
+        int first = part->first[st], count = part->count[st], from, to, chunk;
+        int64_t t = pl_cost_action(&job->cost, job->model, first, count, rows, PL_F) +
+                    pl_cost_action(&job->cost, job->model, first, count, rows, PL_B);
+        period = t > period ? t : period;
+        if (st + 1 == part->stages)
+            continue;
+        pl_route_home(job->schedule->placement, shape->devices, st, &from, &chunk);
+        pl_route_home(job->schedule->placement, shape->devices, st + 1, &to, &chunk);
+        int64_t down = pl_memory_message_bytes(job->model, first, count, rows, PL_ACTIVATION);
+        int64_t up = pl_memory_message_bytes(job->model, part->first[st + 1],
+                                             part->count[st + 1], rows, PL_GRADIENT);
+        int64_t r = pl_cost_link(&job->cost, from, to, down) +
+                    pl_cost_link(&job->cost, to, from, up);
+        trip = r > trip ? r : trip;
+    }
+    return period > 0 ? (int)((trip + period - 1) / period) : 0;
+}
+// [endregion warmup-auto]
+
+/* Chapter 07's costs in a few words, for the pictures' titles: the model if
+ * its widths differ, the partition if not even, the links if not free. */
+static void describe_setup(const pl_experiment *x, char *buf, size_t n)
+{
+    const pl_options *o = &x->opt;
+    static const char *const how[] = {"even", "balanced", "measured", "given"};
+    size_t k = 0;
+    buf[0] = '\0';
+    if (o->widths || o->model == PL_MODEL_LM_LIKE)
+        k += (size_t)snprintf(buf + k, n - k, "%s", o->widths ? "--widths" : "lm-like");
+    if (o->partition != PL_PARTITION_EVEN && k < n) {
+        k += (size_t)snprintf(buf + k, n - k, "%s%s", k ? ", " : "", how[o->partition]);
+        for (int st = 0; st < x->partition.stages && k < n; st++)
+            k += (size_t)snprintf(buf + k, n - k, "%s%d", st ? "," : " ", x->partition.count[st]);
+    }
+    if (pl_cost_has_links(&x->job.cost) && k < n)
+        k += (size_t)snprintf(buf + k, n - k, "%slinks %g ms%s%s", k ? ", " : "",
+                              o->link_latency_ms, o->link_bandwidth > 0 ? " + bytes/beta" : "",
+                              o->blocking_send ? ", blocking" : "");
+    if (x->warmup_extra && k < n)
+        snprintf(buf + k, n - k, ", warm-up +%d per link", x->warmup_extra);
+}
+
+/* What can be known before anything big is allocated: a shape the batch
+ * fills, a partition of the layers (by FLOPs where it will be measured),
+ * a schedule file that is valid -- and needs within the limits of needs.h,
+ * estimated from the layers' shapes alone. Leaves x with its shape and, for
+ * a file, its schedule; -1 with err otherwise: bad input. */
+static int prepare(pl_experiment *x, pl_shape *shape, char *err, size_t errlen)
+{
+    pl_options *o = &x->opt;
+    pl_partition_kind kind = o->partition;
+    pl_validation v = {0};
+    pl_needs needs;
+    if (make_shape(x, shape, err, errlen) ||
+        (o->schedule_file && pl_validate(&x->schedule, &v, err, errlen)))
+        return -1;
+    int rc = -1;
+    o->partition = kind == PL_PARTITION_MEASURED ? PL_PARTITION_BALANCED : kind;
+    if (shape->microbatches > o->batch)
+        snprintf(err, errlen, "%d micro-batches need a batch of at least %d samples (--batch is "
+                 "%d)", shape->microbatches, shape->microbatches, o->batch);
+    else if (pl_needs_model_shape(&x->model, o))
+        snprintf(err, errlen, "out of host memory for the model's shape");
+    else if (make_partition(x, shape->devices * shape->chunks, o->batch / shape->microbatches,
+                            err, errlen) == 0) {
+        make_job(x, shape);
+        x->job.schedule = o->schedule_file ? &x->schedule : NULL;
+        pl_needs_estimate(&x->job, shape, x->entry, v.peak_inflight, &needs);
+        x->job.schedule = &x->schedule;
+        rc = pl_needs_check(&x->job, &needs, err, errlen);
+    }
+    o->partition = kind;
+    pl_validation_free(&v);
+    pl_model_free(&x->model);
+    pl_partition_free(&x->partition);
+    return rc;
+}
+
+int pl_experiment_check(const pl_options *o, char *err, size_t errlen)
+{
+    pl_experiment x;
+    memset(&x, 0, sizeof x);
+    x.opt = *o;
+    pl_shape shape;
+    int rc = prepare(&x, &shape, err, errlen);
+    pl_experiment_free(&x);
+    return rc ? PL_EXPERIMENT_REFUSED : 0;
+}
+
 int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t errlen)
 {
     memset(x, 0, sizeof *x);
     x->opt = *o;
-    if (prepare(x, 0, err, errlen))
+    pl_shape shape;
+    if (prepare(x, &shape, err, errlen))
         return PL_EXPERIMENT_REFUSED;
-    if (pl_model_init(&x->model, o->layers, o->width, o->seed)) {
-        snprintf(err, errlen, "out of host memory for the model");
+    if (make_model(x, &x->model, err, errlen) ||
+        make_partition(x, shape.devices * shape.chunks, o->batch / shape.microbatches, err,
+                       errlen))
         return -1;
+    make_job(x, &shape);
+    if (!o->schedule_file) {
+        shape.warmup_extra = o->warmup_extra == PL_WARMUP_AUTO
+                                 ? pl_experiment_warmup_extra(&x->job, &shape)
+                                 : o->warmup_extra;
+        x->warmup_extra = shape.warmup_extra;
+        if (pl_registry_generate(x->entry, &shape, &x->schedule, err, errlen))
+            return PL_EXPERIMENT_REFUSED;
     }
+    if (!o->simulate && (o->fault_device >= 0 || o->schedule_file) &&
+        pl_runtime_check(&x->job, err, errlen))
+        return PL_EXPERIMENT_REFUSED; /* a fault that can never fire */
+    x->period_ns = x->predicted_period_ns = -1;
+    if (find_clips(x, err, errlen))
+        return -1;
     int rc = o->simulate ? pl_simulate(&x->job, &x->result, err, errlen)
                          : pl_runtime_run(&x->job, &x->result, err, errlen);
     if (rc)
@@ -262,21 +426,12 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
     if (predict(x, err, errlen))
         return -1;
     formula(x);
+    describe_setup(x, x->result.trace.info.setup, sizeof x->result.trace.info.setup);
     x->result.trace.info.formula = x->bubble_theory;
     x->result.trace.info.shown_step = x->step;
     if (o->verify && !o->simulate)
         return verify(x, err, errlen);
     return 0;
-}
-
-int pl_experiment_check(const pl_options *o, char *err, size_t errlen)
-{
-    pl_experiment x;
-    memset(&x, 0, sizeof x);
-    x.opt = *o;
-    int rc = prepare(&x, 1, err, errlen);
-    pl_experiment_free(&x);
-    return rc;
 }
 
 void pl_experiment_free(pl_experiment *x)
@@ -285,67 +440,9 @@ void pl_experiment_free(pl_experiment *x)
     pl_result_free(&x->prediction);
     pl_model_free(&x->model);
     pl_partition_free(&x->partition);
+    free(x->layer_ns);
+    x->layer_ns = NULL;
     pl_schedule_free(&x->schedule);
+    free(x->clips);
+    x->clips = NULL;
 }
-
-size_t pl_experiment_peak_bytes(const pl_experiment *x)
-{
-    size_t peak = 0;
-    for (int d = 0; d < x->result.trace.devices; d++)
-        if (x->result.trace.lanes[d].peak_bytes > peak)
-            peak = x->result.trace.lanes[d].peak_bytes;
-    return peak;
-}
-
-// [region json]
-void pl_experiment_json(const pl_experiment *x, FILE *out)
-{
-    const pl_trace *t = &x->result.trace;
-    fputs("{\"schedule\":", out);
-    pl_json_string(x->name, out);
-    fprintf(out, ",\"devices\":%d,\"microbatches\":%d,\"chunks\":%d,\"placement\":\"%s\","
-            "\"clock\":\"%s\",\"executor\":\"%s\",\"steps\":%d,\"step\":%d,"
-            "\"cost_unit_ns\":", x->schedule.devices,
-            x->schedule.microbatches, x->schedule.chunks,
-            pl_route_placement_name(x->schedule.placement), pl_clock_name(x->opt.clock),
-            t->info.executor, x->opt.steps, x->step);
-    pl_json_number(x->opt.cost == PL_COST_UNIFORM ? (double)PL_COST_UNIT : NAN, out);
-    fputs(",\"makespan_ns\":", out);
-    pl_json_number(x->makespan_ns, out);
-    fputs(",\"bubble\":", out);
-    pl_json_number(x->bubble, out);
-    fputs(",\"makespan_predicted_ns\":", out);
-    pl_json_number(x->predicted_makespan_ns, out);
-    fputs(",\"bubble_predicted\":", out);
-    pl_json_number(x->predicted_bubble, out);
-    fputs(",\"bubble_theory\":", out);
-    pl_json_number(x->bubble_theory >= 0 ? x->bubble_theory : NAN, out);
-    fputs(",\"theory_note\":", out);
-    if (x->theory_note[0])
-        pl_json_string(x->theory_note, out);
-    else
-        fputs("null", out);
-    fprintf(out, ",\"messages\":%ld,\"peak_inflight\":[", pl_trace_messages(t, x->step));
-    for (int d = 0; d < t->devices; d++)
-        fprintf(out, "%s%d", d ? "," : "", t->lanes[d].peak_inflight);
-    fputs("],\"peak_activation_bytes\":[", out);
-    for (int d = 0; d < t->devices; d++)
-        fprintf(out, "%s%zu", d ? "," : "", t->lanes[d].peak_bytes);
-    fputs("],\"loss\":", out);
-    if (x->result.loss) {
-        for (int k = 0; k < x->result.steps; k++) {
-            fputs(k ? "," : "[", out);
-            pl_json_number((double)x->result.loss[k], out);
-        }
-        fputc(']', out);
-    } else {
-        fputs("null", out);
-    }
-    if (x->opt.verify && !x->opt.simulate) {
-        fprintf(out, ",\"bitwise_equal\":%s,\"max_abs_diff\":",
-                x->bitwise_equal ? "true" : "false");
-        pl_json_number(x->max_abs_diff, out);
-    }
-    fputs("}\n", out);
-}
-// [endregion json]

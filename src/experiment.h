@@ -40,6 +40,8 @@ typedef struct {
     pl_model model;                 /**< the trained model */
     pl_partition partition;         /**< layers of each stage */
     pl_schedule schedule;           /**< what ran */
+    int warmup_extra;               /**< 1f1b's extra warm-up forwards per link (chapter 07) */
+    int64_t *layer_ns;              /**< --partition-by measured: each layer's host ns; else NULL */
     pl_job job;                     /**< the run, as the executors saw it */
     pl_result result;               /**< measured: the trace and the losses */
     pl_result prediction;           /**< the simulator's trace (totals only) */
@@ -49,6 +51,11 @@ typedef struct {
     double predicted_makespan_ns;   /**< the simulator's, in the measured clock's ns */
     double predicted_bubble;        /**< the simulator's */
     double bubble_theory;           /**< the formula's, or < 0 when it does not apply */
+    double period_ns;               /**< measured time per step over steps 1..N-1, or < 0 (N = 1) */
+    double period_bubble;           /**< measured bubble of that steady state */
+    double predicted_period_ns;     /**< the simulator's, or < 0 */
+    double predicted_period_bubble; /**< the simulator's */
+    unsigned char *clips;           /**< with clipping: per step, 1 if its update was clipped */
     char theory_note[256];          /**< why there is no formula (empty if there is) */
     int bitwise_equal;              /**< with verify */
     double max_abs_diff;            /**< with verify */
@@ -76,11 +83,28 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
  */
 int pl_experiment_check(const pl_options *o, char *err, size_t errlen);
 
+/**
+ * The forwards 1f1b's warm-up needs beyond p - s - 1 to cover the round
+ * trip of its links (--warmup-extra auto; chapter 07 derives it).
+ */
+int pl_experiment_warmup_extra(const pl_job *job, const pl_shape *shape);
+
 /** Free everything the experiment built. Safe on a zeroed one. */
 void pl_experiment_free(pl_experiment *x);
 
 /** Peak activation bytes over every device (measured). */
 size_t pl_experiment_peak_bytes(const pl_experiment *x);
+
+/**
+ * Device d's whole memory bill at its peak (chapter 07): its parameters,
+ * gradients and optimizer state, and the activations and in-flight messages
+ * it held at the moment their sum peaked (measured). Its total is the
+ * device's peak memory.
+ */
+pl_memory_bill pl_experiment_memory(const pl_experiment *x, int d);
+
+/** The largest peak memory of any device, everything counted (measured). */
+size_t pl_experiment_peak_memory(const pl_experiment *x);
 
 /** Print the JSON summary of the run as one line (docs/design.md lists the fields). */
 void pl_experiment_json(const pl_experiment *x, FILE *out);

@@ -32,3 +32,25 @@ void pl_job_describe(const pl_job *job, pl_trace_info *info)
     info->clock = pl_clock_name(job->opt->clock);
     info->recompute = job->opt->recompute;
 }
+
+pl_memory_bill pl_job_static_memory(const pl_job *job, int d)
+{
+    pl_memory_bill b = {0, 0, 0, 0, 0};
+    const pl_schedule *s = job->schedule;
+    for (int c = 0; c < s->chunks; c++) {
+        int stage = pl_schedule_stage(s, d, c);
+        pl_memory_add_stage(&b, job->model, job->partition->first[stage],
+                            job->partition->count[stage], job->opt->momentum != 0.0f);
+    }
+    return b;
+}
+
+int pl_job_check_memory(const pl_job *job, char *err, size_t errlen)
+{
+    for (int d = 0; d < job->schedule->devices; d++) {
+        pl_memory_bill b = pl_job_static_memory(job, d);
+        if (pl_memory_check_static(job->opt->device_memory, d, &b, err, errlen))
+            return -1;
+    }
+    return 0;
+}

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "cost.h"
+#include "memory.h"
 #include "model.h"
 #include "options.h"
 #include "partition.h"
@@ -31,6 +32,9 @@ typedef struct {
     const pl_partition *partition; /**< p * v stages */
     const pl_schedule *schedule;   /**< validated before it runs */
     pl_cost cost;                  /**< how long each action takes */
+    /** Post-validation (chapter 06): per step, 1 if its update will be clipped -- the
+     *  simulator needs it to predict the rollbacks; NULL: none. */
+    const unsigned char *clips;
 } pl_job;
 
 /** What a run produced. */
@@ -52,5 +56,18 @@ void pl_job_describe(const pl_job *job, pl_trace_info *info);
 
 /** Rows of micro-batch mb of the job (micro-batches differ by at most one row). */
 int pl_job_rows(const pl_job *job, int mb);
+
+/**
+ * What device d holds for the whole run (chapter 07): the parameters,
+ * gradients and optimizer state of its stages. The bill's activations and
+ * messages are left 0.
+ */
+pl_memory_bill pl_job_static_memory(const pl_job *job, int d);
+
+/**
+ * Check that every device's static memory fits the job's device memory,
+ * device 0 first. Returns 0, or -1 with the first failure's message.
+ */
+int pl_job_check_memory(const pl_job *job, char *err, size_t errlen);
 
 #endif

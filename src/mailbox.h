@@ -4,11 +4,14 @@
  *
  * Each device has one mailbox with a slot for every message it can receive
  * in a step: the activation of (micro-batch, chunk) from the previous stage
- * and the gradient from the next. Senders never block (slots are unbounded
- * buffering in effect: one per message), so only receivers wait -- which is
- * exactly the model the validator's dry run assumes (chapter 01).
+ * and the gradient from the next. A slot is a queue: without a barrier
+ * between steps (chapter 06) the message of step k+1 may arrive before the
+ * receiver took the one of step k. Senders never block, so only receivers
+ * wait -- which is exactly the model the validator's dry run assumes
+ * (chapter 01).
  *
- * Invariant: each slot is filled at most once and taken at most once per step.
+ * Invariant: one sender fills a slot, in step order, and one receiver takes
+ * from it in the same order.
  */
 #ifndef PL_MAILBOX_H
 #define PL_MAILBOX_H
@@ -19,36 +22,46 @@
 
 #include "tensor.h"
 
-/** A message: a tensor and the (clock) time it left its sender. */
-typedef struct {
-    int64_t time;    /**< when it left the sender (+ link delay), ns */
-    pl_tensor t;     /**< the activation or gradient, (rows, width) */
-    atomic_int full; /**< 1 while the message waits in its slot */
+/** A message: a tensor, the (clock) time it left its sender, and its step. */
+typedef struct pl_message {
+    int64_t time;            /**< when it left the sender (+ link delay), ns */
+    int step;                /**< the training step it belongs to */
+    pl_tensor t;             /**< the activation or gradient, (rows, width) */
+    struct pl_message *next; /**< the next message queued in the same slot */
 } pl_message;
+
+/** Messages waiting for one (flow, chunk, micro-batch), oldest first. */
+typedef struct {
+    pl_message *head;  /**< the next to take, or NULL */
+    pl_message *tail;  /**< the last put, or NULL */
+    atomic_int queued; /**< messages waiting (read without the lock to spin) */
+} pl_mailbox_slot;
 
 /** One device's inbox. */
 typedef struct {
-    pthread_mutex_t mu;  /**< guards the slots */
-    pthread_cond_t cv;   /**< signalled when a message arrives */
-    int nslots;          /**< one slot per message the device can receive */
-    pl_message *slots;   /**< nslots messages */
+    pthread_mutex_t mu;      /**< guards the slots */
+    pthread_cond_t cv;       /**< signalled when a message arrives */
+    int nslots;              /**< one slot per message the device can receive in a step */
+    pl_mailbox_slot *slots;  /**< nslots queues */
 } pl_mailbox;
 
 /** Create a mailbox with nslots slots. Returns 0 or -1. */
 int pl_mailbox_init(pl_mailbox *b, int nslots);
 
-/** Destroy the mailbox, freeing any tensors still waiting in it. */
+/** Destroy the mailbox, freeing any messages still waiting in it. */
 void pl_mailbox_destroy(pl_mailbox *b);
 
 /**
- * Deliver a message (the mailbox takes ownership of msg.t) and wake the
- * receiver. Returns 0, or -1 if the slot is already full (a schedule bug).
+ * Queue a message of `step` at the end of `slot` (the mailbox takes
+ * ownership of t) and wake the receiver. Returns 0, or -1 if out of host
+ * memory (t is then still the caller's).
  */
-int pl_mailbox_put(pl_mailbox *b, int slot, int64_t time, pl_tensor t);
+int pl_mailbox_put(pl_mailbox *b, int slot, int step, int64_t time, pl_tensor t);
 
 /**
- * Wait until `slot` is full or *stop is set. On a message, moves it into *out
- * (the caller now owns out->t) and returns 0; if stopped, returns -1.
+ * Wait until `slot` holds a message or *stop is set. On a message, moves the
+ * oldest into *out (the caller now owns out->t) and returns 0; if stopped,
+ * returns -1.
  */
 int pl_mailbox_take(pl_mailbox *b, int slot, const atomic_int *stop, pl_message *out);
 

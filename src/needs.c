@@ -13,21 +13,32 @@
 
 #include "mailbox.h"
 #include "memory.h"
+#include "route.h"
 #include "stage.h"
 #include "trace.h"
 #include "validate.h"
 
 int pl_needs_model_shape(pl_model *m, const pl_options *o)
 {
+    int n = o->layers > 0 ? o->layers : 1;
+    int *widths = malloc((size_t)n * sizeof *widths);
     memset(m, 0, sizeof *m);
-    m->layers = calloc((size_t)(o->layers > 0 ? o->layers : 1), sizeof *m->layers);
-    if (!m->layers)
+    m->layers = calloc((size_t)n, sizeof *m->layers);
+    if (!widths || !m->layers) {
+        free(widths);
+        free(m->layers);
+        m->layers = NULL;
         return -1;
+    }
+    pl_options_widths(o, widths);
     m->n_layers = o->layers;
-    m->width = o->width;
-    for (int l = 0; l < o->layers; l++)
-        m->layers[l] = (pl_layer){o->width, o->width, l < o->layers - 1, {0, 0, NULL},
-                                  {0, 0, NULL}, {0, 0, NULL}, {0, 0, NULL}};
+    m->width = widths[o->layers - 1];
+    for (int l = 0; l < o->layers; l++) { /* as pl_model_build shapes them */
+        m->layers[l].in = widths[l == 0 ? o->layers - 1 : l - 1];
+        m->layers[l].out = widths[l];
+        m->layers[l].relu = l < o->layers - 1;
+    }
+    free(widths);
     return 0;
 }
 
@@ -81,8 +92,36 @@ static device_need device(const pl_job *job, const pl_shape *shape, const pl_reg
     return n;
 }
 
+/* Ticks of one step's messages on their links, all of them one after
+ * another: every stage boundary carries m activations and m gradients. */
+static double link_ticks(const pl_job *job, const pl_shape *shape, const pl_registry_entry *e)
+{
+    const pl_partition *part = job->partition;
+    const pl_schedule *s = job->schedule;
+    pl_placement place = s ? s->placement : e->placement;
+    if (!pl_cost_has_links(&job->cost))
+        return 0;
+    double bytes_per_tick = job->cost.bandwidth > 0
+        ? job->cost.bandwidth * job->cost.ns_per_tick / 1e9 : 0;
+    double ticks = 0;
+    int rows = job->opt->batch / shape->microbatches + 1;
+    for (int st = 0; st + 1 < part->stages; st++) {
+        int from, to, chunk;
+        pl_route_home(place, shape->devices, st, &from, &chunk);
+        pl_route_home(place, shape->devices, st + 1, &to, &chunk);
+        if (from == to)
+            continue; /* a hand-off to itself crosses no link */
+        double bytes = (double)pl_memory_message_bytes(job->model, part->first[st],
+                                                       part->count[st], rows, PL_ACTIVATION);
+        double one = job->opt->link_latency_ms * 1e6 / job->cost.ns_per_tick +
+                     (bytes_per_tick > 0 ? bytes / bytes_per_tick : 0);
+        ticks += 2.0 * shape->microbatches * one;
+    }
+    return ticks;
+}
+
 void pl_needs_estimate(const pl_job *job, const pl_shape *shape, const pl_registry_entry *e,
-                        const int *peak_inflight, pl_needs *out)
+                       const int *peak_inflight, pl_needs *out)
 {
     const pl_options *o = job->opt;
     const pl_model *model = job->model;
@@ -100,29 +139,35 @@ void pl_needs_estimate(const pl_job *job, const pl_shape *shape, const pl_regist
     /* A stage boundary may hold a whole batch's messages of one flow when
      * the sender runs ahead of the receiver. */
     for (int st = 0; st + 1 < part->stages; st++)
-        out->bytes[PL_NEED_MESSAGES] += (double)o->batch *
-            model->layers[part->first[st] + part->count[st] - 1].out * sizeof(float);
+        out->bytes[PL_NEED_MESSAGES] += (double)pl_memory_message_bytes(
+            model, part->first[st], part->count[st], o->batch, PL_ACTIVATION);
     /* Each of the (at most two) devices reading the data makes a step's
      * batch, inputs and targets, through the teacher's forward (its input
-     * and two layer outputs); --verify makes them once more for the
-     * reference, and keeps a second model. */
-    int readers = (o->simulate ? 0 : shape->devices > 1 ? 2 : 1) + (o->verify ? 1 : 0);
+     * and two layer outputs); the sequential reference of --verify and of
+     * clipping makes them once more, each with a model of its own. */
+    int references = (o->verify && !o->simulate) + (o->clip_norm > 0);
+    int readers = (o->simulate ? 0 : shape->devices > 1 ? 2 : 1) + references;
     out->bytes[PL_NEED_DATA] = readers * 5.0 * o->batch * model->width * sizeof(float);
-    for (int l = 0; l < model->n_layers; l++)
-        out->bytes[PL_NEED_MODEL] += 2.0 * ((double)model->layers[l].in + 1) *
-                                     model->layers[l].out * sizeof(float);
-    out->bytes[PL_NEED_MODEL] *= o->verify ? 2 : 1;
+    pl_memory_bill bill = {0, 0, 0, 0, 0};
+    for (int st = 0; st < part->stages; st++)
+        pl_memory_add_stage(&bill, model, part->first[st], part->count[st], o->momentum > 0);
+    /* post-validation keeps a copy of what a rollback restores */
+    int copies = 1 + references + (o->post_validation && !o->simulate);
+    out->bytes[PL_NEED_MODEL] = copies * (double)pl_memory_total(&bill);
     out->bytes[PL_NEED_SCHEDULE] = actions * per_action();
-    int kept = o->simulate ? 1 : o->steps < PL_TRACE_KEPT_STEPS ? o->steps : PL_TRACE_KEPT_STEPS;
+    int kept = o->steps < PL_TRACE_KEPT_STEPS ? o->steps : PL_TRACE_KEPT_STEPS;
     out->bytes[PL_NEED_TRACE] = o->totals_only ? 0
-        : kept * actions * (o->recompute ? 2 : 1) * sizeof(pl_event);
+        : kept * actions * ((o->recompute ? 2.0 : 1.0) * sizeof(pl_event) + sizeof(pl_transfer));
     for (int k = 0; k < PL_NEEDS; k++)
         out->total_bytes += out->bytes[k];
-    int steps = o->simulate ? 1 : o->steps;
+    /* A step lasts at most its work and its messages, one after another; a
+     * rollback (post-validation) runs a step twice. */
+    double links = link_ticks(job, shape, e);
     out->busiest_ticks = busiest;
-    out->ticks = steps * work; /* a step lasts at most all its work, one action after another */
+    out->link_ticks = (o->post_validation ? 2.0 : 1.0) * o->steps * links;
+    out->ticks = (o->post_validation ? 2.0 : 1.0) * o->steps * work + out->link_ticks;
     out->host_seconds = o->clock == PL_CLOCK_SCALED && !o->simulate
-        ? steps * busiest * job->cost.ns_per_tick * o->scale / 1e9 : 0;
+        ? o->steps * busiest * job->cost.ns_per_tick * o->scale / 1e9 : 0;
 }
 
 /* n bytes in words: "512 B", "3.2 GiB". */
@@ -224,10 +269,17 @@ int pl_needs_check(const pl_job *job, const pl_needs *nd, char *err, size_t errl
     const char *tick = job->cost.kind == PL_COST_FLOPS ? "FLOPs" : "ns";
     double host_ns = nd->ticks * job->cost.ns_per_tick * o->scale;
     char a[48], b[48];
+    if (!(nd->ticks <= PL_NEEDS_MAX_TICKS) && nd->link_ticks * 2 > nd->ticks) {
+        snprintf(err, errlen, "--link-latency %g ms, --link-bandwidth %g B/s: the run's messages "
+                 "take up to %.3g ticks (%s) over --steps %d, more than the %.3g a 64-bit "
+                 "clock counts safely; give faster links", o->link_latency_ms,
+                 o->link_bandwidth, nd->link_ticks, tick, o->steps, PL_NEEDS_MAX_TICKS);
+        return -1;
+    }
     if (!(nd->ticks <= PL_NEEDS_MAX_TICKS)) {
         snprintf(err, errlen, "the run models up to %.3g ticks (%s) over --steps %d, more than "
                  "the %.3g a 64-bit clock counts safely; lower --steps, --batch, --width or "
-                 "--layers", nd->ticks, tick, o->simulate ? 1 : o->steps, PL_NEEDS_MAX_TICKS);
+                 "--layers", nd->ticks, tick, o->steps, PL_NEEDS_MAX_TICKS);
         return -1;
     }
     if (o->clock == PL_CLOCK_SCALED && !o->simulate && !(host_ns <= PL_NEEDS_MAX_TICKS)) {

@@ -56,6 +56,7 @@ typedef struct {
     double total_bytes;     /**< their sum */
     double busiest_ticks;   /**< one step's work on the busiest device */
     double ticks;           /**< the modelled clock's last tick, at most */
+    double link_ticks;      /**< of which the messages on links */
     double host_seconds;    /**< scaled clock: the least host time it takes; else 0 */
 } pl_needs;
 

@@ -1,9 +1,11 @@
 /*
- * options.c -- the defaults of a run.
+ * options.c -- the defaults of a run, and the layer widths it asks for.
  */
 #include "options.h"
 
 #include <string.h>
+
+#include "model.h"
 
 void pl_options_defaults(pl_options *o)
 {
@@ -25,4 +27,12 @@ void pl_options_defaults(pl_options *o)
     o->fault_device = -1;
     o->fault_action = -1;
     o->watchdog_s = 10.0;
+}
+
+void pl_options_widths(const pl_options *o, int *widths)
+{
+    for (int l = 0; l < o->layers; l++)
+        widths[l] = o->widths ? o->widths[l] : o->width;
+    if (!o->widths && o->model == PL_MODEL_LM_LIKE)
+        pl_model_lm_like(o->layers, o->width, widths);
 }

@@ -2,8 +2,17 @@
  * @file partition.h
  * @brief Cutting the layer list into contiguous stages.
  *
- * Stage s holds layers [first[s], first[s] + count[s]). The even split gives
- * the first (L mod S) stages one layer more (chapter 01).
+ * Stage s holds layers [first[s], first[s] + count[s]). Three ways to choose
+ * them:
+ *
+ *  - even (chapter 01): by layer count; the first (L mod S) stages get one
+ *    layer more;
+ *  - balanced (chapter 07): given what each layer costs, the contiguous split
+ *    whose slowest stage is as fast as any split's -- exact, not a heuristic;
+ *  - explicit (chapter 07): the layers of each stage, as the user gives them.
+ *
+ * Every method keeps the layers in order, so any partition trains the same
+ * weights, bit for bit.
  *
  * Invariant: every stage holds at least one layer, so S <= L.
  */
@@ -11,6 +20,7 @@
 #define PL_PARTITION_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /** Layers of each stage. */
 typedef struct {
@@ -24,6 +34,27 @@ typedef struct {
  * message when stages < 1 or stages > layers, or on allocation failure.
  */
 int pl_partition_even(pl_partition *p, int layers, int stages, char *err, size_t errlen);
+
+/**
+ * Split `layers` layers, layer l costing cost[l] >= 0, over `stages` stages so
+ * that the slowest stage (the largest sum of its layers' costs) is as fast
+ * as in any contiguous split. Among the splits that achieve it, each cut is
+ * placed as near as it can be to an equal share of the total. Returns 0, or
+ * -1 with a message as pl_partition_even.
+ */
+int pl_partition_balanced(pl_partition *p, const int64_t *cost, int layers, int stages,
+                          char *err, size_t errlen);
+
+/**
+ * Stage s holds count[s] layers, for the n stages given. Returns 0, or -1
+ * with a message if n is not `stages`, a stage would hold no layer, or the
+ * counts do not add up to `layers`.
+ */
+int pl_partition_explicit(pl_partition *p, const int *count, int n, int layers, int stages,
+                          char *err, size_t errlen);
+
+/** The cost of the slowest stage of p, layer l costing cost[l]. */
+int64_t pl_partition_slowest(const pl_partition *p, const int64_t *cost);
 
 /** Free the partition. Safe on a zeroed one. */
 void pl_partition_free(pl_partition *p);

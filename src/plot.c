@@ -67,12 +67,13 @@ static void axes(const pl_sweep *s, const frame *f, FILE *out)
                 "<text class=\"small\" x=\"%d\" y=\"%.2f\" text-anchor=\"end\">%.1f</text>\n",
                 x0, y, x1, y, x0 - 8, y + 4, k / 10.0);
     }
-    for (int x = 1; x <= f->xmax; x *= 2) {
+    /* ticks at powers of two; v, which a sweep steps by one, gets every value */
+    for (int x = 1; x <= f->xmax; x = s->over_v ? x + 1 : 2 * x) {
         double px = fx(f, x);
         fprintf(out, "<line class=\"axis\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>\n"
                 "<text class=\"small\" x=\"%.2f\" y=\"%d\" text-anchor=\"middle\">%d</text>\n",
                 px, y0, px, y0 + 5, px, y0 + 18, x);
-        if (x > f->xmax / 2)
+        if (!s->over_v && x > f->xmax / 2)
             break;
     }
     fprintf(out, "<polyline class=\"axis\" points=\"%d,%d %d,%d %d,%d\"/>\n", x0, TOP, x0, y0,

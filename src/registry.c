@@ -49,17 +49,133 @@ static int peak_1f1b(int p, int m, int v, int d)
     return p - d < m ? p - d : m;
 }
 
+/* Chapter 05: interleaved 1F1B fills and drains once, so fill_drain -- but
+ * only when every group of p micro-batches is whole: the micro-batches of a
+ * short last group come round the loop of devices before the devices are
+ * ready for them (with v = 1 there is no loop, and it is 1F1B). */
+static double interleaved_bubble(const pl_formula_case *c, const char **why)
+{
+    if (c->v > 1 && c->m % c->p) {
+        *why = "a last group of m mod p micro-batches leaves the loop of devices short: "
+               "the formula needs m a multiple of p";
+        return -1.0;
+    }
+    return fill_drain(c, why);
+}
+
+/* Chapter 05: device d runs w = 2(p-d-1) + (v-1)p chunk-forwards of warm-up
+ * (1F1B's p-d-1 when v = 1) and then holds w+1 through the steady phase, so
+ * min(w+1, v*m) when p divides m. Otherwise the schedule is the one for m
+ * rounded up to whole groups, with the missing micro-batches' actions left
+ * out; its peak is the most real chunk-forwards among w+1 consecutive ones
+ * of the order -- the first w+1, since only the last group has gaps. */
+static int peak_interleaved(int p, int m, int v, int d)
+{
+    int w = v == 1 ? p - d - 1 : 2 * (p - d - 1) + (v - 1) * p;
+    int whole = v * p * (m / p), r = m % p, total = v * p * ((m + p - 1) / p);
+    int n = w + 1 < total ? w + 1 : total; /* the window, in slots of the order */
+    if (n <= whole)
+        return n;
+    int t = n - whole; /* slots in the last group: r of every p are real */
+    return whole + t / p * r + (t % p < r ? t % p : r);
+}
+
+/* Chapter 05: looped BFS fills and drains once -- if each chunk's m
+ * forwards last long enough for micro-batch 0 to come round the p devices to
+ * the next chunk; with m < p every chunk after the first waits for it. */
+static double looped_bfs_bubble(const pl_formula_case *c, const char **why)
+{
+    if (c->v > 1 && c->m < c->p) {
+        *why = "with m < p each chunk waits for micro-batch 0 to come round the devices: "
+               "the formula needs m >= p";
+        return -1.0;
+    }
+    return fill_drain(c, why);
+}
+
+// [region zero-bubble-formula]
+/* Chapter 06: a zero-bubble schedule that runs k(p-1) forwards before its
+ * first W (ZB-H1: k = 1, ZB-H2: k = 2). Every device works m T, T = t_F +
+ * t_I + t_W, and idles the same (p-1) g, the largest of three lower bounds
+ * on the makespan, each a chain of actions that cannot overlap:
+ *
+ *   t_F                  micro-batch 0's forward reaches the last device
+ *                        after (p-1) t_F; then it works m T;
+ *   t_I - (k-1) t_F      device 0 runs k(p-1) + 1 forwards, then waits for
+ *                        micro-batch 0's gradient, p t_F + (p-1) t_I after
+ *                        the start; then it has the rest of its m T to do;
+ *   t_F + t_I - k t_W    the last device's work up to I_(m-1) -- all but
+ *                        k(p-1) + 1 Ws -- then that gradient climbs p - 1
+ *                        stages, then device 0 runs W_(m-1).
+ *
+ * The schedules meet the largest bound exactly once m > k(p-1) (the tests
+ * check every p <= 8, m <= 32 on five cost settings, and random ones):
+ *
+ *   bubble = (p-1) g / (m T + (p-1) g)
+ *
+ * With t_F = t_I = t_W = t, g = t for both: a third of 1F1B's idle time. */
+static double zero_bubble(const pl_formula_case *c, int k, const char **why)
+{
+    if (c->m <= k * (c->p - 1)) {
+        *why = k == 1 ? "ZB-H1's closed form needs m >= p: fewer micro-batches all sit in "
+                        "the warm-up"
+                      : "ZB-H2's closed form needs m >= 2p-1: fewer micro-batches all sit in "
+                        "the warm-up";
+        return -1.0;
+    }
+    int64_t g = c->t_f, alt = c->t_i - (k - 1) * c->t_f;
+    if (alt > g)
+        g = alt;
+    alt = c->t_f + c->t_i - k * c->t_w;
+    if (alt > g)
+        g = alt;
+    double idle = (double)(c->p - 1) * (double)g;
+    return idle / ((double)c->m * (double)(c->t_f + c->t_i + c->t_w) + idle);
+}
+// [endregion zero-bubble-formula]
+
+static double zb_h1(const pl_formula_case *c, const char **why)
+{
+    return zero_bubble(c, 1, why);
+}
+
+static double zb_h2(const pl_formula_case *c, const char **why)
+{
+    return zero_bubble(c, 2, why);
+}
+
+/* Chapter 06: every device runs k(p-1) forwards before its first W, and one
+ * more in the first F, I, W; each W then frees one: min(k(p-1) + 1, m). */
+static int peak_zb_h1(int p, int m, int v, int d)
+{
+    (void)v, (void)d;
+    return p < m ? p : m;
+}
+
+static int peak_zb_h2(int p, int m, int v, int d)
+{
+    (void)v, (void)d;
+    return 2 * p - 1 < m ? 2 * p - 1 : m;
+}
+
 /* ---- the schedules ---- */
 
-pl_generator pl_schedule_naive, pl_schedule_microbatch, pl_schedule_gpipe, pl_schedule_1f1b;
+pl_generator pl_schedule_naive, pl_schedule_microbatch, pl_schedule_gpipe, pl_schedule_1f1b,
+    pl_schedule_interleaved, pl_schedule_looped_bfs, pl_schedule_zb_h1, pl_schedule_zb_h2;
 
-enum { EQUAL = PL_ASSUME_EQUAL_STAGES | PL_ASSUME_EQUAL_MICROBATCHES | PL_ASSUME_NO_RECOMPUTE };
+/* Every formula so far assumes free links: a message that takes time delays
+ * its receiver, which the closed forms do not count (chapter 07 derives what
+ * links cost). */
+enum {
+    SOLO = PL_ASSUME_NO_RECOMPUTE | PL_ASSUME_FREE_LINKS,
+    EQUAL = PL_ASSUME_EQUAL_STAGES | PL_ASSUME_EQUAL_MICROBATCHES | SOLO
+};
 
 static const pl_registry_entry entries[] = {
-    {"naive", 1, pl_schedule_naive, PL_PLACE_LOOP, 1, 1, 1, PL_ASSUME_NO_RECOMPUTE,
+    {"naive", 1, pl_schedule_naive, PL_PLACE_LOOP, 1, 1, 1, SOLO,
      one_in_flight, "(p-1)/p", peak_one, "1",
      "the whole batch at once, forward through every device and back"},
-    {"microbatch", 2, pl_schedule_microbatch, PL_PLACE_LOOP, 1, 1, 0, PL_ASSUME_NO_RECOMPUTE,
+    {"microbatch", 2, pl_schedule_microbatch, PL_PLACE_LOOP, 1, 1, 0, SOLO,
      one_in_flight, "(p-1)/p", peak_one, "1",
      "m micro-batches, one in flight at a time"},
     {"gpipe", 3, pl_schedule_gpipe, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
@@ -68,6 +184,19 @@ static const pl_registry_entry entries[] = {
     {"1f1b", 4, pl_schedule_1f1b, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
      fill_drain, "(p-1)/(m+p-1)", peak_1f1b, "min(p-d, m)",
      "warm-up, one forward one backward, cool-down"},
+    {"interleaved", 5, pl_schedule_interleaved, PL_PLACE_LOOP, 0, 2, 0, EQUAL,
+     interleaved_bubble, "(p-1)/(v*m+p-1)",
+     peak_interleaved, "min(2(p-d-1)+(v-1)p+1, v*m), less a short last group's gaps",
+     "v chunks per device, 1F1B over chunks in groups of p micro-batches"},
+    {"looped-bfs", 5, pl_schedule_looped_bfs, PL_PLACE_LOOP, 0, 2, 0, EQUAL,
+     looped_bfs_bubble, "(p-1)/(v*m+p-1)", peak_all, "v*m",
+     "v chunks per device, every micro-batch through one chunk before the next"},
+    {"zb-h1", 6, pl_schedule_zb_h1, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
+     zb_h1, "(p-1)g/(mT+(p-1)g), g = max(t_F, t_I, t_F+t_I-t_W)", peak_zb_h1, "min(p, m)",
+     "1F1B's memory; backward split into I and W, W deferred into the bubble"},
+    {"zb-h2", 6, pl_schedule_zb_h2, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
+     zb_h2, "(p-1)g/(mT+(p-1)g), g = max(t_F, t_I-t_F, t_F+t_I-2t_W)", peak_zb_h2,
+     "min(2p-1, m)", "twice the warm-up: each device busy from its first action to its last"},
 };
 
 enum { N_ENTRIES = sizeof entries / sizeof entries[0] };
@@ -89,7 +218,7 @@ const pl_registry_entry *pl_registry_find(const char *name)
 pl_shape pl_registry_shape(const pl_registry_entry *e, int p, int m, int v)
 {
     pl_shape s = {p, e->microbatches ? e->microbatches : m,
-                  e->chunks ? e->chunks : v ? v : e->chunks_default};
+                  e->chunks ? e->chunks : v ? v : e->chunks_default, 0};
     return s;
 }
 

@@ -26,7 +26,8 @@
 enum {
     PL_ASSUME_EQUAL_STAGES = 1,       /**< every stage costs the same per kind */
     PL_ASSUME_EQUAL_MICROBATCHES = 2, /**< m divides the batch */
-    PL_ASSUME_NO_RECOMPUTE = 4        /**< no recomputed forwards */
+    PL_ASSUME_NO_RECOMPUTE = 4,       /**< no recomputed forwards */
+    PL_ASSUME_FREE_LINKS = 8          /**< messages arrive the moment they are sent (chapter 07) */
 };
 
 /** The case a formula is evaluated for, once its assumptions hold. */

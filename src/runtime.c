@@ -26,7 +26,7 @@ int pl_runtime_check(const pl_job *job, char *err, size_t errlen)
         snprintf(err, errlen, "need at least 1 step and at least one sample per micro-batch");
         return -1;
     }
-    if (pl_validate(s, NULL, err, errlen))
+    if (pl_validate(s, NULL, err, errlen) || pl_job_check_memory(job, err, errlen))
         return -1;
     /* A fault that can never fire would let the run pass silently. */
     int d = o->fault_device;
@@ -92,31 +92,27 @@ static void stall_report(run *r, double seconds)
     pl_transport_abort(r->net, -1, msg);
 }
 
-/* What the watchdog sees of the devices at one look. */
-typedef struct {
-    long progress; /* actions completed and messages taken, over every device */
-    int computing; /* some device is computing: a long action is progress, on every clock */
-    int waiting;   /* some device waits for a message (or stalls) */
-} look;
-
-static look observe(run *r)
+/* Progress: actions completed and messages received. *moving is 1 unless
+ * some device waits for a message (or is stalled) while none computes: a
+ * long action is progress on every clock, and devices that are all at the
+ * barrier or finished are about to be released, not stuck. */
+static long progress(run *r, int *moving)
 {
-    look l = {0, 0, 0};
+    long n = 0;
+    int computing = 0, waiting = 0;
     for (int d = 0; d < r->p; d++) {
         int state = atomic_load(&r->dev[d].watch.state);
-        l.progress += atomic_load(&r->dev[d].watch.progress);
-        l.computing |= state == PL_DEV_COMPUTING;
-        l.waiting |= state == PL_DEV_RECEIVING || state == PL_DEV_STALLED;
+        n += atomic_load(&r->dev[d].watch.progress);
+        computing |= state == PL_DEV_COMPUTING;
+        waiting |= state == PL_DEV_RECEIVING || state == PL_DEV_STALLED;
     }
-    return l;
+    *moving = computing || !waiting;
+    return n;
 }
 
 /* Wait for every device to finish, stopping the run if for `limit` seconds
- * nothing progressed while some device waited for another and none
- * computed. Devices that are all at the barrier or done are not stalled --
- * the last to arrive releases the barrier -- so the watchdog never fires
- * after every device has finished; and a stall must be seen at two looks
- * in a row, 20 ms apart, however short the limit. */
+ * nothing progresses while devices wait for messages and none computes --
+ * seen at two looks in a row, 20 ms apart, however short the limit. */
 static void watch(run *r, double limit)
 {
     long last = -1;
@@ -132,10 +128,11 @@ static void watch(run *r, double limit)
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&r->cv, &r->mu, &ts);
-        look now = observe(r);
+        int moving;
+        long now = progress(r, &moving);
         int64_t t = pl_clock_host_ns();
-        if (now.progress != last || now.computing || !now.waiting) {
-            last = now.progress;
+        if (now != last || moving) {
+            last = now;
             since = t;
             stalled_looks = 0;
         } else if (++stalled_looks >= 2 && limit > 0 && r->finished < r->p &&

@@ -107,6 +107,7 @@ typedef struct {
     int devices;      /**< p */
     int microbatches; /**< m */
     int chunks;       /**< v, model chunks per device */
+    int warmup_extra; /**< 1f1b: forwards added to the warm-up to cover slow links (chapter 07); 0 */
 } pl_shape;
 
 /**

@@ -24,11 +24,12 @@
 #include "trace.h"
 
 /**
- * Draw the shown step (info.shown_step) of each of traces[0..n) as one SVG
- * 1.1 document on `out`: one panel per trace, top to bottom, all on the same
- * time scale. Each executed action of that step (recomputed forwards
- * included) is exactly one `<rect class="act K cC">` (K its kind letter, C
- * its chunk), with a `<title>` naming it. Returns 0, or -1 if n < 1, a trace
+ * Draw the shown step (info.shown_step; with info.shown_steps > 1, that many
+ * steps from it) of each of traces[0..n) as one SVG 1.1 document on `out`:
+ * one panel per trace, top to bottom, all on the same time scale. Each
+ * executed action of those steps (recomputed forwards included) is exactly
+ * one `<rect class="act K cC">` (K its kind letter, C its chunk), with a
+ * `<title>` naming it. Returns 0, or -1 if n < 1, a trace
  * has no events for that step, or writing to `out` failed.
  */
 int pl_svg_timeline(const pl_trace *const *traces, int n, FILE *out);

@@ -158,6 +158,24 @@ void pl_tensor_sgd(pl_tensor *w, pl_tensor *g, float lr)
     sgd_run(w->data + i, g->data + i, lr, n - i);
 }
 
+static void momentum_run(float *restrict w, float *restrict g, float *restrict v, float lr,
+                         float mu, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        v[i] = mu * v[i] + g[i];
+        w[i] -= lr * v[i];
+        g[i] = 0.0f;
+    }
+}
+
+void pl_tensor_sgd_momentum(pl_tensor *w, pl_tensor *g, pl_tensor *v, float lr, float mu)
+{
+    size_t n = (size_t)w->rows * (size_t)w->cols, i = 0;
+    for (; i + BLOCK <= n; i += BLOCK)
+        momentum_run(w->data + i, g->data + i, v->data + i, lr, mu, BLOCK);
+    momentum_run(w->data + i, g->data + i, v->data + i, lr, mu, n - i);
+}
+
 /* The ReLU loops store every element, chosen without a branch: signs are
  * random, so a branch would be mispredicted half the time. */
 

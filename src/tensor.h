@@ -99,6 +99,13 @@ void pl_tensor_weight_grad_isa(pl_isa isa, pl_tensor *dw, pl_tensor *db,
  */
 void pl_tensor_sgd(pl_tensor *w, pl_tensor *g, float lr);
 
+/**
+ * One SGD update with momentum (chapter 07), PyTorch's rule: v = mu v + g,
+ * w -= lr v, then g = 0. w, g and v (the velocity, zero before the first
+ * step) have the same shape and do not overlap.
+ */
+void pl_tensor_sgd_momentum(pl_tensor *w, pl_tensor *g, pl_tensor *v, float lr, float mu);
+
 /** ReLU in place: t = max(t, 0). */
 void pl_tensor_relu(pl_tensor *t);
 

@@ -8,7 +8,7 @@
 
 static void clear_total(pl_step_total *tot, int step)
 {
-    *tot = (pl_step_total){step, INT64_MAX, INT64_MIN, 0};
+    *tot = (pl_step_total){step, INT64_MAX, INT64_MIN, 0, 0};
 }
 
 int pl_lane_init(pl_lane *l, int steps, int keep_events)
@@ -20,6 +20,7 @@ int pl_lane_init(pl_lane *l, int steps, int keep_events)
         return -1;
     for (int k = 0; k < l->kept; k++)
         clear_total(&l->totals[k], k);
+    clear_total(&l->first, 0);
     l->steps = steps;
     l->keep_events = keep_events;
     return 0;
@@ -28,6 +29,7 @@ int pl_lane_init(pl_lane *l, int steps, int keep_events)
 void pl_lane_free(pl_lane *l)
 {
     free(l->events);
+    free(l->sends);
     free(l->totals);
     memset(l, 0, sizeof *l);
 }
@@ -44,43 +46,96 @@ int pl_lane_reserve(pl_lane *l, long n)
     return 0;
 }
 
-/* Make `step` the newest kept step: forget the events and totals of the
- * steps that fall out of the window. Events are in step order, so the ones
- * kept are a suffix; moving them down keeps the buffer from growing. */
+/* Make `step` the newest kept step: forget the events, messages and totals
+ * of the steps that fall out of the window. A lane's steps only go forward,
+ * so what it keeps is a suffix of each list; moving it down keeps the
+ * buffers from growing. */
 static void slide(pl_lane *l, int step)
 {
     int first = step - l->kept + 1;
     for (int k = l->first_kept; k < first; k++)
-        clear_total(&l->totals[(k + l->kept) % l->kept], k + l->kept);
+        clear_total(&l->totals[k % l->kept], k + l->kept);
     long drop = 0;
     while (drop < l->len && l->events[drop].step < first)
         drop++;
-    memmove(l->events, l->events + drop, (size_t)(l->len - drop) * sizeof *l->events);
-    l->len -= drop;
+    if (drop > 0) {
+        memmove(l->events, l->events + drop, (size_t)(l->len - drop) * sizeof *l->events);
+        l->len -= drop;
+    }
+    for (drop = 0; drop < l->nsends && l->sends[drop].step < first;)
+        drop++;
+    if (drop > 0) {
+        memmove(l->sends, l->sends + drop, (size_t)(l->nsends - drop) * sizeof *l->sends);
+        l->nsends -= drop;
+    }
     l->first_kept = first;
+}
+
+/* The totals of `step`, sliding the window to it first if need be; NULL for
+ * a step the lane no longer keeps, or beyond the run. */
+static pl_step_total *total(pl_lane *l, int step)
+{
+    if (step < l->first_kept || step >= l->steps)
+        return NULL;
+    if (step >= l->first_kept + l->kept)
+        slide(l, step);
+    return &l->totals[step % l->kept];
 }
 
 int pl_lane_add(pl_lane *l, const pl_event *e)
 {
-    if (e->step < l->first_kept || e->step >= l->steps)
+    pl_step_total *tot = total(l, e->step);
+    if (!tot)
         return -1;
-    if (e->step >= l->first_kept + l->kept)
-        slide(l, e->step);
-    pl_step_total *tot = &l->totals[e->step % l->kept];
-    if (e->start < tot->first_start)
-        tot->first_start = e->start;
-    if (e->end > tot->last_end)
-        tot->last_end = e->end;
-    tot->busy += e->end - e->start;
+    for (int both = 0; both < (e->step == 0 ? 2 : 1); both++, tot = &l->first) {
+        if (e->start < tot->first_start)
+            tot->first_start = e->start;
+        if (e->end > tot->last_end)
+            tot->last_end = e->end;
+        tot->busy += e->end - e->start;
+    }
+    l->busy += e->end - e->start;
     if (e->inflight > l->peak_inflight)
         l->peak_inflight = e->inflight;
     if ((size_t)e->held > l->peak_bytes)
         l->peak_bytes = (size_t)e->held;
+    if ((size_t)(e->held + e->in_transit) > l->peak_held) {
+        l->peak_held = (size_t)(e->held + e->in_transit);
+        l->peak_held_activations = (size_t)e->held;
+        l->peak_held_in_transit = (size_t)e->in_transit;
+    }
     if (!l->keep_events)
         return 0;
     if (l->len == l->cap && pl_lane_reserve(l, l->cap ? 2 * l->cap : 64))
         return -1;
     l->events[l->len++] = *e;
+    return 0;
+}
+
+int pl_lane_sent(pl_lane *l, int step, int64_t bytes)
+{
+    pl_step_total *tot = total(l, step);
+    if (!tot)
+        return -1;
+    tot->bytes_sent += bytes;
+    return 0;
+}
+
+int pl_lane_send(pl_lane *l, const pl_transfer *t)
+{
+    if (pl_lane_sent(l, t->step, t->bytes))
+        return -1;
+    if (!l->keep_events)
+        return 0;
+    if (l->nsends == l->sends_cap) {
+        long cap = l->sends_cap ? 2 * l->sends_cap : 64;
+        pl_transfer *s = realloc(l->sends, (size_t)cap * sizeof *s);
+        if (!s)
+            return -1;
+        l->sends = s;
+        l->sends_cap = cap;
+    }
+    l->sends[l->nsends++] = *t;
     return 0;
 }
 
@@ -94,6 +149,7 @@ int pl_trace_init(pl_trace *t, int devices, int steps, int keep_events)
     t->steps = steps;
     t->info.devices = devices;
     t->info.formula = -1;
+    t->info.shown_steps = 1;
     t->info.ns_per_tick = 1.0;
     for (int d = 0; d < devices; d++)
         if (pl_lane_init(&t->lanes[d], steps, keep_events)) {
@@ -129,28 +185,42 @@ int pl_trace_first_kept(const pl_trace *t)
     return first;
 }
 
+/* Device d's totals of step k, or NULL if its lane does not keep them. */
+static const pl_step_total *kept(const pl_trace *t, int d, int k)
+{
+    const pl_lane *l = &t->lanes[d];
+    const pl_step_total *tot = k >= l->first_kept && k < l->steps ? &l->totals[k % l->kept]
+                                                                  : NULL;
+    return tot && tot->step == k ? tot : NULL;
+}
+
 int pl_metrics_compute(const pl_trace *t, int step, pl_metrics *out)
 {
+    return pl_metrics_steps(t, step, 1, out);
+}
+
+int pl_metrics_steps(const pl_trace *t, int first_step, int count, pl_metrics *out)
+{
     memset(out, 0, sizeof *out);
-    if (step < pl_trace_first_kept(t) || step >= t->steps)
+    if (first_step < pl_trace_first_kept(t) || count < 1 || first_step > t->steps - count)
         return -1;
     out->busy = calloc((size_t)t->devices, sizeof *out->busy);
     if (!out->busy)
         return -1;
     out->devices = t->devices;
     int64_t first = INT64_MAX, last = INT64_MIN, busy = 0;
-    for (int d = 0; d < t->devices; d++) {
-        const pl_lane *l = &t->lanes[d];
-        const pl_step_total *tot = &l->totals[step % l->kept];
-        if (tot->step != step) /* a lane that has not reached it */
-            continue;
-        if (tot->first_start < first)
-            first = tot->first_start;
-        if (tot->last_end > last)
-            last = tot->last_end;
-        out->busy[d] = tot->busy;
-        busy += tot->busy;
-    }
+    for (int d = 0; d < t->devices; d++)
+        for (int k = first_step; k < first_step + count; k++) {
+            const pl_step_total *tot = kept(t, d, k);
+            if (!tot)
+                continue;
+            if (tot->first_start < first)
+                first = tot->first_start;
+            if (tot->last_end > last)
+                last = tot->last_end;
+            out->busy[d] += tot->busy;
+            busy += tot->busy;
+        }
     if (first == INT64_MAX) {
         pl_metrics_free(out);
         return -1;
@@ -167,6 +237,32 @@ void pl_metrics_free(pl_metrics *m)
 {
     free(m->busy);
     m->busy = NULL;
+}
+
+/* The end of step k -- its last action's end over every device -- for the
+ * first step (kept for good) and the kept ones. */
+static int64_t step_end(const pl_trace *t, int k)
+{
+    int64_t end = INT64_MIN;
+    for (int d = 0; d < t->devices; d++) {
+        const pl_step_total *tot = k == 0 ? &t->lanes[d].first : kept(t, d, k);
+        if (tot && tot->last_end > end)
+            end = tot->last_end;
+    }
+    return end;
+}
+
+int pl_trace_period(const pl_trace *t, double *period, double *bubble)
+{
+    int n = t->steps;
+    if (n < 2)
+        return -1;
+    int64_t window = step_end(t, n - 1) - step_end(t, 0), busy = 0;
+    for (int d = 0; d < t->devices; d++) /* every step's but the first */
+        busy += t->lanes[d].busy - t->lanes[d].first.busy;
+    *period = (double)window / (n - 1);
+    *bubble = window > 0 ? 1.0 - (double)busy / ((double)t->devices * (double)window) : 0.0;
+    return 0;
 }
 
 long pl_trace_messages(const pl_trace *t, int step)
@@ -188,6 +284,37 @@ long pl_trace_messages(const pl_trace *t, int step)
     return n;
 }
 
+int64_t pl_trace_bytes_sent(const pl_trace *t, int d, int step)
+{
+    const pl_step_total *tot = kept(t, d, step);
+    return tot ? tot->bytes_sent : 0;
+}
+
+int pl_trace_has_transfers(const pl_trace *t, int step)
+{
+    for (int d = 0; d < t->devices; d++)
+        for (long i = 0; i < t->lanes[d].nsends; i++)
+            if (t->lanes[d].sends[i].step == step &&
+                t->lanes[d].sends[i].end > t->lanes[d].sends[i].start)
+                return 1;
+    return 0;
+}
+
+/* 1 if the two lanes sent the same messages. */
+static int same_sends(const pl_lane *x, const pl_lane *y)
+{
+    if (x->nsends != y->nsends)
+        return 0;
+    for (long i = 0; i < x->nsends; i++) {
+        const pl_transfer *a = &x->sends[i], *b = &y->sends[i];
+        if (a->start != b->start || a->end != b->end || a->bytes != b->bytes ||
+            a->mb != b->mb || a->from != b->from || a->to != b->to || a->stage != b->stage ||
+            a->step != b->step || a->flow != b->flow || a->chunk != b->chunk)
+            return 0;
+    }
+    return 1;
+}
+
 int pl_trace_equal(const pl_trace *a, const pl_trace *b)
 {
     if (a->devices != b->devices)
@@ -195,11 +322,13 @@ int pl_trace_equal(const pl_trace *a, const pl_trace *b)
     for (int d = 0; d < a->devices; d++) {
         const pl_lane *x = &a->lanes[d], *y = &b->lanes[d];
         if (x->len != y->len || !x->events != !y->events ||
-            x->peak_bytes != y->peak_bytes || x->peak_inflight != y->peak_inflight)
+            x->peak_bytes != y->peak_bytes || x->peak_inflight != y->peak_inflight ||
+            x->peak_held != y->peak_held || !same_sends(x, y))
             return 0;
         for (long i = 0; x->events && i < x->len; i++) {
             const pl_event *e = &x->events[i], *f = &y->events[i];
             if (e->start != f->start || e->end != f->end || e->held != f->held ||
+                e->in_transit != f->in_transit ||
                 e->mb != f->mb || e->device != f->device || e->stage != f->stage ||
                 e->step != f->step || e->inflight != f->inflight || e->kind != f->kind ||
                 e->chunk != f->chunk)

@@ -40,6 +40,7 @@ typedef struct {
     int64_t start;      /**< ticks on the run's clock */
     int64_t end;        /**< ticks on the run's clock */
     int64_t held;       /**< activation bytes the device held right after it */
+    int64_t in_transit; /**< bytes it had sent that were still on a link right after it */
     int32_t mb;         /**< micro-batch */
     int32_t inflight;   /**< micro-batches the device held right after it (up to m * v) */
     int16_t device;     /**< where it ran */
@@ -49,12 +50,27 @@ typedef struct {
     int8_t chunk;       /**< model chunk on the device */
 } pl_event;
 
+/** One message on a link (chapter 07), recorded by its sender. */
+typedef struct {
+    int64_t start;      /**< sent: the sending action's end, ticks on the run's clock */
+    int64_t end;        /**< arrived: start + the link's delay */
+    int64_t bytes;      /**< the tensor's size */
+    int32_t mb;         /**< micro-batch */
+    int16_t from;       /**< sending device */
+    int16_t to;         /**< receiving device */
+    int16_t stage;      /**< the stage that receives it */
+    int16_t step;       /**< training step */
+    int8_t flow;        /**< pl_flow: activation or gradient */
+    int8_t chunk;       /**< the receiving stage's chunk */
+} pl_transfer;
+
 /** What one device did in one step, kept even when events are not. */
 typedef struct {
     int step;                      /**< the step these are of */
     int64_t first_start;           /**< INT64_MAX if idle */
     int64_t last_end;              /**< INT64_MIN if idle */
     int64_t busy;                  /**< sum of action durations */
+    int64_t bytes_sent;            /**< bytes of the messages it sent to other devices */
 } pl_step_total;
 
 /** Events of one device, in execution order: those of its kept steps. */
@@ -67,8 +83,16 @@ typedef struct {
     int first_kept;                /**< the oldest step it still keeps */
     int keep_events;               /**< 0: only the per-step totals */
     pl_step_total *totals;         /**< [kept]: step k's at k % kept */
+    pl_step_total first;           /**< step 0's, kept for good (pl_trace_period) */
+    int64_t busy;                  /**< action time over every step of the run */
     int peak_inflight;             /**< over the whole run */
     size_t peak_bytes;             /**< activation bytes, over the whole run */
+    size_t peak_held;              /**< activations + bytes in transit, its peak over the run ... */
+    size_t peak_held_activations;  /**< ... of which activations ... */
+    size_t peak_held_in_transit;   /**< ... and messages in transit, at that moment */
+    pl_transfer *sends;            /**< messages it sent to other devices; NULL with totals only */
+    long nsends;                   /**< messages recorded */
+    long sends_cap;                /**< messages allocated */
 } pl_lane;
 
 /** What a trace is of: enough for a picture to label itself. */
@@ -84,6 +108,8 @@ typedef struct {
     double ns_per_tick;      /**< how long one tick is */
     double formula;          /**< the chapter's closed-form bubble, or < 0 if none applies */
     int shown_step;          /**< the step the run's summary reports */
+    int shown_steps;         /**< the pictures draw steps [shown_step, shown_step + this) */
+    char setup[128];         /**< chapter 07's costs in words ("lm-like, balanced 1,3,3,1"), or "" */
 } pl_trace_info;
 
 /** A run's trace: one lane per device. */
@@ -109,6 +135,15 @@ int pl_lane_reserve(pl_lane *l, long n);
  * Returns 0 or -1.
  */
 int pl_lane_add(pl_lane *l, const pl_event *e);
+
+/**
+ * Record a message the lane's device sent to another device (and add its
+ * bytes to its step's total). Returns 0 or -1.
+ */
+int pl_lane_send(pl_lane *l, const pl_transfer *t);
+
+/** Add `bytes` sent to another device to step `step`'s total only. Returns 0 or -1. */
+int pl_lane_sent(pl_lane *l, int step, int64_t bytes);
 
 /**
  * Allocate an empty trace for p devices and the given number of steps. With
@@ -142,8 +177,25 @@ typedef struct {
  */
 int pl_metrics_compute(const pl_trace *t, int step, pl_metrics *out);
 
+/**
+ * The metrics of steps [first, first + count) taken as one stretch of time:
+ * from the first start to the last end, busy summed over the steps
+ * (chapter 06 draws steps that overlap). As pl_metrics_compute otherwise.
+ */
+int pl_metrics_steps(const pl_trace *t, int first, int count, pl_metrics *out);
+
 /** Free what pl_metrics_compute allocated. */
 void pl_metrics_free(pl_metrics *m);
+
+/**
+ * The steady state of a multi-step run (chapter 06). With E_k the end of
+ * step k -- its last action's end over every device -- *period gets
+ * (E_(N-1) - E_0) / (N - 1) ticks, the time per step once the pipeline runs,
+ * and *bubble the idle fraction of that window: 1 - (busy time of steps
+ * 1..N-1 on every device) / (p (E_(N-1) - E_0)). Returns 0, or -1 with fewer
+ * than two steps.
+ */
+int pl_trace_period(const pl_trace *t, double *period, double *bubble);
 
 /** Messages sent between devices in step `step` (each activation and gradient once). */
 long pl_trace_messages(const pl_trace *t, int step);
@@ -157,10 +209,23 @@ long pl_trace_messages(const pl_trace *t, int step);
  */
 void pl_timeline_print(const pl_trace *t, int step, int columns, int colour, FILE *out);
 
+/** As pl_timeline_print, for steps [first, first + count) on one time axis. */
+void pl_timeline_print_steps(const pl_trace *t, int first, int count, int columns, int colour,
+                             FILE *out);
+
 /** The ticks one column of pl_timeline_print stands for (at least 1). */
 int64_t pl_timeline_ticks_per_column(const pl_trace *t, int step, int columns);
 
-/** 1 if the two traces hold identical events (same order, same times, same bytes). */
+/** Bytes device d sent to other devices in step `step`. */
+int64_t pl_trace_bytes_sent(const pl_trace *t, int d, int step);
+
+/** 1 if some message of step `step` spent time on a link. */
+int pl_trace_has_transfers(const pl_trace *t, int step);
+
+/**
+ * 1 if the two traces hold identical events and messages (same order, same
+ * times, same bytes).
+ */
 int pl_trace_equal(const pl_trace *a, const pl_trace *b);
 
 #endif

@@ -3,7 +3,8 @@
  * @brief How devices talk: the only way a device reaches another.
  *
  * A device loop (device.c) sends its outputs, receives its inputs, meets the
- * other devices at the end of a step, reports a failure, and hands in what it
+ * other devices at the end of a step, adds up one number with them (the
+ * gradient norm of chapter 06), reports a failure, and hands in what it
  * measured -- through this interface and nothing else. It never learns
  * whether its neighbour is a thread in the same process or an MPI rank on
  * another host. Back ends (the Redis ae_* pattern):
@@ -11,15 +12,17 @@
  *  - threads (transport_threads.c): one mailbox per device, a condition
  *    variable barrier and a stop flag, in one process (chapters 01-08);
  *  - mpi (chapter 09): one rank per device; messages become tagged
- *    point-to-point sends, the barrier an all-reduce of the time, abort an
+ *    point-to-point sends, the barrier an all-reduce of the time, the
+ *    reduction an all-gather of one (value, time) pair per rank, abort an
  *    agreed stop, collect a gather to rank 0.
  *
  * A message is named by its tag: which way it flows, the stage that receives
  * it, the micro-batch and the step. Tags make every message unique within a
- * step, so there is never a question of which receive a send pairs with.
- * Its tensor is (rows, width): an activation is the sending stage's output
- * for the micro-batch's rows, a gradient the loss's gradient with respect to
- * the receiving stage's output.
+ * step, so there is never a question of which receive a send pairs with;
+ * messages with the same tag (a step run again after a rollback, chapter 06)
+ * are received in the order they were sent. Its tensor is (rows, width): an
+ * activation is the sending stage's output for the micro-batch's rows, a
+ * gradient the loss's gradient with respect to the receiving stage's output.
  *
  * Invariant: sends never block (only receives and the barrier wait), exactly
  * as the validator's dry run assumes; so a valid schedule cannot hang.
@@ -59,6 +62,16 @@ typedef struct {
     int (*receive)(pl_transport *t, int to, int from, pl_tag tag, int64_t *time, pl_tensor *x);
     /** Wait for every device; *agreed gets the latest `time` brought. 0, or -1 if stopped. */
     int (*barrier)(pl_transport *t, int device, int64_t time, int64_t *agreed);
+    /**
+     * Add this device's `value`, stamped `time`, to reduction `round` (0 <=
+     * round < steps; each device adds once per round). Never waits. 0 or -1.
+     */
+    int (*reduce)(pl_transport *t, int device, int round, double value, int64_t time);
+    /**
+     * Wait until every device has added to `round`: *sum gets the values added
+     * from 0.0 in device order, *agreed the latest stamp. 0, or -1 if stopped.
+     */
+    int (*reduced)(pl_transport *t, int device, int round, double *sum, int64_t *agreed);
     /** Report the run's failure (the first one wins) and stop every device. */
     void (*abort)(pl_transport *t, int device, const char *why);
     /** 1 once the run stopped. */
@@ -95,6 +108,20 @@ static inline int pl_transport_barrier(pl_transport *t, int device, int64_t time
                                        int64_t *agreed)
 {
     return t->ops->barrier(t, device, time, agreed);
+}
+
+/** Add a value to a reduction round, without waiting (see pl_transport_ops). */
+static inline int pl_transport_reduce(pl_transport *t, int device, int round, double value,
+                                      int64_t time)
+{
+    return t->ops->reduce(t, device, round, value, time);
+}
+
+/** Wait for a reduction round's sum (see pl_transport_ops). */
+static inline int pl_transport_reduced(pl_transport *t, int device, int round, double *sum,
+                                       int64_t *agreed)
+{
+    return t->ops->reduced(t, device, round, sum, agreed);
 }
 
 /** Stop the run with a failure (see pl_transport_ops). */

@@ -2,10 +2,12 @@
  * transport_threads.c -- devices as threads of one process (chapters 01-08).
  *
  * Each device has a mailbox (mailbox.c) with a slot for every message it can
- * receive in a step: one per (flow, chunk, micro-batch). A send fills the
- * receiver's slot and never blocks; a receive waits for its slot. The
- * barrier is a mutex and a condition variable; a failure sets one stop flag
- * and wakes everybody. Reports are moved straight into the run's result.
+ * receive in a step: one queue per (flow, chunk, micro-batch). A send joins
+ * the receiver's queue and never blocks; a receive waits for the oldest. The
+ * barrier is a mutex and a condition variable; a reduction keeps one value
+ * per device per round and waits on the same condition variable; a failure
+ * sets one stop flag and wakes everybody. Reports are moved straight into
+ * the run's result.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,6 +29,9 @@ typedef struct {
     long generation;       /* barriers released so far */
     int64_t latest;        /* latest time brought to the open barrier */
     int64_t agreed;        /* what the last barrier released agreed on */
+    double *value;         /* reductions: [round * p + device] */
+    int64_t *stamp;        /* reductions: the latest time brought to each round */
+    int *added;            /* reductions: devices that added to each round */
     int failed;            /* 1 once a device failed */
     char err[1024];        /* the first failure */
     pl_trace *trace;       /* where reports go */
@@ -61,12 +66,12 @@ static void stop_all(threads *th, const char *why)
 static int send(pl_transport *t, int from, int to, pl_tag tag, int64_t time, pl_tensor x)
 {
     threads *th = of(t);
-    if (pl_mailbox_put(&th->mail[to], slot(th, tag), time, x) == 0)
+    if (pl_mailbox_put(&th->mail[to], slot(th, tag), tag.step, time, x) == 0)
         return 0;
     pl_tensor_free(&x);
     char why[128];
-    snprintf(why, sizeof why, "d%d sent d%d the same message twice (stage %d, micro-batch %d)",
-             from, to, tag.stage, tag.mb);
+    snprintf(why, sizeof why, "d%d could not queue a message for d%d: out of host memory",
+             from, to);
     stop_all(th, why);
     return -1;
 }
@@ -75,9 +80,17 @@ static int receive(pl_transport *t, int to, int from, pl_tag tag, int64_t *time,
 {
     threads *th = of(t);
     pl_message msg;
-    (void)from;
     if (pl_mailbox_take(&th->mail[to], slot(th, tag), &th->stop, &msg))
         return -1;
+    if (msg.step != tag.step) { /* a sender ran its steps out of order: a bug */
+        pl_tensor_free(&msg.t);
+        char why[160];
+        snprintf(why, sizeof why, "d%d expected step %d's message from d%d (stage %d, "
+                 "micro-batch %d) but step %d's came first", to, tag.step, from, tag.stage,
+                 tag.mb, msg.step);
+        stop_all(th, why);
+        return -1;
+    }
     *time = msg.time;
     *x = msg.t;
     return 0;
@@ -104,6 +117,38 @@ static int barrier(pl_transport *t, int device, int64_t time, int64_t *agreed)
     pthread_mutex_unlock(&th->mu);
     return released ? 0 : -1;
 }
+
+// [region reduction]
+static int reduce(pl_transport *t, int device, int round, double value, int64_t time)
+{
+    threads *th = of(t);
+    pthread_mutex_lock(&th->mu);
+    th->value[(size_t)round * (size_t)th->p + (size_t)device] = value;
+    if (th->added[round] == 0 || time > th->stamp[round])
+        th->stamp[round] = time;
+    if (++th->added[round] == th->p)
+        pthread_cond_broadcast(&th->cv);
+    pthread_mutex_unlock(&th->mu);
+    return 0;
+}
+
+static int reduced(pl_transport *t, int device, int round, double *sum, int64_t *agreed)
+{
+    threads *th = of(t);
+    (void)device;
+    pthread_mutex_lock(&th->mu);
+    while (th->added[round] < th->p && !atomic_load(&th->stop))
+        pthread_cond_wait(&th->cv, &th->mu);
+    int done = th->added[round] == th->p;
+    double s = 0.0; /* from 0.0, in device order: every device gets the same bits */
+    for (int d = 0; done && d < th->p; d++)
+        s += th->value[(size_t)round * (size_t)th->p + (size_t)d];
+    *sum = s;
+    *agreed = th->stamp[round];
+    pthread_mutex_unlock(&th->mu);
+    return done ? 0 : -1;
+}
+// [endregion reduction]
 
 static void abort_run(pl_transport *t, int device, const char *why)
 {
@@ -147,13 +192,16 @@ static void destroy(pl_transport *t)
     for (int d = 0; th->mail && d < th->p; d++)
         pl_mailbox_destroy(&th->mail[d]);
     free(th->mail);
+    free(th->value);
+    free(th->stamp);
+    free(th->added);
     pthread_mutex_destroy(&th->mu);
     pthread_cond_destroy(&th->cv);
     free(th);
 }
 
-static const pl_transport_ops ops = {send, receive, barrier, abort_run, stopped, error,
-                                     collect, destroy};
+static const pl_transport_ops ops = {send, receive, barrier, reduce, reduced, abort_run,
+                                     stopped, error, collect, destroy};
 
 pl_transport *pl_transport_threads_new(int p, int m, int v, int steps, pl_trace *trace,
                                        float *loss)
@@ -171,12 +219,15 @@ pl_transport *pl_transport_threads_new(int p, int m, int v, int steps, pl_trace 
     pthread_mutex_init(&th->mu, NULL);
     pthread_cond_init(&th->cv, NULL);
     th->mail = calloc((size_t)p, sizeof *th->mail);
+    th->value = calloc((size_t)steps * (size_t)p, sizeof *th->value);
+    th->stamp = calloc((size_t)steps, sizeof *th->stamp);
+    th->added = calloc((size_t)steps, sizeof *th->added);
     for (int d = 0; th->mail && d < p; d++)
         if (pl_mailbox_init(&th->mail[d], 2 * v * m)) {
             destroy(&th->base);
             return NULL;
         }
-    if (!th->mail) {
+    if (!th->mail || !th->value || !th->stamp || !th->added) {
         destroy(&th->base);
         return NULL;
     }

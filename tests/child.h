@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "helpers.h"
 
 extern char **environ;
 
@@ -51,6 +52,16 @@ static inline void pipelab_path(char *buf, size_t n)
     memcpy(buf, exe, strlen(exe));
     memcpy(buf + strlen(exe), "/pipelab", sizeof "/pipelab");
     cr_assert(access(buf, X_OK) == 0, "%s is not built (make all)", buf);
+}
+
+/* Run `pipelab ARGS` through the shell (ARGS may redirect its streams);
+ * what it prints on stdout goes into out. Returns its exit status. */
+static inline int pipelab_sh(const char *args, char *out, size_t n)
+{
+    char path[PATH_MAX], cmd[PATH_MAX + 2048];
+    pipelab_path(path, sizeof path);
+    snprintf(cmd, sizeof cmd, "'%s' %s", path, args);
+    return shell_capture(cmd, out, n);
 }
 
 /* Start pipelab with argv[1..] (NULL-terminated), stdout to `out` (a path,

@@ -80,4 +80,22 @@ static inline int shell_capture(const char *cmd, char *out, size_t n)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* What a picture writer (pl_svg_timeline, pl_chrome_trace_write) draws of
+ * the traces of n runs, as a string the caller frees. */
+typedef int (*drawer)(const pl_trace *const *traces, int n, FILE *out);
+static inline char *draw(drawer f, const pl_experiment *runs, int n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    const pl_trace *traces[16];
+    cr_assert(n <= 16);
+    for (int i = 0; i < n; i++)
+        traces[i] = &runs[i].result.trace;
+    FILE *out = open_memstream(&buf, &len);
+    cr_assert_not_null(out);
+    cr_assert_eq(f(traces, n, out), 0);
+    fclose(out);
+    return buf;
+}
+
 #endif

@@ -58,7 +58,7 @@ Test(ch00, one_device_threads_match_the_reference_loss_by_loss, .timeout = 30)
 Test(ch00, uniform_cost_is_one_unit_per_device_share_of_layers_and_nominal_microbatch)
 {
     /* 8 layers over 4 devices: a unit is 2 layers on 32/8 = 4 rows. */
-    pl_cost c = pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, 8, 4, 32, 8);
+    pl_cost c = pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, 8, 32, 4, 32, 8);
     cr_expect_eq(pl_cost_action(&c, NULL, 0, 2, 4, PL_F), PL_COST_UNIT);
     cr_expect_eq(pl_cost_action(&c, NULL, 0, 2, 4, PL_I), PL_COST_UNIT);
     cr_expect_eq(pl_cost_action(&c, NULL, 0, 2, 4, PL_W), PL_COST_UNIT);
@@ -71,7 +71,7 @@ Test(ch00, uniform_cost_is_one_unit_per_device_share_of_layers_and_nominal_micro
     cr_expect_eq(pl_cost_action(&c, NULL, 0, 3, 4, PL_F), 3 * PL_COST_UNIT / 2);
     /* A third of a unit is a whole number of ticks for every action alike,
      * so ratios between actions stay exact. */
-    pl_cost t = pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, 12, 4, 32, 8);
+    pl_cost t = pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, 12, 32, 4, 32, 8);
     cr_expect_eq(pl_cost_action(&t, NULL, 0, 1, 4, PL_F), PL_COST_UNIT / 3);
     cr_expect_eq(pl_cost_action(&t, NULL, 0, 1, 4, PL_B), 2 * (PL_COST_UNIT / 3));
 }

@@ -49,10 +49,10 @@ Test(ch04, gpipe_runs_out_of_memory_where_1f1b_fits, .timeout = 30)
     pl_options o = small_run("1f1b", p, m);
     pl_experiment x;
     run_ok(&o, &x);
-    o.device_memory = pl_experiment_peak_bytes(&x);
+    o.device_memory = pl_experiment_peak_memory(&x);
     pl_experiment_free(&x);
 
-    run_ok(&o, &x); /* 1F1B fits in exactly its own peak */
+    run_ok(&o, &x); /* 1F1B fits in exactly its own peak, everything counted */
     pl_experiment_free(&x);
 
     o.schedule = "gpipe";

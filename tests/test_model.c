@@ -225,7 +225,7 @@ Test(model, clone_sgd_and_equal)
     b.layers[1].dw.data[3] = 2.0f;
     b.layers[1].db.data[0] = -4.0f;
     float w = b.layers[1].w.data[3];
-    pl_model_sgd(&b, 1, 1, 0.5f);
+    cr_assert_eq(pl_model_sgd(&b, 1, 1, 0.5f, 0.0f), 0);
     cr_expect_eq(b.layers[1].w.data[3], w - 1.0f);
     cr_expect_eq(b.layers[1].b.data[0], 2.0f);
     cr_expect_eq(b.layers[1].dw.data[3], 0.0f, "sgd clears the gradient");
@@ -246,7 +246,8 @@ Test(model, loss_grad_and_flops)
     const float want[] = {0.25f, 0.0f, -0.5f, 0.0f}; /* 2 (y - t) / 8 */
     for (int i = 0; i < 4; i++)
         cr_expect_eq(dy.data[i], want[i]);
-    pl_layer l = {3, 5, 1, {0, 0, NULL}, {0, 0, NULL}, {0, 0, NULL}, {0, 0, NULL}};
+    pl_tensor none = {0, 0, NULL};
+    pl_layer l = {3, 5, 1, none, none, none, none, none, none};
     cr_expect_eq(pl_model_layer_flops(&l, 7), 2 * 7 * 3 * 5);
     pl_tensor_free(&y), pl_tensor_free(&t), pl_tensor_free(&dy);
 }

@@ -48,23 +48,6 @@ static long events(const pl_trace *t, int step)
     return n;
 }
 
-/* Draw the runs' traces with `draw` into a string the caller frees. */
-typedef int (*drawer)(const pl_trace *const *traces, int n, FILE *out);
-static char *draw(drawer f, const pl_experiment *runs, int n)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    const pl_trace *traces[16];
-    cr_assert(n <= 16);
-    for (int i = 0; i < n; i++)
-        traces[i] = &runs[i].result.trace;
-    FILE *out = open_memstream(&buf, &len);
-    cr_assert_not_null(out);
-    cr_assert_eq(f(traces, n, out), 0);
-    fclose(out);
-    return buf;
-}
-
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -194,8 +177,8 @@ Test(svg, one_box_per_action_for_every_schedule, .timeout = 60)
                          xml_check(svg));
             cr_expect_eq(count(svg, "<rect class=\"act "), events(&x.result.trace, 1),
                          "%s%s", all[i].name, recompute ? " recompute" : "");
-            cr_expect_eq(count(svg, "<rect class=\"act R "), recompute ? 4 * x.schedule.microbatches
-                                                                       : 0);
+            cr_expect_eq(count(svg, "<rect class=\"act R "),
+                         recompute ? 4 * x.schedule.microbatches * x.schedule.chunks : 0);
             cr_expect_not_null(strstr(svg, "bubble "));
             cr_expect_not_null(strstr(svg, "peak activation memory"));
             free(svg);

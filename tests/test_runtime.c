@@ -95,7 +95,7 @@ Test(runtime, device_memory_is_enforced_with_a_clear_message, .timeout = 30)
     pl_options o = small_run("gpipe", 2, 4);
     pl_experiment x;
     run_ok(&o, &x);
-    size_t peak = pl_experiment_peak_bytes(&x);
+    size_t peak = pl_experiment_peak_memory(&x);
     pl_experiment_free(&x);
 
     o.device_memory = peak - 1;

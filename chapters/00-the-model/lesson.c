@@ -48,8 +48,8 @@ int main(void)
 
     /* One device holds all L layers, so one unit is the forward of the whole
      * model on a micro-batch; a stage of k layers costs k/L of it. */
-    pl_cost c = pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, o.layers, 1, o.batch,
-                                o.microbatches);
+    pl_cost c = pl_cost_uniform(PL_COST_UNIT, PL_COST_UNIT, PL_COST_UNIT, o.layers, o.width, 1,
+                                o.batch, o.microbatches);
     printf("\nUniform costs for one micro-batch on one device (1 unit = the forward of all %d "
            "layers):\n  t_F = %.3f ms, t_I = %.3f ms, t_W = %.3f ms, t_B = t_I + t_W = %.3f ms;"
            " one layer's forward %.3f ms\n", o.layers,

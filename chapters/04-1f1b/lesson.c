@@ -36,8 +36,9 @@ int main(void)
     printf("1F1B timeline:\n");
     pl_timeline_print(&fb.result.trace, 0, 100, 0, stdout);
 
-    /* A device memory just large enough for 1F1B's peak. */
-    o.device_memory = pl_experiment_peak_bytes(&fb);
+    /* A device memory just large enough for 1F1B's peak, everything counted:
+     * its stages' parameters and gradients, and its activations. */
+    o.device_memory = pl_experiment_peak_memory(&fb);
     o.verify = 0;
     pl_experiment_free(&gp);
     pl_experiment_free(&fb);
@@ -48,7 +49,7 @@ int main(void)
         pl_experiment x;
         char err[1024];
         if (pl_experiment_run(&o, &x, err, sizeof err) == 0)
-            printf("  %-6s fits: peak %zu bytes\n", names[i], pl_experiment_peak_bytes(&x));
+            printf("  %-6s fits: peak %zu bytes\n", names[i], pl_experiment_peak_memory(&x));
         else
             printf("  %-6s fails: %s\n", names[i], err);
         pl_experiment_free(&x);

@@ -8,7 +8,9 @@
  * previous stage, a gradient from the next), runs the stage's kernels on real
  * tensors, accounts the activations it now holds, and sends its output on.
  * Time is kept by the device's clock and messages go through its transport;
- * this code knows neither which clock nor which transport it has.
+ * this code knows neither which clock nor which transport it has. A message
+ * is stamped with the time it arrives: sent at the action's end, plus what
+ * the cost model says its link takes (chapter 07).
  */
 #include <stdio.h>
 
@@ -36,7 +38,8 @@ static where locate(const pl_device *dv, pl_action a)
 /* F: run the stage's layers on the micro-batch (from the data on the first
  * stage, from the previous stage's message elsewhere), keep the activations
  * the backward will need, and pass the output on.
- * in (rows, width) from the previous stage; out (rows, width) to the next. */
+ * in (rows, in) from the previous stage; out (rows, out) to the next, where
+ * in and out are the widths of the stage's first input and last output. */
 static int forward(pl_device *dv, where w, pl_stash *st, const pl_tensor *in,
                    pl_tensor *out)
 {
@@ -45,7 +48,7 @@ static int forward(pl_device *dv, where w, pl_stash *st, const pl_tensor *in,
     if (pl_stage_forward(job->model, w.first, w.count, &x, st, 0))
         return -1;
     if (!w.last) {
-        *out = pl_tensor_new(w.rows, job->model->width);
+        *out = pl_tensor_new(w.rows, st->act[w.count].cols);
         if (!out->data)
             return -1;
         pl_tensor_copy(out, &st->act[w.count]);
@@ -59,7 +62,7 @@ static int forward(pl_device *dv, where w, pl_stash *st, const pl_tensor *in,
  * loss on the last stage, from the next stage's message elsewhere. I stops
  * after the input gradient and keeps the stash for W; B also accumulates the
  * weight gradient and frees the stash.
- * in (rows, width) from the next stage; out (rows, width) to the previous. */
+ * in (rows, out) from the next stage; out (rows, in) to the previous. */
 static int backward(pl_device *dv, pl_action a, where w, pl_stash *st,
                     const pl_tensor *in, pl_tensor *out)
 {
@@ -74,7 +77,7 @@ static int backward(pl_device *dv, pl_action a, where w, pl_stash *st,
         dy = own;
     }
     if (w.stage > 0)
-        *out = pl_tensor_new(w.rows, job->model->width);
+        *out = pl_tensor_new(w.rows, job->model->layers[w.first].in);
     int rc = (w.stage > 0 && !out->data) ||
              pl_stage_backward_input(job->model, st, &dy, w.stage > 0 ? out : NULL);
     if (rc == 0 && a.kind == PL_B) {
@@ -93,33 +96,50 @@ static int weight(pl_device *dv, pl_stash *st)
     return 0;
 }
 
-/* The event of an action that ran from t0 to t1 (held and in flight as now). */
+/* Bytes of the messages it sent that are still on a link now. */
+static int64_t in_transit(pl_device *dv)
+{
+    return pl_memory_transit_at(&dv->transit, pl_clock_stamp(&dv->clock));
+}
+
+/* The event of an action that ran from t0 to t1 (what it holds, in flight
+ * and in transit, as now). */
 static int record(pl_device *dv, where w, pl_action a, pl_kind kind, int64_t t0, int64_t t1)
 {
-    pl_event e = {t0, t1, (int64_t)dv->held, a.mb, (int16_t)dv->id, (int16_t)w.stage,
-                  (int16_t)dv->step, (int16_t)dv->inflight, (int8_t)kind, (int8_t)a.chunk};
+    pl_event e = {t0, t1, (int64_t)dv->held, in_transit(dv), a.mb, (int16_t)dv->id,
+                  (int16_t)w.stage, (int16_t)dv->step, (int16_t)dv->inflight, (int8_t)kind,
+                  (int8_t)a.chunk};
     if (pl_lane_add(&dv->lane, &e) == 0)
         return 0;
     pl_device_fail(dv, a, "out of host memory for the trace");
     return -1;
 }
 
-/* 1 if the device may grow its stash as an action of `kind` would, within
- * the job's device memory; otherwise reports the failure and returns 0. */
-static int fits(pl_device *dv, pl_action a, where w, pl_kind kind)
+/* 1 if the device may take `need` more bytes of `what` for an action of
+ * `kind`, within the job's device memory -- everything it holds counted;
+ * otherwise reports the failure and returns 0. */
+static int room(pl_device *dv, pl_action a, pl_kind kind, const char *what, int64_t need)
 {
     const pl_job *job = dv->job;
-    int64_t delta = pl_memory_stash_delta(job->model, w.first, w.count, w.rows, kind,
-                                          job->opt->recompute);
     char name[32], why[256];
     pl_action shown = {kind == PL_R ? a.kind : kind, a.mb, a.chunk};
-    if (delta <= 0 ||
+    if (need <= 0 ||
         pl_memory_check(job->opt->device_memory, dv->id,
-                        pl_schedule_format(job->schedule, shown, name, sizeof name), dv->held,
-                        (size_t)delta, why, sizeof why) == 0)
+                        pl_schedule_format(job->schedule, shown, name, sizeof name), what,
+                        dv->fixed + dv->held + (size_t)in_transit(dv), (size_t)need, why,
+                        sizeof why) == 0)
         return 1;
     pl_transport_abort(dv->net, dv->id, why);
     return 0;
+}
+
+/* 1 if the device may grow its stash as an action of `kind` would. */
+static int fits(pl_device *dv, pl_action a, where w, pl_kind kind)
+{
+    const pl_job *job = dv->job;
+    return room(dv, a, kind, "activations",
+                pl_memory_stash_delta(job->model, w.first, w.count, w.rows, kind,
+                                      job->opt->recompute));
 }
 
 /* Count what the stash of (chunk, mb) holds now, after an action of `kind`. */
@@ -166,16 +186,42 @@ static int receive(pl_device *dv, pl_action a, int64_t *ready, pl_tensor *in)
     return rc;
 }
 
-/* Send action a's output (ownership of out passes on), stamped `time`. */
-static int send(pl_device *dv, pl_action a, int64_t time, pl_tensor out)
+/* Send the output of action a, which ended at t1 (ownership of out passes
+ * on), stamped with the time it arrives: now, plus its link's delay.
+ * *arrival gets that time (now if it sends nothing). While the message is on
+ * a link its bytes count as the sender's: a non-blocking send keeps its
+ * buffer until the transfer ends. */
+static int send(pl_device *dv, pl_action a, pl_tensor out, int64_t t1, int64_t *arrival)
 {
+    const pl_job *job = dv->job;
+    int64_t now = pl_clock_stamp(&dv->clock), bytes = (int64_t)pl_tensor_bytes(&out);
     pl_route r;
-    if (!pl_schedule_output(dv->job->schedule, dv->id, a, &r)) {
+    *arrival = now;
+    if (!pl_schedule_output(job->schedule, dv->id, a, &r)) {
         pl_tensor_free(&out);
         return 0;
     }
+    int64_t delay = pl_cost_link(&job->cost, dv->id, r.peer, bytes);
+    *arrival = now + delay;
+    if (delay > 0 && (!room(dv, a, a.kind, "in-flight messages", bytes) ||
+                      pl_memory_transit_add(&dv->transit, *arrival, bytes))) {
+        pl_tensor_free(&out);
+        if (!pl_transport_stopped(dv->net))
+            pl_device_fail(dv, a, "out of host memory");
+        return -1;
+    }
     pl_tag tag = {r.flow, r.stage, r.chunk, a.mb, dv->step};
-    return pl_transport_send(dv->net, dv->id, r.peer, tag, time, out);
+    if (r.peer != dv->id) {
+        pl_transfer x = {t1, t1 + pl_clock_span(&dv->clock, delay), bytes, a.mb,
+                         (int16_t)dv->id, (int16_t)r.peer, (int16_t)r.stage,
+                         (int16_t)dv->step, (int8_t)r.flow, (int8_t)r.chunk};
+        if (pl_lane_send(&dv->lane, &x)) {
+            pl_tensor_free(&out);
+            pl_device_fail(dv, a, "out of host memory for the trace");
+            return -1;
+        }
+    }
+    return pl_transport_send(dv->net, dv->id, r.peer, tag, *arrival, out);
 }
 
 /*
@@ -191,10 +237,12 @@ static int send(pl_device *dv, pl_action a, int64_t time, pl_tensor out)
  *      pl_device_fail(dv, a, "out of host memory") and return -1;
  *   7. stop the clock at the modelled cost: t1 = pl_clock_end(&dv->clock,
  *      pl_cost_action(&job->cost, job->model, w.first, w.count, w.rows, a.kind));
- *   8. account() the stash, then record() the event (it reads what account
- *      counted); if record fails, free `out` and return -1;
- *   9. return send(dv, a, pl_clock_stamp(&dv->clock), out) -- ownership of
- *      `out` passes on.
+ *   8. account() the stash;
+ *   9. send(dv, a, out, t1, &arrival) -- ownership of `out` passes on --
+ *      then record() the event (it reads what account and send counted);
+ *      if either fails, return -1;
+ *  10. with job->opt->blocking_send (chapter 07), wait for the message:
+ *      pl_clock_advance(&dv->clock, arrival). Return 0.
  */
 int pl_device_run_action(pl_device *dv, pl_action a)
 {

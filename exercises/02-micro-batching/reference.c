@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 
+#include "clip.h"
 #include "data.h"
 #include "stage.h"
 
@@ -54,8 +55,38 @@ static int run_microbatch(pl_model *m, const pl_batch *b, int batch, int mbs,
     return -1;
 }
 
+/* The optimizer step, after clipping the gradients to the global norm if
+ * asked: the norm summed as pipeline s adds it (clip.h), or layer by layer.
+ * Returns 1 if it clipped, 0 if not, -1 if the optimizer's state (momentum)
+ * cannot be allocated. */
+static int optimizer_step(pl_model *m, const pl_options *cfg, const pl_partition *part,
+                          const pl_schedule *s)
+{
+    float factor = 1.0f;
+    if (cfg->clip_norm > 0) {
+        double sq = 0.0;
+        if (part && s)
+            for (int d = 0; d < s->devices; d++)
+                sq += pl_clip_device_sqnorm(m, part, s, d);
+        else
+            sq = pl_clip_sqnorm(m, 0, m->n_layers);
+        factor = pl_clip_factor(sq, cfg->clip_norm);
+        pl_clip_scale(m, 0, m->n_layers, factor);
+    }
+    if (pl_model_sgd(m, 0, m->n_layers, cfg->lr, cfg->momentum))
+        return -1;
+    return factor != 1.0f;
+}
+
 int pl_reference_train(pl_model *m, const pl_options *cfg, float *loss, char *err,
                        size_t errlen)
+{
+    return pl_reference_train_as(m, cfg, NULL, NULL, loss, NULL, err, errlen);
+}
+
+int pl_reference_train_as(pl_model *m, const pl_options *cfg, const pl_partition *part,
+                          const pl_schedule *s, float *loss, unsigned char *clipped, char *err,
+                          size_t errlen)
 {
     if (check_config(cfg, err, errlen))
         return -1;
@@ -75,7 +106,13 @@ int pl_reference_train(pl_model *m, const pl_options *cfg, float *loss, char *er
         pl_data_batch_free(&b);
         if (loss)
             loss[step] = total;
-        pl_model_sgd(m, 0, m->n_layers, cfg->lr);
+        int c = optimizer_step(m, cfg, part, s);
+        if (c < 0) {
+            snprintf(err, errlen, "out of memory for the optimizer state in step %d", step);
+            return -1;
+        }
+        if (clipped)
+            clipped[step] = (unsigned char)c;
     }
     return 0;
 }

@@ -17,6 +17,11 @@
  * GPipe's, (p-1)/(m+p-1), but at most min(p - s, m) micro-batches are in
  * flight on device s instead of m. Backwards run in increasing micro-batch
  * order, so weight gradients accumulate as in the sequential reference.
+ *
+ * Chapter 07: the warm-up of p - s - 1 assumes free links. When a message
+ * takes d, each link's round trip 2d is covered by shape->warmup_extra more
+ * forwards per link downstream, K = ceil(2d / (t_F + t_B)): device s warms up
+ * with (p - s - 1)(1 + K). K is 0 everywhere else.
  */
 #include <stdio.h>
 

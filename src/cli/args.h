@@ -16,8 +16,17 @@
 
 /** The commands. */
 typedef enum {
-    PL_CMD_RUN, PL_CMD_COMPARE, PL_CMD_SHOW, PL_CMD_CHECK, PL_CMD_SWEEP, PL_CMD_LIST
+    PL_CMD_RUN,
+    PL_CMD_COMPARE,
+    PL_CMD_SHOW,
+    PL_CMD_CHECK,
+    PL_CMD_SWEEP,
+    PL_CMD_LIST,
+    PL_CMD_PARTITION
 } pl_command;
+
+/** The most layers (and so widths, and stages) a command line may give. */
+#define PL_ARGS_MAX_LAYERS 4096
 
 /** What the command line asked for, beyond the run options. */
 typedef struct {
@@ -27,10 +36,15 @@ typedef struct {
     const char *trace;  /**< --trace FILE */
     const char *svg;    /**< --svg FILE */
     const char *over;   /**< sweep: "m", "p" or "v" */
+    int show_all;       /**< --show-steps all: the timelines draw every step */
     int help;           /**< --help */
     int strict;         /**< check --strict: refuse what check only warns about */
     unsigned long given; /**< bit per option seen */
     const char *file;   /**< check: the positional FILE */
+    int widths[PL_ARGS_MAX_LAYERS];       /**< --widths; opt.widths points here ... */
+    int n_widths;                         /**< ... and this many are given */
+    int measured;                         /**< --partition-by measured */
+    int stage_layers[PL_ARGS_MAX_LAYERS]; /**< --partition N,N,...; opt.stage_layers points here */
 } pl_args;
 
 /** 1 if option `name` ("--devices") was given. */

@@ -16,7 +16,9 @@
 enum { MAX_RUNS = 32 };
 
 /* The options of entry e's run: the shared ones; --chunks reaches only the
- * schedules that take chunks. */
+ * schedules that take chunks, and every stage gets a layer unless the
+ * layers were given (--layers, or --widths, which lists them): then they
+ * are kept, and checked. */
 static pl_options entry_options(const pl_args *a, const pl_registry_entry *e)
 {
     pl_options o = a->opt;
@@ -25,8 +27,8 @@ static pl_options entry_options(const pl_args *a, const pl_registry_entry *e)
     if (e->chunks)
         o.chunks = 0;
     int stages = o.devices * pl_registry_shape(e, o.devices, o.microbatches, o.chunks).chunks;
-    if (stages > o.layers && !pl_args_given(a, "--layers"))
-        o.layers = stages; /* every stage needs a layer; a given --layers is kept, and checked */
+    if (stages > o.layers && !o.widths && !pl_args_given(a, "--layers"))
+        o.layers = stages;
     return o;
 }
 
@@ -52,7 +54,14 @@ static int run(const pl_options *o, pl_experiment *x)
     return rc == PL_EXPERIMENT_REFUSED ? 2 : 1;
 }
 
-static void row(const pl_experiment *x, FILE *out)
+/* 1 if the comparison ends its steps other than at a barrier (chapter 06):
+ * then each row shows its period per step too. */
+static int periods(const pl_args *a)
+{
+    return a->opt.steps > 1 && (a->opt.step_sync == PL_SYNC_LOCAL || a->opt.clip_norm > 0);
+}
+
+static void row(const pl_experiment *x, int period, FILE *out)
 {
     const pl_trace *t = &x->result.trace;
     char inflight[64] = "", theory[16] = "-";
@@ -64,11 +73,14 @@ static void row(const pl_experiment *x, FILE *out)
         snprintf(inflight + n, sizeof inflight - (size_t)n, " ...");
     if (x->bubble_theory >= 0)
         snprintf(theory, sizeof theory, "%.4f", x->bubble_theory);
-    fprintf(out, "%-12s %3d %2d  %7.4f  %9.4f  %7s  %10.3f  %-18s %9.1f  %s\n", x->name,
+    fprintf(out, "%-12s %3d %2d  %7.4f  %9.4f  %7s  %10.3f  %-18s %9.1f  %-*s", x->name,
             x->schedule.microbatches, x->schedule.chunks, x->bubble, x->predicted_bubble,
             theory, x->makespan_ns / 1e6, inflight,
-            (double)pl_experiment_peak_bytes(x) / 1024.0,
+            (double)pl_experiment_peak_bytes(x) / 1024.0, period ? 7 : 0,
             x->opt.simulate ? "-" : x->bitwise_equal ? "yes" : "NO");
+    if (period)
+        fprintf(out, "  %9.3f  %7.4f", x->period_ns / 1e6, x->period_bubble);
+    fputc('\n', out);
 }
 
 int pl_cmd_compare(pl_args *a, int colour)
@@ -99,18 +111,18 @@ int pl_cmd_compare(pl_args *a, int colour)
         pl_options o = entry_options(a, &all[i]);
         if ((rc = run(&o, &x[i])) != 0)
             break;
-        pl_model_free(&x[i].model); /* only the traces are kept, for the pictures */
+        pl_summary_show_steps(&x[i], a->show_all);
         traces[i] = &x[i].result.trace;
         ran = i + 1;
         if (!a->json && i == 0)
-            printf("costs: %s\n\n%-12s %3s %2s  %7s  %9s  %7s  %10s  %-18s %9s  %s\n",
+            printf("costs: %s\n\n%-12s %3s %2s  %7s  %9s  %7s  %10s  %-18s %9s  %-*s%s\n",
                    pl_summary_unit(&x[0], unit, sizeof unit), "schedule", "m", "v", "bubble",
                    "predicted", "formula", "makespan ms", "peak in-flight/dev", "peak KiB",
-                   "bitwise");
+                   periods(a) ? 7 : 0, "bitwise", periods(a) ? "  period ms   bubble" : "");
         if (a->json)
             pl_experiment_json(&x[i], stdout);
         else
-            row(&x[i], stdout);
+            row(&x[i], periods(a), stdout);
         if (!a->opt.simulate && !x[i].bitwise_equal) {
             fprintf(stderr, "pipelab: %s: the trained weights differ from the sequential "
                     "reference's (max |diff| %.3g)\n", x[i].name, x[i].max_abs_diff);
@@ -121,9 +133,17 @@ int pl_cmd_compare(pl_args *a, int colour)
         if (x[i].theory_note[0])
             printf("%s%s: no formula: %s\n", i == 0 ? "\n" : "", x[i].name, x[i].theory_note);
     for (int i = 0; i < ran && !a->json && rc == 0; i++) {
-        printf("\n%s (m = %d, v = %d), step %d of %d\n", x[i].name, x[i].schedule.microbatches,
-               x[i].schedule.chunks, x[i].step + 1, x[i].result.steps);
-        pl_timeline_print(&x[i].result.trace, x[i].step, 100, colour, stdout);
+        const pl_trace_info *info = &x[i].result.trace.info;
+        if (info->shown_steps > 1)
+            printf("\n%s (m = %d, v = %d), steps %d to %d\n", x[i].name,
+                   x[i].schedule.microbatches, x[i].schedule.chunks, info->shown_step + 1,
+                   info->shown_step + info->shown_steps);
+        else
+            printf("\n%s (m = %d, v = %d), step %d of %d\n", x[i].name,
+                   x[i].schedule.microbatches, x[i].schedule.chunks, x[i].step + 1,
+                   x[i].result.steps);
+        pl_timeline_print_steps(&x[i].result.trace, info->shown_step, info->shown_steps, 100,
+                                colour, stdout);
     }
     if (pl_output_stdout(err, sizeof err) && rc == 0) { /* before the files move into place */
         fprintf(stderr, "pipelab: %s\n", err);
@@ -139,7 +159,7 @@ int pl_cmd_compare(pl_args *a, int colour)
 }
 
 /* The options of one point of the sweep: entry e with m, p or v = k, on
- * the virtual clock, with equal micro-batches and equal stages, so the
+ * the virtual clock, with equal stages and equal micro-batches, so the
  * formula is exact -- unless the layers or the batch were given: then they
  * are what they were given. */
 static pl_options point_options(const pl_args *a, const pl_registry_entry *e, char over, int k,
@@ -154,10 +174,11 @@ static pl_options point_options(const pl_args *a, const pl_registry_entry *e, ch
         b.opt.chunks = k;
     pl_shape s = pl_registry_shape(e, b.opt.devices, b.opt.microbatches, b.opt.chunks);
     int stages = s.devices * s.chunks;
-    if (!pl_args_given(a, "--layers"))
+    if (!pl_args_given(a, "--layers") && !b.opt.widths)
         b.opt.layers = stages * ((b.opt.layers + stages - 1) / stages);
-    if (!pl_args_given(a, "--batch") && (b.opt.batch < top || b.opt.batch % top))
-        b.opt.batch = 2 * top;
+    int most_m = over == 'm' ? top : b.opt.microbatches;
+    if (!pl_args_given(a, "--batch") && (b.opt.batch < most_m || b.opt.batch % most_m))
+        b.opt.batch = 2 * most_m;
     b.opt.clock = PL_CLOCK_VIRTUAL;
     b.opt.steps = 1;
     return entry_options(&b, e);

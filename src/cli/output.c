@@ -230,8 +230,9 @@ int pl_outputs_finish(pl_outputs *o, const pl_trace *const *traces, int n, int o
         fprintf(stderr, "pipelab: wrote %s (Chrome trace of %d run%s)\n", o->trace.path, n,
                 n == 1 ? "" : "s");
     if (ok && o->svg.path)
-        fprintf(stderr, "pipelab: wrote %s (SVG timeline%s of %d run%s, median step)\n",
-                o->svg.path, n == 1 ? "" : "s", n, n == 1 ? "" : "s");
+        fprintf(stderr, "pipelab: wrote %s (SVG timeline%s of %d run%s, %s)\n", o->svg.path,
+                n == 1 ? "" : "s", n, n == 1 ? "" : "s",
+                n > 0 && traces[0]->info.shown_steps > 1 ? "every step" : "median step");
     return 0;
 }
 

@@ -24,6 +24,7 @@ static const char usage_head[] =
     "  check    FILE              validate a schedule file\n"
     "  list                       the registered schedules, one per line\n"
     "  sweep    [--over m|p|v]    bubble against m (or p, or v), measured beside theory\n"
+    "  partition                  each stage's layers, time and memory, by every method\n"
     "\n"
     "schedules:\n";
 
@@ -35,20 +36,43 @@ static const char usage_options[] =
     "  --devices P            simulated devices [4]\n"
     "  --microbatches M       micro-batches per step [8; naive always 1]\n"
     "  --chunks V             model chunks per device, for the schedules that take them\n"
+    "                         [2]; sweep --over v: the largest v [4]\n"
     "  --layers L             layers of the MLP [8]\n"
     "  --width D              features per layer [32]\n"
+    "  --widths W,W,...       each layer's output width (the input is as wide as the\n"
+    "                         last); sets --layers\n"
+    "  --model mlp|lm-like    lm-like: the last layer 4 x D wide, so the first and the\n"
+    "                         last cost 4 middle layers each [mlp]\n"
+    "  --partition even|balanced|N,N,...   layers per stage [even]; balanced: the\n"
+    "                         slowest stage as fast as can be, under the cost model\n"
+    "  --partition-by model|measured   what balanced balances: the cost model, or\n"
+    "                         each layer timed on this host [model]\n"
     "  --batch B              samples per step [32]\n"
     "  --steps N              training steps [2]\n"
     "  --seed S               data and weight seed [1]\n"
+    "  --momentum X           SGD momentum, 0 <= X < 1 (0: no optimizer state) [0]\n"
     "  --cost uniform|flops   cost model [uniform: 1 unit = 1 ms = the forward of L/p\n"
-    "                         layers on batch/m rows; t_F = t_I = t_W = 1 unit]\n"
+    "                         layers of width D on batch/m rows; t_F = t_I = t_W = 1]\n"
     "  --flops X              device speed for --cost flops, FLOP/s [1e9]\n"
+    "  --costs F,I,W          --cost uniform: t_F, t_I, t_W in units [1,1,1]\n"
     "  --clock virtual|scaled|real   how devices keep time [virtual]\n"
     "  --scale X              scaled clock: host time per modelled time [1]\n"
+    "  --link-latency MS      every message between devices takes MS more [0]\n"
+    "  --link-bandwidth B     ... and its bytes / B bytes per second [unlimited]\n"
+    "  --blocking-send        a sender waits until its message has arrived\n"
+    "  --warmup-extra K|auto  1f1b: K more warm-up forwards per link downstream; auto:\n"
+    "                         enough to cover each link's round trip [0]\n"
     "  --simulate             predict with the simulator instead of threads\n"
     "  --verify               compare the weights with the sequential reference\n"
     "  --recompute            keep stage inputs only; recompute before backward\n"
-    "  --device-memory BYTES  activation memory each device may hold\n"
+    "  --step-sync global|local   end every step at a barrier, or let each device\n"
+    "                         step its optimizer and go on alone [global]\n"
+    "  --clip-grad-norm X     clip the gradients to global norm X (an all-reduce\n"
+    "                         that every device waits for before its optimizer step)\n"
+    "  --post-validation      with --clip-grad-norm: step at once, check the norm\n"
+    "                         in the background, roll back and redo if it fails\n"
+    "  --device-memory BYTES  memory each device may hold: parameters, gradients,\n"
+    "                         optimizer state, activations, messages in transit\n"
     "  --inject-fault device=D,action=K[,stall]   make device D fail (or stall)\n"
     "                         at its K-th action of the run\n"
     "  --watchdog SECONDS     stop if no action completes while every device waits\n"
@@ -60,7 +84,11 @@ static const char usage_options[] =
     "  --json                 JSON on stdout: one line per run\n"
     "  --trace FILE.json      Chrome trace (Perfetto, chrome://tracing): run, compare\n"
     "  --svg FILE.svg         SVG timeline (run, compare) or bubble plot (sweep)\n"
-    "  --help                 this text\n"
+    "  --show-steps all|median   the timelines draw every step (the last 16 of a\n"
+    "                         longer run), or the median one [median]\n"
+    "  --help                 this text\n";
+
+static const char usage_footer[] =
     "\n"
     "Every run prints three figures: measured; predicted (the simulator, same\n"
     "schedule and costs); and the chapter's formula where its assumptions hold.\n"
@@ -81,6 +109,7 @@ static int usage(FILE *out)
     for (int i = 0; i < n; i++)
         fprintf(out, "  %-12s ch%02d  %s\n", e[i].name, e[i].chapter, e[i].help);
     fputs(usage_options, out);
+    fputs(usage_footer, out);
     return 0;
 }
 
@@ -167,6 +196,7 @@ static int cmd_run(pl_args *a)
         fprintf(stderr, "pipelab: %s\n", err);
         return rc == PL_EXPERIMENT_REFUSED ? 2 : 1;
     }
+    pl_summary_show_steps(&x, a->show_all);
     if (a->json)
         pl_experiment_json(&x, stdout);
     else
@@ -196,6 +226,7 @@ static int cmd_show(pl_args *a)
     char err[1024];
     const pl_registry_entry *e = pl_registry_find(a->opt.schedule);
     pl_shape shape = pl_registry_shape(e, a->opt.devices, a->opt.microbatches, a->opt.chunks);
+    shape.warmup_extra = a->opt.warmup_extra; /* 1f1b over slow links (chapter 07) */
     pl_schedule s;
     if (pl_registry_generate(e, &shape, &s, err, sizeof err))
         return fail(err);
@@ -234,8 +265,9 @@ static int cmd_check(pl_args *a)
     return flushed(rc ? 1 : 0);
 }
 
-/* One line per registered schedule: name, chapter, placement, chunks,
- * formula, help -- for people and for scripts (the fuzz seeds). */
+/* Each registered schedule: name, chapter, placement, chunks and help on
+ * one line (scripts such as the fuzz seeds read its first word), its
+ * formula on the next. */
 static int cmd_list(void)
 {
     int n;
@@ -246,15 +278,16 @@ static int cmd_list(void)
             snprintf(chunks, sizeof chunks, "v=%d", e[i].chunks);
         else
             snprintf(chunks, sizeof chunks, "v>=1");
-        printf("%-12s ch%02d  %-4s  %-5s  bubble %-22s  %s\n", e[i].name, e[i].chapter,
-               pl_route_placement_name(e[i].placement), chunks,
-               e[i].bubble ? e[i].bubble_text : "-", e[i].help);
+        printf("%-12s ch%02d  %-4s  %-5s  %s\n%17sbubble %s\n", e[i].name, e[i].chapter,
+               pl_route_placement_name(e[i].placement), chunks, e[i].help, "",
+               e[i].bubble ? e[i].bubble_text : "(no closed form)");
     }
     return flushed(0);
 }
 
 int pl_cmd_compare(pl_args *a, int colour);
 int pl_cmd_sweep(pl_args *a);
+int pl_cmd_partition(pl_args *a);
 
 int main(int argc, char **argv)
 {
@@ -282,6 +315,7 @@ int main(int argc, char **argv)
     case PL_CMD_LIST: return cmd_list();
     case PL_CMD_COMPARE: return pl_cmd_compare(&a, colour()); /* each checks stdout itself */
     case PL_CMD_SWEEP: return pl_cmd_sweep(&a);
+    case PL_CMD_PARTITION: return flushed(pl_cmd_partition(&a));
     }
     return fail("unknown command");
 }

@@ -8,7 +8,8 @@
  * reason when the formula does not apply -- and memory, messages, loss and
  * the verdict of --verify.
  *
- * Invariant: every figure printed is of the same step the timeline shows.
+ * Invariant: every figure printed is of the step the timeline shows -- or,
+ * with --show-steps all, of the median one among the steps it shows.
  */
 #ifndef PL_SUMMARY_H
 #define PL_SUMMARY_H
@@ -19,6 +20,13 @@
 
 /** Print the summary of a finished run; ANSI colour only if `colour`. */
 void pl_summary_print(const pl_experiment *x, int colour, FILE *out);
+
+/**
+ * With `all`, make the run's pictures (the timeline, --svg) draw every step
+ * (every step the trace kept: the last PL_TRACE_KEPT_STEPS of a longer run)
+ * on one time axis instead of the median step alone (chapter 06).
+ */
+void pl_summary_show_steps(pl_experiment *x, int all);
 
 /** The cost unit in words: "1 unit = 1 ms" or "1 tick = 1 FLOP at 1e+09 FLOP/s". */
 const char *pl_summary_unit(const pl_experiment *x, char *buf, size_t n);

@@ -14,6 +14,11 @@
  * GPipe's, (p-1)/(m+p-1), but at most min(p - s, m) micro-batches are in
  * flight on device s instead of m. Backwards run in increasing micro-batch
  * order, so weight gradients accumulate as in the sequential reference.
+ *
+ * Chapter 07: the warm-up of p - s - 1 assumes free links. When a message
+ * takes d, each link's round trip 2d is covered by shape->warmup_extra more
+ * forwards per link downstream, K = ceil(2d / (t_F + t_B)): device s warms up
+ * with (p - s - 1)(1 + K). K is 0 everywhere else.
  */
 #include <stdio.h>
 
@@ -28,7 +33,9 @@ int pl_schedule_1f1b(pl_schedule *s, const pl_shape *shape, char *err, size_t er
     int failed = 0, p = shape->devices, m = shape->microbatches;
     // [region 1f1b]
     for (int d = 0; d < p; d++) {
-        int warmup = p - d - 1 < m ? p - d - 1 : m;
+        int warmup = (p - d - 1) * (1 + shape->warmup_extra); /* extra: 0 until chapter 07 */
+        if (warmup > m)
+            warmup = m;
         int fwd = 0, bwd = 0; /* next forward, next backward */
         while (fwd < warmup)
             failed |= pl_schedule_push(s, d, PL_F, fwd++, 0);
