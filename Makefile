@@ -125,13 +125,13 @@ test-only: $(TESTS) $(CLI) $(EXCERPT) $(OUTPUTS) $(LESSONS) ## run every test su
 compare: $(CLI) ## the main job: every schedule side by side (4 devices, 8 micro-batches)
 	@$(CLI) compare --devices 4 --microbatches 8
 
-bench: $(BUILD)/bench/bench $(CLI) ## benchmarks: mailbox hand-off, actions/s, real-clock speedup, scaled-clock bubble
+bench: $(BUILD)/bench/bench $(CLI) ## benchmarks: mailbox hand-off, actions/s, real-clock speedup, scaled-clock bubble, constant memory
 	@$(BUILD)/bench/bench
 
-$(BUILD)/bench/bench: bench/bench.c bench/handoff.c $(LIB)
+$(BUILD)/bench/bench: bench/bench.c bench/handoff.c bench/memory.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) bench/bench.c bench/handoff.c $(LIB) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) bench/bench.c bench/handoff.c bench/memory.c $(LIB) -o $@ $(LDLIBS)
 
 # chNN and test-chNN for every chapter that exists; for one that does not
 # yet, a clear message instead of "Nothing to be done".

@@ -7,6 +7,7 @@
  *   4. the scaled clock: measured makespan beside the modelled one
  *   5. the scaled clock: measured bubble beside theory
  *   6. real-clock speedup of 2 devices over 1, paired runs
+ *   7. constant memory: a long run's peak beside a short one's (memory.c)
  *
  * Wall-clock figures are reported as min / median / max over repeated runs,
  * and comparisons as A/B pairs alternated in one run, because the machine
@@ -25,6 +26,7 @@
 #include "simulate.h"
 
 double pl_bench_handoff_ns(int rounds); /* handoff.c */
+void pl_bench_memory(void);             /* memory.c */
 
 enum { MAX_RUNS = 64 };
 
@@ -281,6 +283,7 @@ int main(void)
     drift();
     scaled_bubble();
     speedup();
+    pl_bench_memory();
     printf("\n");
     load("after");
     return 0;

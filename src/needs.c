@@ -92,19 +92,22 @@ static device_need device(const pl_job *job, const pl_shape *shape, const pl_reg
     return n;
 }
 
-/* Ticks of one step's messages on their links, all of them one after
- * another: every stage boundary carries m activations and m gradients. */
-static double link_ticks(const pl_job *job, const pl_shape *shape, const pl_registry_entry *e)
+/* Ticks of the messages on links in one step, from the options (never from
+ * the cost model's integers, which such figures would overflow): *all, every
+ * message one after another -- every stage boundary between two devices
+ * carries m activations and m gradients; *chain, one micro-batch's, there
+ * and back: a step lasts at least that. */
+static void link_ticks(const pl_job *job, const pl_shape *shape, const pl_registry_entry *e,
+                       double *all, double *chain)
 {
+    const pl_options *o = job->opt;
     const pl_partition *part = job->partition;
-    const pl_schedule *s = job->schedule;
-    pl_placement place = s ? s->placement : e->placement;
-    if (!pl_cost_has_links(&job->cost))
-        return 0;
-    double bytes_per_tick = job->cost.bandwidth > 0
-        ? job->cost.bandwidth * job->cost.ns_per_tick / 1e9 : 0;
-    double ticks = 0;
-    int rows = job->opt->batch / shape->microbatches + 1;
+    pl_placement place = job->schedule ? job->schedule->placement : e->placement;
+    double tick = job->cost.ns_per_tick, alpha = o->link_latency_ms * 1e6 / tick;
+    *all = *chain = 0;
+    if (o->link_latency_ms <= 0 && o->link_bandwidth <= 0)
+        return;
+    int rows = o->batch / shape->microbatches + (o->batch % shape->microbatches != 0);
     for (int st = 0; st + 1 < part->stages; st++) {
         int from, to, chunk;
         pl_route_home(place, shape->devices, st, &from, &chunk);
@@ -113,11 +116,10 @@ static double link_ticks(const pl_job *job, const pl_shape *shape, const pl_regi
             continue; /* a hand-off to itself crosses no link */
         double bytes = (double)pl_memory_message_bytes(job->model, part->first[st],
                                                        part->count[st], rows, PL_ACTIVATION);
-        double one = job->opt->link_latency_ms * 1e6 / job->cost.ns_per_tick +
-                     (bytes_per_tick > 0 ? bytes / bytes_per_tick : 0);
-        ticks += 2.0 * shape->microbatches * one;
+        double one = alpha + (o->link_bandwidth > 0 ? bytes * 1e9 / o->link_bandwidth / tick : 0);
+        *all += 2.0 * shape->microbatches * one;
+        *chain += 2.0 * one;
     }
-    return ticks;
 }
 
 void pl_needs_estimate(const pl_job *job, const pl_shape *shape, const pl_registry_entry *e,
@@ -162,12 +164,13 @@ void pl_needs_estimate(const pl_job *job, const pl_shape *shape, const pl_regist
         out->total_bytes += out->bytes[k];
     /* A step lasts at most its work and its messages, one after another; a
      * rollback (post-validation) runs a step twice. */
-    double links = link_ticks(job, shape, e);
-    out->busiest_ticks = busiest;
-    out->link_ticks = (o->post_validation ? 2.0 : 1.0) * o->steps * links;
-    out->ticks = (o->post_validation ? 2.0 : 1.0) * o->steps * work + out->link_ticks;
+    double links, chain, runs = (o->post_validation ? 2.0 : 1.0) * o->steps;
+    link_ticks(job, shape, e, &links, &chain);
+    out->busiest_ticks = busiest > chain ? busiest : chain;
+    out->link_ticks = runs * links;
+    out->ticks = runs * work + out->link_ticks;
     out->host_seconds = o->clock == PL_CLOCK_SCALED && !o->simulate
-        ? o->steps * busiest * job->cost.ns_per_tick * o->scale / 1e9 : 0;
+        ? o->steps * out->busiest_ticks * job->cost.ns_per_tick * o->scale / 1e9 : 0;
 }
 
 /* n bytes in words: "512 B", "3.2 GiB". */
@@ -269,11 +272,14 @@ int pl_needs_check(const pl_job *job, const pl_needs *nd, char *err, size_t errl
     const char *tick = job->cost.kind == PL_COST_FLOPS ? "FLOPs" : "ns";
     double host_ns = nd->ticks * job->cost.ns_per_tick * o->scale;
     char a[48], b[48];
-    if (!(nd->ticks <= PL_NEEDS_MAX_TICKS) && nd->link_ticks * 2 > nd->ticks) {
-        snprintf(err, errlen, "--link-latency %g ms, --link-bandwidth %g B/s: the run's messages "
-                 "take up to %.3g ticks (%s) over --steps %d, more than the %.3g a 64-bit "
-                 "clock counts safely; give faster links", o->link_latency_ms,
-                 o->link_bandwidth, nd->link_ticks, tick, o->steps, PL_NEEDS_MAX_TICKS);
+    if (!(nd->ticks <= PL_NEEDS_MAX_TICKS) && !(nd->link_ticks < nd->ticks - nd->link_ticks)) {
+        char links[96];
+        snprintf(links, sizeof links, o->link_bandwidth > 0 ? "--link-latency %g ms, "
+                 "--link-bandwidth %g B/s" : "--link-latency %g ms", o->link_latency_ms,
+                 o->link_bandwidth);
+        snprintf(err, errlen, "%s: the run's messages take up to %.3g ticks (%s) over --steps "
+                 "%d, more than the %.3g a 64-bit clock counts safely; give faster links",
+                 links, nd->link_ticks, tick, o->steps, PL_NEEDS_MAX_TICKS);
         return -1;
     }
     if (!(nd->ticks <= PL_NEEDS_MAX_TICKS)) {
@@ -294,8 +300,8 @@ int pl_needs_check(const pl_job *job, const pl_needs *nd, char *err, size_t errl
         return -1;
     if (nd->host_seconds > PL_NEEDS_HOST_SECONDS) {
         snprintf(err, errlen, "--clock scaled --scale %g: the run takes at least %s of host "
-                 "time (the busiest device works %.3g ms of modelled time per step, --steps "
-                 "%d), more than the %s allowed; lower --scale or --steps, or pass "
+                 "time (a step lasts at least %.3g ms of modelled time, --steps %d), more "
+                 "than the %s allowed; lower --scale or --steps, or pass "
                  "--ignore-limits to try anyway", o->scale,
                  duration(nd->host_seconds, a, sizeof a),
                  nd->busiest_ticks * job->cost.ns_per_tick / 1e6, o->steps,

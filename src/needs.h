@@ -54,7 +54,8 @@ typedef struct {
     pl_shape shape;         /**< p, m and v of the run estimated */
     double bytes[PL_NEEDS]; /**< host memory, by what needs it */
     double total_bytes;     /**< their sum */
-    double busiest_ticks;   /**< one step's work on the busiest device */
+    double busiest_ticks;   /**< a step lasts at least this: the busiest device's work, or
+                                 one micro-batch's messages there and back if longer */
     double ticks;           /**< the modelled clock's last tick, at most */
     double link_ticks;      /**< of which the messages on links */
     double host_seconds;    /**< scaled clock: the least host time it takes; else 0 */
