@@ -55,6 +55,8 @@ static const char *const lines[] = {
     "\xff\xfe|--\x1b[2J",
     "run|--\x01",
     "run|stray\ttab",
+    "partition",                                /* make fuzz-args: the last command */
+    "partition|--ignore-limits|--batch|1048576",
 };
 
 Test(fuzz_args, every_line_keeps_every_property, .timeout = 60)
