@@ -418,6 +418,13 @@ static int ignored(const pl_args *a, char *err, size_t errlen)
         snprintf(err, errlen, "--blocking-send waits until a message has crossed its link; "
                  "links are free without --link-latency or --link-bandwidth, so it would "
                  "never wait");
+    else if (pl_args_given(a, "--show-steps") && a->json && !a->svg)
+        snprintf(err, errlen, "--show-steps chooses what the timelines draw; --json prints none "
+                 "(give --svg for a picture)");
+    else if (pl_args_given(a, "--partition-by") && !a->measured &&
+             o->partition != PL_PARTITION_BALANCED && a->command != PL_CMD_PARTITION)
+        snprintf(err, errlen, "--partition-by model says what --partition balanced balances; "
+                 "give --partition balanced too");
     else if (o->step_sync == PL_SYNC_LOCAL && o->steps == 1)
         snprintf(err, errlen, "--step-sync local lets a step overlap the next; with --steps 1 "
                  "there is no next step");
