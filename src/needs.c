@@ -51,6 +51,31 @@ static double per_action(void)
            sizeof(pl_message);
 }
 
+/* 1 if backwards are split into I and W, so that a micro-batch in flight
+ * may hold its input gradients until its W: a schedule is read; a
+ * registered one generated in a small shape (if it refuses that shape,
+ * taken to split). */
+static int splits(const pl_schedule *s, const pl_shape *shape, const pl_registry_entry *e)
+{
+    pl_schedule small;
+    char err[256];
+    int split = 0;
+    if (!s) {
+        pl_shape sh = *shape;
+        sh.devices = sh.devices < 4 ? sh.devices : 4;
+        sh.microbatches = sh.microbatches < 8 ? sh.microbatches : 8;
+        if (pl_registry_generate(e, &sh, &small, err, sizeof err))
+            return 1;
+        s = &small;
+    }
+    for (int d = 0; d < s->devices && !split; d++)
+        for (int i = 0; i < s->len[d] && !split; i++)
+            split = s->actions[d][i].kind == PL_I;
+    if (s == &small)
+        pl_schedule_free(&small);
+    return split;
+}
+
 /* What one device d of the run holds and does in one step. */
 typedef struct {
     double actions;     /* in its list */
@@ -59,22 +84,24 @@ typedef struct {
 } device_need;
 
 static device_need device(const pl_job *job, const pl_shape *shape, const pl_registry_entry *e,
-                          const int *peak_inflight, int d)
+                          const int *peak_inflight, int split, int d)
 {
     const pl_options *o = job->opt;
     const pl_schedule *s = job->schedule;
     int p = shape->devices, m = shape->microbatches, v = shape->chunks;
     int small = o->batch / m, big = small + (o->batch % m != 0), n_big = o->batch % m;
     device_need n = {s ? s->len[d] : 3.0 * v * m, 0, 0};
-    double largest = 0, kept = 0;
+    double full = 0, kept = 0, grads = 0; /* per micro-batch, the largest of its stages */
     for (int c = 0; c < v; c++) {
         int st = s ? pl_schedule_stage(s, d, c) : pl_route_stage(e->placement, p, d, c);
         int first = job->partition->first[st], count = job->partition->count[st];
-        double full = (double)pl_stage_stash_bytes(job->model, first, count, big, PL_I, 0);
-        double input = (double)pl_stage_stash_bytes(job->model, first, count, big, PL_F,
-                                                    o->recompute);
-        largest = full > largest ? full : largest;
-        kept = input > kept ? input : kept;
+        double f = (double)pl_stage_stash_bytes(job->model, first, count, big, PL_F, 0);
+        double k = (double)pl_stage_stash_bytes(job->model, first, count, big, PL_F,
+                                                o->recompute);
+        double g = (double)pl_stage_stash_bytes(job->model, first, count, big, PL_I, 0) - f;
+        full = f > full ? f : full;
+        kept = k > kept ? k : kept;
+        grads = g > grads ? g : grads;
         for (int rows = small; rows <= big && rows > 0; rows++) {
             double times = rows == big && n_big ? n_big : m - n_big;
             const pl_kind kinds[3] = {PL_F, PL_B, PL_R};
@@ -86,9 +113,12 @@ static device_need device(const pl_job *job, const pl_shape *shape, const pl_reg
     int peak = peak_inflight ? peak_inflight[d] : e && e->peak ? e->peak(p, m, v, d) : v * m;
     if (peak < 1 || peak > v * m)
         peak = v * m;
-    /* Under recomputation a micro-batch in flight keeps its stage input, and
-     * one at a time is rebuilt whole for its backward. */
-    n.stash = o->recompute ? peak * kept + largest : peak * largest;
+    /* Each micro-batch in flight keeps its stash (its stage input alone
+     * under recomputation, with one rebuilt whole for its backward); the
+     * backward under way adds its gradients -- or, split into I and W,
+     * every micro-batch between its I and its W holds them. */
+    n.stash = split ? peak * (full + grads)
+                    : peak * kept + (o->recompute ? full - kept : 0) + grads;
     return n;
 }
 
@@ -131,8 +161,9 @@ void pl_needs_estimate(const pl_job *job, const pl_shape *shape, const pl_regist
     memset(out, 0, sizeof *out);
     out->shape = *shape;
     double actions = 0, busiest = 0, work = 0;
+    int split = splits(job->schedule, shape, e);
     for (int d = 0; d < shape->devices; d++) {
-        device_need n = device(job, shape, e, peak_inflight, d);
+        device_need n = device(job, shape, e, peak_inflight, split, d);
         actions += n.actions;
         out->bytes[PL_NEED_ACTIVATIONS] += n.stash;
         work += n.busy;
