@@ -52,7 +52,7 @@ static void one_line(const char *err)
 static void accepted(const pl_args *a)
 {
     const pl_options *o = &a->opt;
-    PL_FUZZ_ARGS_CHECK(a->command >= PL_CMD_RUN && a->command <= PL_CMD_PARTITION, "command");
+    PL_FUZZ_ARGS_CHECK(a->command >= PL_CMD_RUN && a->command <= PL_CMD_PLAN, "command");
     if (a->help)
         return;
     PL_FUZZ_ARGS_CHECK(o->devices >= 1 && o->devices <= 1024, "devices %d", o->devices);

@@ -35,6 +35,8 @@ FIG_ch07-lm-balanced := run --schedule 1f1b --model lm-like --partition balanced
 FIG_ch07-links-gpipe := run --schedule gpipe --link-latency 1 --steps 1
 FIG_ch07-links-1f1b  := run --schedule 1f1b --link-latency 1 --steps 1
 FIG_ch07-links-warmup := run --schedule 1f1b --link-latency 1 --warmup-extra auto --steps 1
+FIG_ch08-zb-v       := run --schedule zb-v --devices 4 --microbatches 8 --steps 1
+FIG_ch08-dualpipe-v := run --schedule dualpipe-v --devices 4 --microbatches 8 --steps 1
 FIGURE_NAMES := $(patsubst FIG_%,%,$(filter FIG_%,$(.VARIABLES)))
 
 # Draw every figure into directory $(1).

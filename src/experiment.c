@@ -78,7 +78,8 @@ static int make_partition(pl_experiment *x, int stages, int rows, char *err, siz
 /* Units of the uniform model: one is the forward of L/p layers of width D
  * on batch/m rows, with the m asked for -- so naive, which runs the whole
  * batch as one micro-batch, pays m units for it: micro-batching alone saves
- * no time. Links cost what --link-latency and --link-bandwidth say. */
+ * no time. (`pipelab plan`, which compares different m, fixes the rows of a
+ * unit instead: o->unit_microbatches.) Links cost what --link-latency and --link-bandwidth say. */
 static void make_job(pl_experiment *x, const pl_shape *shape)
 {
     const pl_options *o = &x->opt;
@@ -87,7 +88,8 @@ static void make_job(pl_experiment *x, const pl_shape *shape)
     j->model = &x->model;
     j->partition = &x->partition;
     j->schedule = &x->schedule;
-    int nominal_m = o->schedule_file ? shape->microbatches : o->microbatches;
+    int nominal_m = o->unit_microbatches ? o->unit_microbatches
+                    : o->schedule_file ? shape->microbatches : o->microbatches;
     j->cost = o->cost == PL_COST_FLOPS
         ? pl_cost_flops(o->flops_per_s)
         : pl_cost_uniform(llround(o->t_f * PL_COST_UNIT), llround(o->t_i * PL_COST_UNIT),

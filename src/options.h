@@ -71,6 +71,8 @@ typedef struct {
     double t_f;                /**< uniform: a unit's forward, in units (1) */
     double t_i;                /**< uniform: a unit's input-grad, in units (1) */
     double t_w;                /**< uniform: a unit's weight-grad, in units (1) */
+    int unit_microbatches;     /**< uniform: a unit is the forward on batch/this many rows;
+                                    0: batch/m, the m asked for (plan: 1, the whole batch) */
     double flops_per_s;        /**< flops: device speed */
     pl_clock_kind clock;       /**< how devices keep time */
     double scale;              /**< scaled clock: host time per modelled time */

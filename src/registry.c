@@ -158,10 +158,85 @@ static int peak_zb_h2(int p, int m, int v, int d)
     return 2 * p - 1 < m ? 2 * p - 1 : m;
 }
 
+// [region v-formula]
+/* Chapter 08: a V schedule (two chunks per device, placement v) whose last
+ * device ends with k(p-1) + 1 Ws after its last input-gradient (ZB-V: k = 2,
+ * DualPipeV: k = 1). Times are a chunk's: t_F, t_I, t_W, T = t_F + t_I +
+ * t_W. Every device works 2m T and idles the same (p-1) g, the larger of
+ * two lower bounds on the makespan, each a chain that cannot overlap:
+ *
+ *   t_F                  micro-batch 0 crosses p-1 chunks to reach the last
+ *                        device; then it works 2m T;
+ *   t_F + t_I - k t_W    the last device's work up to its last I -- all but
+ *                        k(p-1) + 1 Ws -- then that gradient climbs p-1
+ *                        stages to stage 0, then device 0 runs the last W.
+ *
+ * Both schedules meet the larger bound exactly when t_F = t_I (ZB-V: and t_W
+ * <= t_F) and m is in their domain (the tests check every p <= 8, m <= 32
+ * on several cost settings); elsewhere other chains bind. So
+ *
+ *   bubble = (p-1) g / (2m T + (p-1) g)
+ *
+ * With t_F = t_I = t_W = t (half a unit), g = t for both: half ZB-H1's
+ * idle time, since a chunk's forward is half a device's. */
+static double v_bubble(const pl_formula_case *c, int k, const char **why)
+{
+    if (c->t_f != c->t_i || (k == 2 && c->t_w > c->t_f)) {
+        *why = k == 2 ? "ZB-V's closed form is derived for t_F = t_I >= t_W"
+                      : "DualPipeV's closed form is derived for t_F = t_I";
+        return -1.0;
+    }
+    if (c->m < 2 * c->p - (k == 2)) {
+        *why = k == 2 ? "ZB-V's closed form needs m >= 2p-1: fewer micro-batches leave its "
+                        "V with gaps"
+                      : "DualPipeV's closed form needs m >= 2p: fewer micro-batches leave its "
+                        "V with gaps";
+        return -1.0;
+    }
+    int64_t g = c->t_f, alt = c->t_f + c->t_i - k * c->t_w;
+    if (alt > g)
+        g = alt;
+    double idle = (double)(c->p - 1) * (double)g;
+    return idle / (2.0 * c->m * (double)(c->t_f + c->t_i + c->t_w) + idle);
+}
+// [endregion v-formula]
+
+static double zb_v(const pl_formula_case *c, const char **why)
+{
+    return v_bubble(c, 2, why);
+}
+
+static double dualpipe_v(const pl_formula_case *c, const char **why)
+{
+    return v_bubble(c, 1, why);
+}
+
+/* Chapter 08: device d runs 2p chunk-forwards before its first W (ZB-V) or
+ * its first overlapped pair (DualPipeV, which then holds one more); with
+ * few micro-batches, only m + d + 1 of them exist by then, and at most 2m. */
+static int peak_v(int m, int d, int most)
+{
+    int n = m + d + 1 < 2 * m ? m + d + 1 : 2 * m;
+    return n < most ? n : most;
+}
+
+static int peak_zb_v(int p, int m, int v, int d)
+{
+    (void)v;
+    return peak_v(m, d, 2 * p);
+}
+
+static int peak_dualpipe_v(int p, int m, int v, int d)
+{
+    (void)v;
+    return peak_v(m, d, 2 * p + 1);
+}
+
 /* ---- the schedules ---- */
 
 pl_generator pl_schedule_naive, pl_schedule_microbatch, pl_schedule_gpipe, pl_schedule_1f1b,
-    pl_schedule_interleaved, pl_schedule_looped_bfs, pl_schedule_zb_h1, pl_schedule_zb_h2;
+    pl_schedule_interleaved, pl_schedule_looped_bfs, pl_schedule_zb_h1, pl_schedule_zb_h2,
+    pl_schedule_zb_v, pl_schedule_dualpipe_v;
 
 /* Every formula so far assumes free links: a message that takes time delays
  * its receiver, which the closed forms do not count (chapter 07 derives what
@@ -197,6 +272,14 @@ static const pl_registry_entry entries[] = {
     {"zb-h2", 6, pl_schedule_zb_h2, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
      zb_h2, "(p-1)g/(mT+(p-1)g), g = max(t_F, t_I-t_F, t_F+t_I-2t_W)", peak_zb_h2,
      "min(2p-1, m)", "twice the warm-up: each device busy from its first action to its last"},
+    {"zb-v", 8, pl_schedule_zb_v, PL_PLACE_V, 2, 2, 0, EQUAL,
+     zb_v, "(p-1)g/(2mT+(p-1)g), g = max(t_F, t_F+t_I-2t_W), t_F = t_I >= t_W (a chunk's)",
+     peak_zb_v, "min(2p, m+d+1, 2m)",
+     "two chunks in a V, I/W split: ZB-H1's memory, half its idle time"},
+    {"dualpipe-v", 8, pl_schedule_dualpipe_v, PL_PLACE_V, 2, 2, 0, EQUAL,
+     dualpipe_v, "(p-1)g/(2mT+(p-1)g), g = max(t_F, t_F+t_I-t_W), t_F = t_I (a chunk's)",
+     peak_dualpipe_v, "min(2p+1, m+d+1, 2m)",
+     "DeepSeek's DualPipe folded into a V: forward and backward paired"},
 };
 
 enum { N_ENTRIES = sizeof entries / sizeof entries[0] };

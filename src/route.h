@@ -57,6 +57,7 @@ typedef struct {
     int peer_chunk; /**< the chunk holding the stage at the other end */
 } pl_route;
 
+// [region route-stage]
 /** The stage held by chunk `chunk` of `device` (p devices, any v). */
 static inline int pl_route_stage(pl_placement pl, int p, int device, int chunk)
 {
@@ -64,6 +65,7 @@ static inline int pl_route_stage(pl_placement pl, int p, int device, int chunk)
         return (chunk + 1) * p - 1 - device;
     return chunk * p + device;
 }
+// [endregion route-stage]
 
 /** The device and chunk that hold `stage`. */
 static inline void pl_route_home(pl_placement pl, int p, int stage, int *device, int *chunk)

@@ -61,6 +61,11 @@ int pl_schedule_push(pl_schedule *s, int device, pl_kind kind, int mb, int chunk
     return 0;
 }
 
+int pl_schedule_keep(pl_schedule *s, int device, pl_action a)
+{
+    return a.mb < s->microbatches ? pl_schedule_push(s, device, a.kind, a.mb, a.chunk) : 0;
+}
+
 long pl_schedule_total(const pl_schedule *s)
 {
     long n = 0;

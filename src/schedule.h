@@ -73,6 +73,15 @@ void pl_schedule_free(pl_schedule *s);
 /** Append an action to device d's list. Returns 0, or -1 on allocation failure. */
 int pl_schedule_push(pl_schedule *s, int device, pl_kind kind, int mb, int chunk);
 
+/**
+ * Append action a to device d's list if its micro-batch is one of the
+ * schedule's (a.mb < m), and leave it out otherwise: a generator that writes
+ * the schedule of more micro-batches than it was asked for (chapters 05 and
+ * 08) keeps the ones asked for this way. Returns 0, or -1 on allocation
+ * failure.
+ */
+int pl_schedule_keep(pl_schedule *s, int device, pl_action a);
+
 /** Total number of actions over all devices. */
 long pl_schedule_total(const pl_schedule *s);
 

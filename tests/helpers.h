@@ -59,6 +59,36 @@ static inline void registry_schedule(const char *name, pl_schedule *s, int p, in
 #define FOR_EACH_V(e, v, top) for (int v = (e)->chunks ? (e)->chunks : 1; \
                                    v <= ((e)->chunks ? (e)->chunks : (top)); v++)
 
+/* Device d's idle time in the run's reported step, in ticks: makespan - busy(d). */
+static inline int64_t idle_ticks(const pl_experiment *x, int d)
+{
+    pl_metrics m;
+    cr_assert_eq(pl_metrics_compute(&x->result.trace, x->step, &m), 0);
+    int64_t i = m.makespan - m.busy[d];
+    pl_metrics_free(&m);
+    return i;
+}
+
+/* Expect the registered schedule `name` (p devices, m micro-batches, v
+ * chunks; 0: its default) to be `rows`, one line of actions per device as
+ * `pipelab show` prints them -- how the chapter tests compare an order with
+ * a peer's. */
+static inline void expect_orders(const char *name, int p, int m, int v, const char *const *rows)
+{
+    pl_schedule s;
+    registry_schedule(name, &s, p, m, v);
+    for (int d = 0; d < p; d++) {
+        char line[4096] = "", act[16];
+        size_t used = 0;
+        for (int i = 0; i < s.len[d] && used + sizeof act + 1 < sizeof line; i++) {
+            used += (size_t)snprintf(line + used, sizeof line - used, "%s%s", i ? " " : "",
+                                     pl_schedule_format(&s, s.actions[d][i], act, sizeof act));
+        }
+        cr_expect_str_eq(line, rows[d], "%s p=%d m=%d d%d", name, p, m, d);
+    }
+    pl_schedule_free(&s);
+}
+
 /* Run and fail the test with the run's message if it does not succeed. */
 static inline void run_ok(const pl_options *o, pl_experiment *x)
 {

@@ -41,16 +41,6 @@ static pl_options costed(const char *schedule, int p, int m, costs c)
     return o;
 }
 
-/* Device d's idle time in the run's reported step: makespan - busy(d). */
-static int64_t idle(const pl_experiment *x, int d)
-{
-    pl_metrics m;
-    cr_assert_eq(pl_metrics_compute(&x->result.trace, x->step, &m), 0);
-    int64_t i = m.makespan - m.busy[d];
-    pl_metrics_free(&m);
-    return i;
-}
-
 /* ZB-H1's idle per device, in ticks: (p-1) max(t_F, t_I, t_F + t_I - t_W);
  * (p-1)(t_F + t_I - t_W) when t_W <= t_F and t_W <= t_I. */
 static int64_t zb_h1_idle(int p, costs c)
@@ -72,9 +62,9 @@ Test(ch06, idle_per_device_1f1b_and_zb_h1_for_p_2_to_8_m_2p_to_32, .timeout = 24
                 run_ok(&o, &zb);
                 int64_t t = llround((c.f + c.i + c.w) * U);
                 for (int d = 0; d < p; d++) {
-                    cr_expect_eq(idle(&fb, d), (p - 1) * t, "1f1b costs %g,%g,%g p=%d m=%d d%d",
-                                 c.f, c.i, c.w, p, m, d);
-                    cr_expect_eq(idle(&zb, d), zb_h1_idle(p, c), "zb-h1 costs %g,%g,%g p=%d "
+                    cr_expect_eq(idle_ticks(&fb, d), (p - 1) * t, "1f1b costs %g,%g,%g p=%d "
+                                 "m=%d d%d", c.f, c.i, c.w, p, m, d);
+                    cr_expect_eq(idle_ticks(&zb, d), zb_h1_idle(p, c), "zb-h1 costs %g,%g,%g p=%d "
                                  "m=%d d%d", c.f, c.i, c.w, p, m, d);
                 }
                 cr_expect(fabs(zb.bubble - zb.bubble_theory) < 1e-12, "p=%d m=%d", p, m);
@@ -91,7 +81,7 @@ Test(ch06, zb_h1_idles_a_third_of_1f1b_and_the_t_w_above_t_f_case, .timeout = 30
     pl_options o = costed("zb-h1", p, m, equal);
     pl_experiment x;
     run_ok(&o, &x);
-    cr_expect_eq(idle(&x, 0) * 3, (p - 1) * 3 * U, "a third of 1F1B's 3(p-1) units");
+    cr_expect_eq(idle_ticks(&x, 0) * 3, (p - 1) * 3 * U, "a third of 1F1B's 3(p-1) units");
     pl_experiment_free(&x);
     /* t_W <= t_F and t_W <= t_I: (p-1)(t_F + t_I - t_W) */
     cr_expect_eq(zb_h1_idle(p, light_w), (p - 1) * 3 * U);
@@ -102,7 +92,7 @@ Test(ch06, zb_h1_idles_a_third_of_1f1b_and_the_t_w_above_t_f_case, .timeout = 30
     o = costed("zb-h1", p, m, w_above_i);
     run_ok(&o, &x);
     for (int d = 0; d < p; d++)
-        cr_expect_eq(idle(&x, d), (p - 1) * 3 * U, "d%d", d);
+        cr_expect_eq(idle_ticks(&x, d), (p - 1) * 3 * U, "d%d", d);
     pl_experiment_free(&x);
 }
 
@@ -137,7 +127,7 @@ Test(ch06, splitting_alone_saves_one_t_w_per_stage, .timeout = 30)
     pl_experiment x;
     run_ok(&o, &x);
     for (int d = 0; d < p; d++)
-        cr_expect_eq(idle(&x, d), (p - 1) * 4 * U, "d%d", d);
+        cr_expect_eq(idle_ticks(&x, d), (p - 1) * 4 * U, "d%d", d);
     pl_experiment_free(&x);
     unlink(path);
     pl_schedule_free(&s);
@@ -157,7 +147,7 @@ Test(ch06, zb_h2_idle_per_device_and_its_formula, .timeout = 120)
                 pl_experiment x;
                 run_ok(&o, &x);
                 for (int d = 0; d < p; d++)
-                    cr_expect_eq(idle(&x, d), (p - 1) * max3(f, i - f, f + i - 2 * w),
+                    cr_expect_eq(idle_ticks(&x, d), (p - 1) * max3(f, i - f, f + i - 2 * w),
                                  "costs %g,%g,%g p=%d m=%d d%d", c.f, c.i, c.w, p, m, d);
                 cr_expect(fabs(x.bubble - x.bubble_theory) < 1e-12, "p=%d m=%d", p, m);
                 pl_experiment_free(&x);
@@ -210,21 +200,6 @@ Test(ch06, peak_in_flight_per_device, .timeout = 60)
         }
 }
 
-static void expect_orders(const char *name, int p, int m, const char *const *rows)
-{
-    pl_schedule s;
-    registry_schedule(name, &s, p, m, 1);
-    for (int d = 0; d < p; d++) {
-        char line[512] = "", act[16];
-        for (int i = 0; i < s.len[d]; i++) {
-            strcat(line, i ? " " : "");
-            strcat(line, pl_schedule_format(&s, s.actions[d][i], act, sizeof act));
-        }
-        cr_expect_str_eq(line, rows[d], "%s p=%d m=%d d%d", name, p, m, d);
-    }
-    pl_schedule_free(&s);
-}
-
 /*
  * The zero-bubble authors' ZB-H1, as their ZeroBubbleH1Pipeline.steps()
  * (microsoft/Megatron-DeepSpeed, megatron/core/pipeline_parallel/
@@ -255,10 +230,10 @@ Test(ch06, zb_h1_is_the_authors_order)
         "F0 F1 F2 I0 F3 I1 F4 I2 W0 I3 W1 I4 W2 W3 W4",
         "F0 F1 I0 F2 I1 F3 I2 F4 I3 W0 I4 W1 W2 W3 W4",
         "F0 I0 F1 I1 F2 I2 F3 I3 F4 I4 W0 W1 W2 W3 W4"};
-    expect_orders("zb-h1", 4, 8, p4m8);
-    expect_orders("zb-h1", 3, 7, p3m7);
-    expect_orders("zb-h1", 4, 2, p4m2);
-    expect_orders("zb-h1", 5, 5, p5m5);
+    expect_orders("zb-h1", 4, 8, 1, p4m8);
+    expect_orders("zb-h1", 3, 7, 1, p3m7);
+    expect_orders("zb-h1", 4, 2, 1, p4m2);
+    expect_orders("zb-h1", 5, 5, 1, p5m5);
 }
 
 /*
@@ -273,7 +248,7 @@ Test(ch06, zb_h2_is_the_papers_order)
         "F0 F1 F2 F3 F4 I0 F5 I1 F6 I2 W0 F7 I3 W1 I4 W2 I5 W3 I6 W4 I7 W5 W6 W7",
         "F0 F1 F2 I0 F3 I1 F4 I2 F5 I3 F6 I4 W0 F7 I5 W1 I6 W2 I7 W3 W4 W5 W6 W7",
         "F0 I0 F1 I1 F2 I2 F3 I3 F4 I4 F5 I5 F6 I6 W0 F7 I7 W1 W2 W3 W4 W5 W6 W7"};
-    expect_orders("zb-h2", 4, 8, p4m8);
+    expect_orders("zb-h2", 4, 8, 1, p4m8);
 }
 
 /* Every m is accepted, and the schedule is valid and cannot deadlock. */

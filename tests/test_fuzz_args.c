@@ -55,7 +55,8 @@ static const char *const lines[] = {
     "\xff\xfe|--\x1b[2J",
     "run|--\x01",
     "run|stray\ttab",
-    "partition",                                /* make fuzz-args: the last command */
+    "partition",                                /* make fuzz-args: a later command */
+    "plan|--device-memory|1",
     "partition|--ignore-limits|--batch|1048576",
 };
 

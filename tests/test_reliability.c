@@ -236,6 +236,9 @@ static const rcase table[] = {
     C(CORRUPT, 1, "cannot write standard output", NULL, FULL | LINE, "sweep"),
     C(CORRUPT, 1, "cannot write standard output", NULL, FULL | LINE, "list"),
     C(CORRUPT, 1, "cannot write standard output", NULL, FULL | LINE, "--help"),
+    C(CORRUPT, 1, "cannot write standard output", NULL, FULL | LINE, "partition"),
+    C(CORRUPT, 1, "cannot write standard output", NULL, FULL | LINE, "plan", "--microbatches",
+      "4", "--chunks", "2"),
     C(CORRUPT, 1, "cannot write standard output", NULL, FULL | LINE, "run", "--help"),
     C(CORRUPT, 1, "cannot write /dev/full", NULL, LINE, "run", "--trace", "/dev/full"),
     C(CORRUPT, 1, "cannot write /dev/full", NULL, LINE, "run", "--svg", "/dev/full"),
@@ -352,6 +355,7 @@ static const rcase table[] = {
     C(IGNORED, 2, "--ignore-limits", NULL, FAST | LINE, "show", "--ignore-limits"),
     C(IGNORED, 2, "--devices", NULL, FAST | LINE, "list", "--devices", "3"),
     C(IGNORED, 2, "--json", NULL, FAST | LINE, "show", "--json"),
+    C(IGNORED, 2, "--trace", NULL, FAST | LINE, "plan", "--trace", "@T"),
     /* Numbers: decimal digits, the whole string, nothing else. */
     C(NUMBERS, 2, "--batch", NULL, FAST | LINE, "run", "--batch", "0x20"),
     C(NUMBERS, 2, "--flops", NULL, FAST | LINE, "run", "--cost", "flops", "--flops", "0x1p30"),

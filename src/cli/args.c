@@ -16,9 +16,9 @@
 
 /* The commands an option applies to. */
 enum { RUN = 1, COMPARE = 2, SHOW = 4, CHECK = 8, SWEEP = 16, LIST = 32, PARTITION = 64,
-       ALL = 127 };
+       PLAN = 128, ALL = 255 };
 static const char *const command_names[] = {"run", "compare", "show", "check", "sweep", "list",
-                                            "partition"};
+                                            "partition", "plan"};
 
 typedef struct {
     const char *name;
@@ -30,25 +30,26 @@ typedef struct {
 static const spec specs[] = {
     {"--schedule", 1, 0, 0, RUN | SHOW | PARTITION},
     {"--schedule-file", 1, 0, 0, RUN},
-    {"--devices", 1, 1, 1024, RUN | COMPARE | SHOW | SWEEP | PARTITION},
-    {"--microbatches", 1, 1, 1 << 16, RUN | COMPARE | SHOW | SWEEP | PARTITION},
-    {"--chunks", 1, 1, 64, RUN | COMPARE | SHOW | SWEEP | PARTITION},
-    {"--layers", 1, 1, PL_ARGS_MAX_LAYERS, RUN | COMPARE | SWEEP | PARTITION},
-    {"--width", 1, 1, 4096, RUN | COMPARE | SWEEP | PARTITION},
-    {"--widths", 1, 0, 0, RUN | COMPARE | PARTITION},
-    {"--model", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION},
-    {"--partition", 1, 0, 0, RUN | COMPARE | PARTITION},
+    {"--devices", 1, 1, 1024, RUN | COMPARE | SHOW | SWEEP | PARTITION | PLAN},
+    {"--microbatches", 1, 1, 1 << 16, RUN | COMPARE | SHOW | SWEEP | PARTITION | PLAN},
+    {"--chunks", 1, 1, 64, RUN | COMPARE | SHOW | SWEEP | PARTITION | PLAN},
+    {"--layers", 1, 1, PL_ARGS_MAX_LAYERS, RUN | COMPARE | SWEEP | PARTITION | PLAN},
+    {"--width", 1, 1, 4096, RUN | COMPARE | SWEEP | PARTITION | PLAN},
+    {"--widths", 1, 0, 0, RUN | COMPARE | PARTITION | PLAN},
+    {"--model", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION | PLAN},
+    {"--partition", 1, 0, 0, RUN | COMPARE | PARTITION | PLAN},
     {"--partition-by", 1, 0, 0, RUN | COMPARE | PARTITION},
-    {"--batch", 1, 1, 1 << 20, RUN | COMPARE | SWEEP | PARTITION},
+    {"--batch", 1, 1, 1 << 20, RUN | COMPARE | SWEEP | PARTITION | PLAN},
     {"--steps", 1, 1, 10000, RUN | COMPARE},
     {"--seed", 1, 0, LONG_MAX, RUN | COMPARE},
-    {"--momentum", 1, 0, 0, RUN | COMPARE | PARTITION},
-    {"--cost", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION},
-    {"--flops", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION},
-    {"--costs", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION},
-    {"--link-latency", 1, 0, 0, RUN | COMPARE | PARTITION},
-    {"--link-bandwidth", 1, 0, 0, RUN | COMPARE | PARTITION},
-    {"--blocking-send", 0, 0, 0, RUN | COMPARE},
+    {"--momentum", 1, 0, 0, RUN | COMPARE | PARTITION | PLAN},
+    {"--cost", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION | PLAN},
+    {"--flops", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION | PLAN},
+    {"--costs", 1, 0, 0, RUN | COMPARE | SWEEP | PARTITION | PLAN},
+    {"--unit-m", 1, 1, 1 << 16, RUN | PLAN},
+    {"--link-latency", 1, 0, 0, RUN | COMPARE | PARTITION | PLAN},
+    {"--link-bandwidth", 1, 0, 0, RUN | COMPARE | PARTITION | PLAN},
+    {"--blocking-send", 0, 0, 0, RUN | COMPARE | PLAN},
     {"--warmup-extra", 1, 0, 0, RUN | SHOW},
     {"--clock", 1, 0, 0, RUN | COMPARE},
     {"--scale", 1, 0, 0, RUN | COMPARE},
@@ -56,7 +57,7 @@ static const spec specs[] = {
     {"--step-sync", 1, 0, 0, RUN | COMPARE},
     {"--clip-grad-norm", 1, 0, 0, RUN | COMPARE},
     {"--post-validation", 0, 0, 0, RUN | COMPARE},
-    {"--device-memory", 1, 1, LONG_MAX, RUN | COMPARE},
+    {"--device-memory", 1, 1, LONG_MAX, RUN | COMPARE | PLAN},
     {"--inject-fault", 1, 0, 0, RUN},
     {"--watchdog", 1, 0, 0, RUN | COMPARE},
     {"--simulate", 0, 0, 0, RUN | COMPARE | SWEEP},
@@ -66,7 +67,7 @@ static const spec specs[] = {
     {"--svg", 1, 0, 0, RUN | COMPARE | SWEEP},
     {"--show-steps", 1, 0, 0, RUN | COMPARE},
     {"--over", 1, 0, 0, SWEEP},
-    {"--ignore-limits", 0, 0, 0, RUN | COMPARE | SWEEP | PARTITION},
+    {"--ignore-limits", 0, 0, 0, RUN | COMPARE | SWEEP | PARTITION | PLAN},
     {"--strict", 0, 0, 0, CHECK},
     {"--help", 0, 0, 0, ALL},
 };
@@ -255,6 +256,7 @@ static int store(pl_args *a, int i, const char *v)
         else o->warmup_extra = (int)k;
     }
     else if (!strcmp(n, "--batch")) o->batch = (int)w;
+    else if (!strcmp(n, "--unit-m")) o->unit_microbatches = (int)w;
     else if (!strcmp(n, "--steps")) o->steps = (int)w;
     else if (!strcmp(n, "--seed")) o->seed = (uint64_t)w;
     else if (!strcmp(n, "--device-memory")) o->device_memory = (size_t)w;
@@ -361,7 +363,8 @@ static int check_shape(const pl_args *a, char *err, size_t errlen)
                  e->microbatches, !strcmp(e->name, "naive") ? " (the microbatch schedule splits "
                  "the batch)" : "");
     else if (e->chunks && pl_args_given(a, "--chunks") && o->chunks != e->chunks &&
-             a->command != PL_CMD_COMPARE && a->command != PL_CMD_SWEEP) /* they run them all */
+             a->command != PL_CMD_COMPARE && a->command != PL_CMD_SWEEP &&
+             a->command != PL_CMD_PLAN) /* they run them all */
         snprintf(err, errlen, "--schedule %s runs %d chunk%s per device: --chunks must be %d",
                  e->name, e->chunks, e->chunks == 1 ? "" : "s", e->chunks);
     else {
@@ -377,8 +380,8 @@ static int check_shape(const pl_args *a, char *err, size_t errlen)
         else if (batch && s.microbatches > o->batch)
             snprintf(err, errlen, "--microbatches %d exceeds --batch %d: every micro-batch "
                      "needs at least one sample", s.microbatches, o->batch);
-        else if (o->partition == PL_PARTITION_EXPLICIT)
-            return check_partition(o, s.devices * s.chunks, err, errlen);
+        else if (o->partition == PL_PARTITION_EXPLICIT && a->command != PL_CMD_PLAN)
+            return check_partition(o, s.devices * s.chunks, err, errlen); /* plan: per plan */
         else
             return 0;
     }
@@ -396,6 +399,9 @@ static int ignored(const pl_args *a, char *err, size_t errlen)
         snprintf(err, errlen, "--inject-fault needs device threads; it cannot be combined with --simulate");
     else if (pl_args_given(a, "--flops") && o->cost != PL_COST_FLOPS)
         snprintf(err, errlen, "--flops sets the speed of --cost flops; give --cost flops too");
+    else if (pl_args_given(a, "--unit-m") && o->cost != PL_COST_UNIFORM)
+        snprintf(err, errlen, "--unit-m sets the rows of a --cost uniform unit; with --cost "
+                 "flops every action costs its FLOPs");
     else if (pl_args_given(a, "--costs") && o->cost != PL_COST_UNIFORM)
         snprintf(err, errlen, "--costs sets t_F, t_I, t_W of --cost uniform; with --cost flops "
                  "every action costs its FLOPs");
@@ -477,14 +483,14 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
 /* The command in argv[1]; -1 with a message if there is none such. */
 static int command(pl_args *a, const char *name, char *err, size_t errlen)
 {
-    for (int c = 0; c <= PL_CMD_PARTITION; c++)
+    for (int c = 0; c <= PL_CMD_PLAN; c++)
         if (!strcmp(name, command_names[c])) {
             a->command = (pl_command)c;
             return 0;
         }
     char shown[256];
     snprintf(err, errlen, "unknown command '%s' (run, compare, show, check, sweep, list, "
-             "partition)", pl_output_printable(name, 0, shown, sizeof shown));
+             "partition, plan)", pl_output_printable(name, 0, shown, sizeof shown));
     return -1;
 }
 
@@ -568,5 +574,9 @@ int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen)
     if (e && e->microbatches && !pl_args_given(a, "--microbatches") &&
         a->command != PL_CMD_COMPARE && a->command != PL_CMD_SWEEP)
         a->opt.microbatches = e->microbatches;
+    /* plan: --microbatches and --chunks bound the search; m goes up to the
+     * batch (64 at most) unless told. */
+    if (a->command == PL_CMD_PLAN && !pl_args_given(a, "--microbatches"))
+        a->opt.microbatches = a->opt.batch < 64 ? a->opt.batch : 64;
     return cross_check(a, err, errlen);
 }

@@ -22,7 +22,8 @@ typedef enum {
     PL_CMD_CHECK,
     PL_CMD_SWEEP,
     PL_CMD_LIST,
-    PL_CMD_PARTITION
+    PL_CMD_PARTITION,
+    PL_CMD_PLAN
 } pl_command;
 
 /** The most layers (and so widths, and stages) a command line may give. */

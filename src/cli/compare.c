@@ -61,22 +61,39 @@ static int periods(const pl_args *a)
     return a->opt.steps > 1 && (a->opt.step_sync == PL_SYNC_LOCAL || a->opt.clip_norm > 0);
 }
 
+/* Each device's peak, side by side: micro-batches in flight, or activation
+ * KiB (chapter 08 compares how evenly schedules spread them); " ..." where
+ * they do not fit in `width` columns. */
+static void per_device(const pl_trace *t, int kib, size_t width, char *buf, size_t n)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int d = 0; d < t->devices; d++) {
+        char one[24];
+        if (kib)
+            snprintf(one, sizeof one, "%s%.1f", d ? " " : "",
+                     (double)t->lanes[d].peak_bytes / 1024.0);
+        else
+            snprintf(one, sizeof one, "%s%d", d ? " " : "", t->lanes[d].peak_inflight);
+        if (k + strlen(one) > width || (d + 1 < t->devices && k + strlen(one) + 4 > width)) {
+            snprintf(buf + k, n - k, " ...");
+            return;
+        }
+        k += (size_t)snprintf(buf + k, n - k, "%s", one);
+    }
+}
+
 static void row(const pl_experiment *x, int period, FILE *out)
 {
     const pl_trace *t = &x->result.trace;
-    char inflight[64] = "", theory[16] = "-";
-    int n = 0;
-    for (int d = 0; d < t->devices && n < (int)sizeof inflight - 8; d++)
-        n += snprintf(inflight + n, sizeof inflight - (size_t)n, "%s%d", d ? " " : "",
-                      t->lanes[d].peak_inflight);
-    if (t->devices * 3 > (int)sizeof inflight - 8)
-        snprintf(inflight + n, sizeof inflight - (size_t)n, " ...");
+    char inflight[32], kib[32], theory[16] = "-";
+    per_device(t, 0, 18, inflight, sizeof inflight);
+    per_device(t, 1, 19, kib, sizeof kib);
     if (x->bubble_theory >= 0)
         snprintf(theory, sizeof theory, "%.4f", x->bubble_theory);
-    fprintf(out, "%-12s %3d %2d  %7.4f  %9.4f  %7s  %10.3f  %-18s %9.1f  %-*s", x->name,
+    fprintf(out, "%-12s %3d %2d  %7.4f  %9.4f  %7s  %10.3f  %-18s  %-19s  %-*s", x->name,
             x->schedule.microbatches, x->schedule.chunks, x->bubble, x->predicted_bubble,
-            theory, x->makespan_ns / 1e6, inflight,
-            (double)pl_experiment_peak_bytes(x) / 1024.0, period ? 7 : 0,
+            theory, x->makespan_ns / 1e6, inflight, kib, period ? 7 : 0,
             x->opt.simulate ? "-" : x->bitwise_equal ? "yes" : "NO");
     if (period)
         fprintf(out, "  %9.3f  %7.4f", x->period_ns / 1e6, x->period_bubble);
@@ -115,9 +132,9 @@ int pl_cmd_compare(pl_args *a, int colour)
         traces[i] = &x[i].result.trace;
         ran = i + 1;
         if (!a->json && i == 0)
-            printf("costs: %s\n\n%-12s %3s %2s  %7s  %9s  %7s  %10s  %-18s %9s  %-*s%s\n",
+            printf("costs: %s\n\n%-12s %3s %2s  %7s  %9s  %7s  %10s  %-18s  %-19s  %-*s%s\n",
                    pl_summary_unit(&x[0], unit, sizeof unit), "schedule", "m", "v", "bubble",
-                   "predicted", "formula", "makespan ms", "peak in-flight/dev", "peak KiB",
+                   "predicted", "formula", "makespan ms", "peak in-flight/dev", "peak KiB/dev",
                    periods(a) ? 7 : 0, "bitwise", periods(a) ? "  period ms   bubble" : "");
         if (a->json)
             pl_experiment_json(&x[i], stdout);

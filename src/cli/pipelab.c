@@ -25,6 +25,8 @@ static const char usage_head[] =
     "  list                       the registered schedules, one per line\n"
     "  sweep    [--over m|p|v]    bubble against m (or p, or v), measured beside theory\n"
     "  partition                  each stage's layers, time and memory, by every method\n"
+    "  plan     [--device-memory BYTES]   the fastest schedule, m, v and recomputation\n"
+    "                             that fit the budget, searched with the simulator\n"
     "\n"
     "schedules:\n";
 
@@ -34,9 +36,10 @@ static const char usage_options[] =
     "  --schedule NAME        one of the schedules above [1f1b]\n"
     "  --schedule-file FILE   run a schedule written in the text format\n"
     "  --devices P            simulated devices [4]\n"
-    "  --microbatches M       micro-batches per step [8; naive always 1]\n"
+    "  --microbatches M       micro-batches per step [8; naive always 1]; plan: the\n"
+    "                         largest m tried [the batch, at most 64]\n"
     "  --chunks V             model chunks per device, for the schedules that take them\n"
-    "                         [2]; sweep --over v: the largest v [4]\n"
+    "                         [2]; sweep --over v and plan: the largest v [4]\n"
     "  --layers L             layers of the MLP [8]\n"
     "  --width D              features per layer [32]\n"
     "  --widths W,W,...       each layer's output width (the input is as wide as the\n"
@@ -55,6 +58,13 @@ static const char usage_options[] =
     "                         layers of width D on batch/m rows; t_F = t_I = t_W = 1]\n"
     "  --flops X              device speed for --cost flops, FLOP/s [1e9]\n"
     "  --costs F,I,W          --cost uniform: t_F, t_I, t_W in units [1,1,1]\n"
+    "  --unit-m N             --cost uniform: a unit is the forward on batch/N rows\n"
+    "                         [N = m; plan: 1, the whole batch, so that m compare]\n"
+    "";
+
+/* The rest of the options, and the exit status (ISO C caps a string literal
+ * at 4095 characters). */
+static const char usage_more[] =
     "  --clock virtual|scaled|real   how devices keep time [virtual]\n"
     "  --scale X              scaled clock: host time per modelled time [1]\n"
     "  --link-latency MS      every message between devices takes MS more [0]\n"
@@ -109,6 +119,7 @@ static int usage(FILE *out)
     for (int i = 0; i < n; i++)
         fprintf(out, "  %-12s ch%02d  %s\n", e[i].name, e[i].chapter, e[i].help);
     fputs(usage_options, out);
+    fputs(usage_more, out);
     fputs(usage_footer, out);
     return 0;
 }
@@ -288,6 +299,7 @@ static int cmd_list(void)
 int pl_cmd_compare(pl_args *a, int colour);
 int pl_cmd_sweep(pl_args *a);
 int pl_cmd_partition(pl_args *a);
+int pl_cmd_plan(pl_args *a);
 
 int main(int argc, char **argv)
 {
@@ -316,6 +328,7 @@ int main(int argc, char **argv)
     case PL_CMD_COMPARE: return pl_cmd_compare(&a, colour()); /* each checks stdout itself */
     case PL_CMD_SWEEP: return pl_cmd_sweep(&a);
     case PL_CMD_PARTITION: return flushed(pl_cmd_partition(&a));
+    case PL_CMD_PLAN: return flushed(pl_cmd_plan(&a));
     }
     return fail("unknown command");
 }

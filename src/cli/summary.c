@@ -21,17 +21,22 @@ const char *pl_summary_unit(const pl_experiment *x, char *buf, size_t n)
 {
     const pl_options *o = &x->opt;
     char layers[64] = "L/p layers";
+    char rows[48] = "batch/m rows";
+    if (o->unit_microbatches == 1)
+        snprintf(rows, sizeof rows, "the whole batch");
+    else if (o->unit_microbatches > 1)
+        snprintf(rows, sizeof rows, "batch/%d rows", o->unit_microbatches);
     if (!uniform_widths(x))
         snprintf(layers, sizeof layers, "L/p layers of width D = %d", o->width);
     if (o->cost == PL_COST_FLOPS)
         snprintf(buf, n, "costs from FLOPs at %g FLOP/s", o->flops_per_s);
     else if (o->t_f == o->t_i && o->t_i == o->t_w)
-        snprintf(buf, n, "1 unit = %g ms = the forward of %s on batch/m rows; "
-                 "t_F = t_I = t_W = %g unit", (double)PL_COST_UNIT / 1e6, layers, o->t_f);
+        snprintf(buf, n, "1 unit = %g ms = the forward of %s on %s; "
+                 "t_F = t_I = t_W = %g unit", (double)PL_COST_UNIT / 1e6, layers, rows, o->t_f);
     else
-        snprintf(buf, n, "1 unit = %g ms = the forward of %s on batch/m rows; "
-                 "t_F %g, t_I %g, t_W %g units", (double)PL_COST_UNIT / 1e6, layers, o->t_f,
-                 o->t_i, o->t_w);
+        snprintf(buf, n, "1 unit = %g ms = the forward of %s on %s; "
+                 "t_F %g, t_I %g, t_W %g units", (double)PL_COST_UNIT / 1e6, layers, rows,
+                 o->t_f, o->t_i, o->t_w);
     return buf;
 }
 

@@ -28,7 +28,7 @@
  * Where p divides m this is the order of Megatron-LM and of PyTorch's
  * ScheduleInterleaved1F1B, action for action. Otherwise Megatron-LM
  * refuses; here every m >= 1 runs, as the schedule for whole groups with
- * the missing micro-batches' actions left out (push, below). Leaving
+ * the missing micro-batches' actions left out (pl_schedule_keep). Leaving
  * actions out of a valid schedule keeps it valid and delays nothing; what
  * the short last group costs is a bubble above (p-1)/(v*m+p-1), which the
  * chapter measures.
@@ -51,13 +51,6 @@ static pl_action nth(int k, int p, int v, pl_kind kind)
     int group = k / (p * v), i = k % (p * v), chunk = i / p;
     return (pl_action){kind, group * p + i % p, kind == PL_F ? chunk : v - 1 - chunk};
 }
-
-/* Append a unless it belongs to a micro-batch past the last: when p does not
- * divide m, the schedule is the one for whole groups without those. */
-static int push(pl_schedule *s, int d, pl_action a, int m)
-{
-    return a.mb < m ? pl_schedule_push(s, d, a.kind, a.mb, a.chunk) : 0;
-}
 // [endregion interleaved-order]
 
 int pl_schedule_interleaved(pl_schedule *s, const pl_shape *shape, char *err, size_t errlen)
@@ -73,13 +66,13 @@ int pl_schedule_interleaved(pl_schedule *s, const pl_shape *shape, char *err, si
             warmup = total;
         int fwd = 0, bwd = 0; /* next chunk-forward, next chunk-backward */
         while (fwd < warmup)
-            failed |= push(s, d, nth(fwd++, p, v, PL_F), m);
+            failed |= pl_schedule_keep(s, d, nth(fwd++, p, v, PL_F));
         while (fwd < total) { /* steady */
-            failed |= push(s, d, nth(fwd++, p, v, PL_F), m);
-            failed |= push(s, d, nth(bwd++, p, v, PL_B), m);
+            failed |= pl_schedule_keep(s, d, nth(fwd++, p, v, PL_F));
+            failed |= pl_schedule_keep(s, d, nth(bwd++, p, v, PL_B));
         }
         while (bwd < total) /* cooldown */
-            failed |= push(s, d, nth(bwd++, p, v, PL_B), m);
+            failed |= pl_schedule_keep(s, d, nth(bwd++, p, v, PL_B));
     }
     // [endregion interleaved]
     return pl_schedule_end(s, "interleaved", failed, err, errlen);
