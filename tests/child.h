@@ -28,6 +28,18 @@
 
 extern char **environ;
 
+/* Sanitizers start slowly and run slower; the time bounds stretch for them. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SLOW 10.0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SLOW 10.0
+#endif
+#endif
+#ifndef SLOW
+#define SLOW 1.0
+#endif
+
 /** How a child ended. */
 typedef struct {
     int exited;      /* 1 if it exited normally */
