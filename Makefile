@@ -67,16 +67,22 @@ $(CLI): $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+# The command's pieces but main, for the tests that call them directly.
+CLI_LIB := $(BUILD)/libpipelab-cli.a
+$(CLI_LIB): $(filter-out $(BUILD)/obj/src/cli/pipelab.o,$(CLI_SRC:%.c=$(BUILD)/obj/%.o))
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
 $(BUILD)/lessons/%: chapters/%/lesson.c chapters/lesson.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
 
 TEST_HEADERS := $(wildcard tests/*.h) $(wildcard tests/tsan/criterion/*.h)
-$(BUILD)/tests/%: tests/%.c $(TEST_HEADERS) $(LIB)
+$(BUILD)/tests/%: tests/%.c $(TEST_HEADERS) $(CLI_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(CLI_LIB) $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS)
 
 $(EXCERPT): tools/excerpt.c
 	@mkdir -p $(dir $@)
@@ -121,14 +127,14 @@ test-only: $(TESTS) $(CLI) $(EXCERPT) $(OUTPUTS) $(LESSONS) ## run every test su
 compare: $(CLI) ## the main job: every schedule side by side (4 devices, 8 micro-batches)
 	@$(CLI) compare --devices 4 --microbatches 8
 
-bench: $(BUILD)/bench/bench $(CLI) ## benchmarks: mailbox hand-off, actions/s, real-clock speedup, scaled-clock bubble, MPI speedup
+bench: $(BUILD)/bench/bench $(CLI) ## benchmarks: mailbox hand-off, actions/s, real-clock speedup, scaled-clock bubble, constant memory, MPI speedup
 	@$(BUILD)/bench/bench
-	@$(if $(HAVE_MPI),$(MAKE) --no-print-directory bench-mpi,echo "7. MPI real clock: skipped, no Open MPI here (make deps-mpi)")
+	@$(if $(HAVE_MPI),$(MAKE) --no-print-directory bench-mpi,echo "8. MPI real clock: skipped, no Open MPI here (make deps-mpi)")
 
-$(BUILD)/bench/bench: bench/bench.c bench/handoff.c $(LIB)
+$(BUILD)/bench/bench: bench/bench.c bench/handoff.c bench/memory.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) bench/bench.c bench/handoff.c $(LIB) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) bench/bench.c bench/handoff.c bench/memory.c $(LIB) -o $@ $(LDLIBS)
 
 # chNN and test-chNN for every chapter that exists; for one that does not
 # yet, a clear message instead of "Nothing to be done".

@@ -9,9 +9,11 @@
  *   5. the scaled clock: measured bubble beside theory
  *   6. real-clock speedup of 2 devices over 1, paired runs, against the
  *      bound the host's measured stage costs allow
- *   7. the same with MPI processes (chapter 09; `bench --mpi`, make bench-mpi)
+ *   7. constant memory: a long run's peak beside a short one's (memory.c)
+ *   8. real-clock speedup with MPI processes (chapter 09; `bench --mpi`,
+ *      make bench-mpi)
  *
- *   build/bench/bench [N ...]   every part, or only parts N (make bench: 1-6)
+ *   build/bench/bench [N ...]   every part, or only parts N (make bench: 1-7)
  *
  * Wall-clock figures are reported as min / median / max over repeated runs,
  * and comparisons as A/B pairs alternated in one run, because the machine
@@ -31,6 +33,7 @@
 #include "simulate.h"
 
 double pl_bench_handoff_ns(int rounds); /* handoff.c */
+void pl_bench_memory(void);             /* memory.c */
 
 enum { MAX_RUNS = 64 };
 
@@ -354,14 +357,14 @@ static void speedup_threads(void)
     speedup("6. real clock speedup  ", "device", real_step);
 }
 
-/* build/bench/bench [N ...]: parts 1-6, or only parts N; --mpi: part 7. */
+/* build/bench/bench [N ...]: parts 1-7, or only parts N; --mpi: part 8. */
 int main(int argc, char **argv)
 {
     void (*parts[])(void) = {handoff, throughput, simulator, drift, scaled_bubble,
-                             speedup_threads};
+                             speedup_threads, pl_bench_memory};
     int n = (int)(sizeof parts / sizeof *parts);
     if (argc > 1 && !strcmp(argv[1], "--mpi")) { /* make bench-mpi */
-        speedup("7. MPI real clock      ", "process", mpi_step);
+        speedup("8. MPI real clock      ", "process", mpi_step);
         load("after");
         return 0;
     }

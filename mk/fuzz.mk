@@ -69,3 +69,45 @@ valgrind-faults: $(CLI) ## run a sample of --inject-fault runs and a watchdog st
 	  $(CLI) run --schedule gpipe --inject-fault device=1,action=2,stall --watchdog 0.3 >/dev/null \
 	  2>$(BUILD)/valgrind.log; rc=$$?; [ $$rc -eq 1 ] || { cat $(BUILD)/valgrind.log; exit 1; }; \
 	  echo "  ok  watchdog stop: no leak, no error"
+
+# Fuzzing the command line's option parser (fuzz/fuzz_args.c): arguments
+# separated by NUL bytes. Accepted runs are checked (needs estimated,
+# schedule files read), never run.
+#
+#   make fuzz-args             FUZZ_SECONDS (default 60) of fuzzing
+FUZZ_ARGS_BIN := $(FUZZ_DIR)/fuzz_args
+FUZZ_ARGS_SRC := fuzz/fuzz_args.c src/cli/args.c src/cli/output.c
+
+.PHONY: fuzz-args fuzz-args-seeds
+
+$(FUZZ_ARGS_BIN): $(FUZZ_ARGS_SRC) $(LIB_SRC) $(wildcard src/*.h src/cli/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc/cli $(FUZZ_ARGS_SRC) $(LIB_SRC) -o $@ -lpthread -lm
+
+# Command lines that reach every option and every command; each one
+# argument per NUL-ended piece.
+FUZZ_ARGS_SEEDS := "run" "run --schedule gpipe --devices 3 --microbatches 5" \
+  "run --cost flops --flops 5e13 --json" "run --clock scaled --scale 1e6" \
+  "run --simulate --recompute --device-memory 4096" "run --inject-fault device=1,action=2,stall" \
+  "run --watchdog 0.5 --verify --steps 3 --seed 7" "run --batch 1048576 --width 4096 --layers 4096" \
+  "run --trace t.json --svg t.svg" "run --ignore-limits --layers 64 --chunks 1" \
+  "compare --devices 2 --microbatches 4 --simulate" "show --schedule 1f1b --devices 2" \
+  "check --strict x.txt" "sweep --over p --devices 8 --svg s.svg" "list" "run --help"
+
+fuzz-args-seeds: ## write the option parser's fuzzing seeds under build/fuzz/args-seeds
+	@rm -rf $(FUZZ_DIR)/args-seeds && mkdir -p $(FUZZ_DIR)/args-seeds
+	@n=0; for line in $(FUZZ_ARGS_SEEDS); do n=$$((n + 1)); \
+	  printf '%s\0' $$line > $(FUZZ_DIR)/args-seeds/seed-$$n; done; \
+	  echo "$$n command lines as seeds"
+
+fuzz-args: $(FUZZ_ARGS_BIN) fuzz-args-seeds ## fuzz the command line's option parser for FUZZ_SECONDS (default 60)
+	@mkdir -p $(FUZZ_DIR)/args-corpus $(FUZZ_DIR)/artifacts
+	@echo "fuzzing the option parser for $(FUZZ_SECONDS) s; findings go to $(FUZZ_DIR)/artifacts/"
+	@$(FUZZ_ARGS_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	  -max_len=1024 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/args- \
+	  $(FUZZ_DIR)/args-corpus $(FUZZ_DIR)/args-seeds 2>$(FUZZ_DIR)/fuzz-args.log; rc=$$?; \
+	  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' \
+	    $(FUZZ_DIR)/fuzz-args.log || true; \
+	  if [ $$rc -ne 0 ]; then tail -40 $(FUZZ_DIR)/fuzz-args.log; \
+	    echo "fuzz-args: a finding, saved in $(FUZZ_DIR)/artifacts/ (log: $(FUZZ_DIR)/fuzz-args.log)"; exit 1; fi; \
+	  echo "fuzz-args: no crash, leak, hang or broken property in $(FUZZ_SECONDS) s"

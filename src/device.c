@@ -43,7 +43,7 @@ int pl_device_init(pl_device *dv, const pl_job *job, pl_transport *net, int id, 
     }
     if (!dv->stash || (dv->last_stage && (!dv->share || !dv->loss)) ||
         pl_lane_init(&dv->lane, o->steps, !o->totals_only) ||
-        pl_lane_reserve(&dv->lane, (long)o->steps * s->len[id] * (o->recompute ? 2 : 1)))
+        pl_lane_reserve(&dv->lane, (long)dv->lane.kept * s->len[id] * (o->recompute ? 2 : 1)))
         return -1;
     return 0;
 }

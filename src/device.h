@@ -39,7 +39,7 @@ typedef struct {
     atomic_int step;       /**< the step it is in */
     atomic_int pos;        /**< its position in the action list */
     atomic_int state;      /**< PL_DEV_* */
-    atomic_long progress;  /**< actions completed */
+    atomic_long progress;  /**< actions completed and messages received */
 } pl_device_watch;
 
 /** One device. */

@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "clock.h"
+#include "needs.h"
 #include "profile.h"
 #include "reference.h"
 #include "runtime.h"
 #include "simulate.h"
+#include "validate.h"
 
 /* The schedule's shape: a registered schedule's, as the options ask for it,
  * or a schedule file's (loaded here; a file is never generated). */
@@ -130,22 +132,25 @@ static int by_span(const void *a, const void *b)
                               : (x->step > y->step) - (x->step < y->step);
 }
 
-/* The step of median makespan: the one the summary and the pictures show.
- * (With an even number of steps, the upper median: a step that ran.) */
+/* The step of median makespan among the steps the trace kept (every step,
+ * unless the run was longer than PL_TRACE_KEPT_STEPS): the one the summary
+ * and the pictures show. (With an even number, the upper median: a step
+ * that ran.) */
 static int measure(pl_experiment *x)
 {
     const pl_trace *t = &x->result.trace;
-    step_span *s = calloc((size_t)t->steps, sizeof *s);
+    int first = pl_trace_first_kept(t), n = t->steps - first;
+    step_span *s = n > 0 ? calloc((size_t)n, sizeof *s) : NULL;
     int rc = s ? 0 : -1;
     pl_metrics m;
-    for (int k = 0; rc == 0 && k < t->steps; k++) {
-        rc = pl_metrics_compute(t, k, &m);
-        s[k] = (step_span){m.makespan, k};
+    for (int k = 0; rc == 0 && k < n; k++) {
+        rc = pl_metrics_compute(t, first + k, &m);
+        s[k] = (step_span){m.makespan, first + k};
         pl_metrics_free(&m);
     }
     if (rc == 0) {
-        qsort(s, (size_t)t->steps, sizeof *s, by_span);
-        x->step = s[t->steps / 2].step;
+        qsort(s, (size_t)n, sizeof *s, by_span);
+        x->step = s[n / 2].step;
         rc = pl_metrics_compute(t, x->step, &m);
     }
     if (rc == 0) {
@@ -360,18 +365,70 @@ static void describe_setup(const pl_experiment *x, char *buf, size_t n)
         snprintf(buf + k, n - k, ", warm-up +%d per link", x->warmup_extra);
 }
 
+/* What can be known before anything big is allocated: a shape the batch
+ * fills, a partition of the layers (by FLOPs where it will be measured),
+ * a schedule file that is valid -- and needs within the limits of needs.h,
+ * estimated from the layers' shapes alone. Leaves x with its shape and, for
+ * a file, its schedule; -1 with err otherwise: bad input. Costs to be
+ * measured are not known yet: the time is then estimated for the fastest
+ * core there is, so that it is never overestimated. */
+static int check_needs(pl_experiment *x, pl_shape *shape, char *err, size_t errlen)
+{
+    pl_options *o = &x->opt;
+    pl_partition_kind kind = o->partition;
+    pl_validation v = {0};
+    pl_needs needs;
+    if (make_shape(x, shape, err, errlen) ||
+        (o->schedule_file && pl_validate(&x->schedule, &v, err, errlen)))
+        return -1;
+    int rc = -1;
+    pl_cost_kind cost = o->cost;
+    double flops = o->flops_per_s;
+    o->partition = kind == PL_PARTITION_MEASURED ? PL_PARTITION_BALANCED : kind;
+    if (cost == PL_COST_MEASURED) { /* not timed yet: a core no host core outruns */
+        o->cost = PL_COST_FLOPS;
+        o->flops_per_s = PL_NEEDS_FASTEST_CORE;
+    }
+    if (shape->microbatches > o->batch)
+        snprintf(err, errlen, "%d micro-batches need a batch of at least %d samples (--batch is "
+                 "%d)", shape->microbatches, shape->microbatches, o->batch);
+    else if (pl_needs_model_shape(&x->model, o))
+        snprintf(err, errlen, "out of host memory for the model's shape");
+    else if (make_partition(x, shape->devices * shape->chunks, o->batch / shape->microbatches,
+                            err, errlen) == 0) {
+        make_job(x, shape);
+        x->job.schedule = o->schedule_file ? &x->schedule : NULL;
+        pl_needs_estimate(&x->job, shape, x->entry, v.peak_inflight, &needs);
+        x->job.schedule = &x->schedule;
+        rc = pl_needs_check(&x->job, &needs, err, errlen);
+    }
+    o->partition = kind;
+    o->cost = cost;
+    o->flops_per_s = flops;
+    pl_validation_free(&v);
+    pl_model_free(&x->model);
+    pl_partition_free(&x->partition);
+    return rc;
+}
+
+int pl_experiment_check(const pl_options *o, char *err, size_t errlen)
+{
+    pl_experiment x;
+    memset(&x, 0, sizeof x);
+    x.opt = *o;
+    pl_shape shape;
+    int rc = check_needs(&x, &shape, err, errlen);
+    pl_experiment_free(&x);
+    return rc ? PL_EXPERIMENT_REFUSED : 0;
+}
+
 int pl_experiment_prepare(const pl_options *o, pl_experiment *x, char *err, size_t errlen)
 {
     memset(x, 0, sizeof *x);
     x->opt = *o;
     pl_shape shape;
-    if (make_shape(x, &shape, err, errlen))
-        return -1;
-    if (shape.microbatches > o->batch) {
-        snprintf(err, errlen, "%d micro-batches need a batch of at least %d samples (--batch is %d)",
-                 shape.microbatches, shape.microbatches, o->batch);
-        return -1;
-    }
+    if (check_needs(x, &shape, err, errlen))
+        return PL_EXPERIMENT_REFUSED;
     if (make_model(x, &x->model, err, errlen) ||
         make_partition(x, shape.devices * shape.chunks, o->batch / shape.microbatches, err,
                        errlen))
@@ -385,8 +442,11 @@ int pl_experiment_prepare(const pl_options *o, pl_experiment *x, char *err, size
                                  : o->warmup_extra;
         x->warmup_extra = shape.warmup_extra;
         if (pl_registry_generate(x->entry, &shape, &x->schedule, err, errlen))
-            return -1;
+            return PL_EXPERIMENT_REFUSED;
     }
+    if (!o->simulate && (o->fault_device >= 0 || o->schedule_file) &&
+        pl_runtime_check(&x->job, err, errlen))
+        return PL_EXPERIMENT_REFUSED; /* a fault that can never fire */
     x->period_ns = x->predicted_period_ns = -1;
     return find_clips(x, err, errlen);
 }
@@ -412,10 +472,11 @@ int pl_experiment_finish(pl_experiment *x, char *err, size_t errlen)
 
 int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t errlen)
 {
-    if (pl_experiment_prepare(o, x, err, errlen))
-        return -1;
-    int rc = o->simulate ? pl_simulate(&x->job, &x->result, err, errlen)
-                         : pl_runtime_run(&x->job, &x->result, err, errlen);
+    int rc = pl_experiment_prepare(o, x, err, errlen);
+    if (rc)
+        return rc;
+    rc = o->simulate ? pl_simulate(&x->job, &x->result, err, errlen)
+                     : pl_runtime_run(&x->job, &x->result, err, errlen);
     return rc ? -1 : pl_experiment_finish(x, err, errlen);
 }
 

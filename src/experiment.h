@@ -66,12 +66,27 @@ typedef struct {
                                          same trace, bit for bit */
 } pl_experiment;
 
+/** What pl_experiment_run returns for a run it refused before anything ran. */
+#define PL_EXPERIMENT_REFUSED (-2)
+
 /**
- * Build and run what `o` describes. Returns 0, or -1 with a one-line
- * message in err (a bad option combination, an invalid schedule, a failed
- * device). Free `x` with pl_experiment_free either way.
+ * Build and run what `o` describes. Returns 0; PL_EXPERIMENT_REFUSED with
+ * a one-line message in err if the options ask for what cannot run (an
+ * invalid schedule, a shape the batch or the layers cannot fill, a fault
+ * that can never fire, needs beyond the limits of needs.h) -- checked before
+ * anything big is allocated; or -1 with a one-line message if the run
+ * failed (a device failed or ran out of memory, the host ran out of
+ * memory). Free `x` with pl_experiment_free either way.
  */
 int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t errlen);
+
+/**
+ * What pl_experiment_run refuses, checked without running or generating
+ * anything big: the shape, the partition, the needs (needs.h). Returns 0,
+ * or PL_EXPERIMENT_REFUSED with the same message. compare and sweep check
+ * every run this way before they start the first.
+ */
+int pl_experiment_check(const pl_options *o, char *err, size_t errlen);
 
 /**
  * The forwards 1f1b's warm-up needs beyond p - s - 1 to cover the round
@@ -82,7 +97,8 @@ int pl_experiment_warmup_extra(const pl_job *job, const pl_shape *shape);
 /**
  * The first half of pl_experiment_run, for an executor of its own (the MPI
  * ranks of chapter 09): build the schedule, partition, model and job that
- * `o` describes, and run nothing. Returns 0, or -1 with a one-line message.
+ * `o` describes, and run nothing. Returns 0, or PL_EXPERIMENT_REFUSED or -1
+ * with a one-line message, as pl_experiment_run does.
  * Free `x` with pl_experiment_free either way.
  */
 int pl_experiment_prepare(const pl_options *o, pl_experiment *x, char *err, size_t errlen);

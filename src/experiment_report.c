@@ -68,11 +68,12 @@ void pl_experiment_json(const pl_experiment *x, FILE *out)
     pl_json_string(x->name, out);
     fprintf(out, ",\"devices\":%d,\"microbatches\":%d,\"chunks\":%d,\"placement\":\"%s\","
             "\"clock\":\"%s\",\"executor\":\"%s\",\"steps\":%d,\"step\":%d,"
-            "\"cost_unit_ns\":%.9g,\"makespan_ns\":", x->schedule.devices,
+            "\"cost_unit_ns\":", x->schedule.devices,
             x->schedule.microbatches, x->schedule.chunks,
             pl_route_placement_name(x->schedule.placement), pl_clock_name(x->opt.clock),
-            t->info.executor, x->opt.steps, x->step,
-            x->opt.cost == PL_COST_UNIFORM ? (double)PL_COST_UNIT : NAN);
+            t->info.executor, x->opt.steps, x->step);
+    pl_json_number(x->opt.cost == PL_COST_UNIFORM ? (double)PL_COST_UNIT : NAN, out);
+    fputs(",\"makespan_ns\":", out);
     pl_json_number(x->makespan_ns, out);
     fputs(",\"bubble\":", out);
     pl_json_number(x->bubble, out);

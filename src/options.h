@@ -91,6 +91,7 @@ typedef struct {
     long fault_action;         /**< ... at its K-th action of the run, from 0 ... */
     int fault_stall;           /**< ... by stalling there (waiting forever) instead of failing */
     double watchdog_s;         /**< stop if no device progresses this long; 0 off, < 0 automatic */
+    int ignore_limits;         /**< run even what needs.h estimates exceeds the host */
     /* how to run and what to report */
     int simulate;              /**< the simulator instead of device threads */
     int totals_only;           /**< simulator: keep per-step totals, not every event */

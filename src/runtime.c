@@ -122,10 +122,10 @@ static void stall_report(run *r, double seconds)
     pl_transport_abort(r->net, -1, msg);
 }
 
-/* Progress: actions completed. *moving is 1 unless some device waits for
- * a message (or is stalled) while none computes: a long action is progress
- * on every clock, and devices that are all at the barrier or finished are
- * about to be released, not stuck. */
+/* Progress: actions completed and messages received. *moving is 1 unless
+ * some device waits for a message (or is stalled) while none computes: a
+ * long action is progress on every clock, and devices that are all at the
+ * barrier or finished are about to be released, not stuck. */
 static long progress(run *r, int *moving)
 {
     long n = 0;
@@ -141,10 +141,12 @@ static long progress(run *r, int *moving)
 }
 
 /* Wait for every device to finish, stopping the run if for `limit` seconds
- * no action completes while devices wait for messages and none computes. */
+ * nothing progresses while devices wait for messages and none computes --
+ * seen at two looks in a row, 20 ms apart, however short the limit. */
 static void watch(run *r, double limit)
 {
     long last = -1;
+    int stalled_looks = 0;
     int64_t since = pl_clock_host_ns();
     pthread_mutex_lock(&r->mu);
     while (r->finished < r->p) {
@@ -162,8 +164,9 @@ static void watch(run *r, double limit)
         if (now != last || moving) {
             last = now;
             since = t;
-        } else if (limit > 0 && r->finished < r->p && !pl_transport_stopped(r->net) &&
-                   (double)(t - since) / 1e9 > limit) {
+            stalled_looks = 0;
+        } else if (++stalled_looks >= 2 && limit > 0 && r->finished < r->p &&
+                   !pl_transport_stopped(r->net) && (double)(t - since) / 1e9 > limit) {
             pthread_mutex_unlock(&r->mu);
             stall_report(r, limit);
             pthread_mutex_lock(&r->mu);
@@ -172,13 +175,21 @@ static void watch(run *r, double limit)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Start every device thread; returns how many started. */
+/* Start every device thread, each on a stack of PL_RUNTIME_STACK_BYTES;
+ * returns how many started. */
 static int start(run *r, thread_arg *args, pthread_t *threads)
 {
     int started = 0;
+    pthread_attr_t attr;
+    int sized = pthread_attr_init(&attr) == 0;
+    if (sized && pthread_attr_setstacksize(&attr, PL_RUNTIME_STACK_BYTES) != 0) {
+        pthread_attr_destroy(&attr);
+        sized = 0;
+    }
     for (; started < r->p; started++) {
         args[started] = (thread_arg){r, started};
-        if (pthread_create(&threads[started], NULL, thread_main, &args[started])) {
+        if (pthread_create(&threads[started], sized ? &attr : NULL, thread_main,
+                           &args[started])) {
             pl_transport_abort(r->net, -1, "runtime: could not start a device thread");
             pthread_mutex_lock(&r->mu);
             r->finished += r->p - started; /* so watch() returns */
@@ -186,6 +197,8 @@ static int start(run *r, thread_arg *args, pthread_t *threads)
             break;
         }
     }
+    if (sized)
+        pthread_attr_destroy(&attr);
     return started;
 }
 

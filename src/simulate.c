@@ -270,13 +270,14 @@ static inline int run(sim *x, int d, const pl_action *a, pl_kind kind, const rec
         if (to != d && (ds->lane.keep_events || arrival > ds->now)) {
             if (on_link(x, d, *a, k, arrival))
                 return -1;
-        } else {
-            ds->lane.totals[ds->step].bytes_sent += k->sent;
+        } else if (pl_lane_sent(&ds->lane, ds->step, k->sent)) {
+            snprintf(x->err, x->errlen, "simulate: step %d is past the trace", ds->step);
+            return -1;
         }
     }
-    pl_event e = {start, ds->now, ds->held, in_transit(x, ds, ds->now), a->mb, (int16_t)d,
-                  (int16_t)(d + k->stage), (int16_t)ds->step, (int16_t)ds->inflight,
-                  (int8_t)kind, (int8_t)a->chunk};
+    pl_event e = {start, ds->now, ds->held, in_transit(x, ds, ds->now), a->mb, ds->inflight,
+                  (int16_t)d, (int16_t)(d + k->stage), (int16_t)ds->step, (int8_t)kind,
+                  (int8_t)a->chunk};
     if (pl_lane_add(&ds->lane, &e)) {
         snprintf(x->err, x->errlen, "simulate: out of host memory for the trace");
         return -1;
@@ -488,7 +489,8 @@ static int setup(sim *x, const pl_job *job, pl_trace *trace)
         ds->list = s->actions[d];
         ds->len = s->len[d];
         if (pl_lane_reserve(&trace->lanes[d],
-                            (long)steps * s->len[d] * (job->opt->recompute ? 2 : 1)))
+                            (long)trace->lanes[d].kept * s->len[d] *
+                                (job->opt->recompute ? 2 : 1)))
             return -1;
     }
     return 0;

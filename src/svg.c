@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "utf8.h"
+
 enum {
     WIDTH = 960,     /* the whole picture */
     LEFT = 48,       /* lane labels */
@@ -59,16 +61,29 @@ void pl_svg_begin(FILE *out, int width, int height)
             width, height, width, height, width, height);
 }
 
-void pl_svg_text(const char *s, FILE *out)
+void pl_svg_text(const char *str, FILE *out)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        default: fputc(*s, out);
-        }
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        int n = pl_utf8_length(s);
+        /* XML 1.0 forbids control characters (but tab, newline and return)
+         * and U+FFFE, U+FFFF even as references: they become U+FFFD, as
+         * bytes that are not UTF-8 do. */
+        int bad = n == 0 || (*s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r') ||
+                  (n == 3 && s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe);
+        if (bad)
+            fputs("\xef\xbf\xbd", out);
+        else if (*s == '&')
+            fputs("&amp;", out);
+        else if (*s == '<')
+            fputs("&lt;", out);
+        else if (*s == '>')
+            fputs("&gt;", out);
+        else if (*s == '"')
+            fputs("&quot;", out);
+        else
+            fwrite(s, 1, (size_t)n, out);
+        s += bad ? (n ? n : 1) : n;
     }
 }
 

@@ -41,7 +41,11 @@ int pl_svg_timeline(const pl_trace *const *traces, int n, FILE *out);
  */
 void pl_svg_begin(FILE *out, int width, int height);
 
-/** Write `s` as XML character data: &, < and > (and quotes) escaped. */
+/**
+ * Write `s` as XML character data: &, < and > (and quotes) escaped; control
+ * characters XML cannot hold and bytes that are not UTF-8 replaced by
+ * U+FFFD, so the document is well-formed whatever the bytes.
+ */
 void pl_svg_text(const char *s, FILE *out);
 
 #endif

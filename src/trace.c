@@ -6,14 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void clear_total(pl_step_total *tot, int step)
+{
+    *tot = (pl_step_total){step, INT64_MAX, INT64_MIN, 0, 0};
+}
+
 int pl_lane_init(pl_lane *l, int steps, int keep_events)
 {
     memset(l, 0, sizeof *l);
-    l->totals = malloc((size_t)steps * sizeof *l->totals);
+    l->kept = steps < PL_TRACE_KEPT_STEPS ? steps : PL_TRACE_KEPT_STEPS;
+    l->totals = malloc((size_t)(l->kept > 0 ? l->kept : 1) * sizeof *l->totals);
     if (!l->totals)
         return -1;
-    for (int k = 0; k < steps; k++)
-        l->totals[k] = (pl_step_total){INT64_MAX, INT64_MIN, 0, 0};
+    for (int k = 0; k < l->kept; k++)
+        clear_total(&l->totals[k], k);
+    clear_total(&l->first, 0);
     l->steps = steps;
     l->keep_events = keep_events;
     return 0;
@@ -39,14 +46,55 @@ int pl_lane_reserve(pl_lane *l, long n)
     return 0;
 }
 
+/* Make `step` the newest kept step: forget the events, messages and totals
+ * of the steps that fall out of the window. A lane's steps only go forward,
+ * so what it keeps is a suffix of each list; moving it down keeps the
+ * buffers from growing. */
+static void slide(pl_lane *l, int step)
+{
+    int first = step - l->kept + 1;
+    for (int k = l->first_kept; k < first; k++)
+        clear_total(&l->totals[k % l->kept], k + l->kept);
+    long drop = 0;
+    while (drop < l->len && l->events[drop].step < first)
+        drop++;
+    if (drop > 0) {
+        memmove(l->events, l->events + drop, (size_t)(l->len - drop) * sizeof *l->events);
+        l->len -= drop;
+    }
+    for (drop = 0; drop < l->nsends && l->sends[drop].step < first;)
+        drop++;
+    if (drop > 0) {
+        memmove(l->sends, l->sends + drop, (size_t)(l->nsends - drop) * sizeof *l->sends);
+        l->nsends -= drop;
+    }
+    l->first_kept = first;
+}
+
+/* The totals of `step`, sliding the window to it first if need be; NULL for
+ * a step the lane no longer keeps, or beyond the run. */
+static pl_step_total *total(pl_lane *l, int step)
+{
+    if (step < l->first_kept || step >= l->steps)
+        return NULL;
+    if (step >= l->first_kept + l->kept)
+        slide(l, step);
+    return &l->totals[step % l->kept];
+}
+
 int pl_lane_add(pl_lane *l, const pl_event *e)
 {
-    pl_step_total *tot = &l->totals[e->step];
-    if (e->start < tot->first_start)
-        tot->first_start = e->start;
-    if (e->end > tot->last_end)
-        tot->last_end = e->end;
-    tot->busy += e->end - e->start;
+    pl_step_total *tot = total(l, e->step);
+    if (!tot)
+        return -1;
+    for (int both = 0; both < (e->step == 0 ? 2 : 1); both++, tot = &l->first) {
+        if (e->start < tot->first_start)
+            tot->first_start = e->start;
+        if (e->end > tot->last_end)
+            tot->last_end = e->end;
+        tot->busy += e->end - e->start;
+    }
+    l->busy += e->end - e->start;
     if (e->inflight > l->peak_inflight)
         l->peak_inflight = e->inflight;
     if ((size_t)e->held > l->peak_bytes)
@@ -56,19 +104,27 @@ int pl_lane_add(pl_lane *l, const pl_event *e)
         l->peak_held_activations = (size_t)e->held;
         l->peak_held_in_transit = (size_t)e->in_transit;
     }
-    if (!l->keep_events) {
-        l->len++;
+    if (!l->keep_events)
         return 0;
-    }
     if (l->len == l->cap && pl_lane_reserve(l, l->cap ? 2 * l->cap : 64))
         return -1;
     l->events[l->len++] = *e;
     return 0;
 }
 
+int pl_lane_sent(pl_lane *l, int step, int64_t bytes)
+{
+    pl_step_total *tot = total(l, step);
+    if (!tot)
+        return -1;
+    tot->bytes_sent += bytes;
+    return 0;
+}
+
 int pl_lane_send(pl_lane *l, const pl_transfer *t)
 {
-    l->totals[t->step].bytes_sent += t->bytes;
+    if (pl_lane_sent(l, t->step, t->bytes))
+        return -1;
     if (!l->keep_events)
         return 0;
     if (l->nsends == l->sends_cap) {
@@ -120,6 +176,24 @@ int pl_trace_has_events(const pl_trace *t, int step)
     return 0;
 }
 
+int pl_trace_first_kept(const pl_trace *t)
+{
+    int first = 0;
+    for (int d = 0; d < t->devices; d++)
+        if (t->lanes[d].first_kept > first)
+            first = t->lanes[d].first_kept;
+    return first;
+}
+
+/* Device d's totals of step k, or NULL if its lane does not keep them. */
+static const pl_step_total *kept(const pl_trace *t, int d, int k)
+{
+    const pl_lane *l = &t->lanes[d];
+    const pl_step_total *tot = k >= l->first_kept && k < l->steps ? &l->totals[k % l->kept]
+                                                                  : NULL;
+    return tot && tot->step == k ? tot : NULL;
+}
+
 int pl_metrics_compute(const pl_trace *t, int step, pl_metrics *out)
 {
     return pl_metrics_steps(t, step, 1, out);
@@ -128,7 +202,7 @@ int pl_metrics_compute(const pl_trace *t, int step, pl_metrics *out)
 int pl_metrics_steps(const pl_trace *t, int first_step, int count, pl_metrics *out)
 {
     memset(out, 0, sizeof *out);
-    if (first_step < 0 || count < 1 || first_step > t->steps - count)
+    if (first_step < pl_trace_first_kept(t) || count < 1 || first_step > t->steps - count)
         return -1;
     out->busy = calloc((size_t)t->devices, sizeof *out->busy);
     if (!out->busy)
@@ -137,7 +211,9 @@ int pl_metrics_steps(const pl_trace *t, int first_step, int count, pl_metrics *o
     int64_t first = INT64_MAX, last = INT64_MIN, busy = 0;
     for (int d = 0; d < t->devices; d++)
         for (int k = first_step; k < first_step + count; k++) {
-            const pl_step_total *tot = &t->lanes[d].totals[k];
+            const pl_step_total *tot = kept(t, d, k);
+            if (!tot)
+                continue;
             if (tot->first_start < first)
                 first = tot->first_start;
             if (tot->last_end > last)
@@ -163,13 +239,16 @@ void pl_metrics_free(pl_metrics *m)
     m->busy = NULL;
 }
 
-/* The end of step k: its last action's end over every device. */
+/* The end of step k -- its last action's end over every device -- for the
+ * first step (kept for good) and the kept ones. */
 static int64_t step_end(const pl_trace *t, int k)
 {
     int64_t end = INT64_MIN;
-    for (int d = 0; d < t->devices; d++)
-        if (t->lanes[d].totals[k].last_end > end)
-            end = t->lanes[d].totals[k].last_end;
+    for (int d = 0; d < t->devices; d++) {
+        const pl_step_total *tot = k == 0 ? &t->lanes[d].first : kept(t, d, k);
+        if (tot && tot->last_end > end)
+            end = tot->last_end;
+    }
     return end;
 }
 
@@ -179,9 +258,8 @@ int pl_trace_period(const pl_trace *t, double *period, double *bubble)
     if (n < 2)
         return -1;
     int64_t window = step_end(t, n - 1) - step_end(t, 0), busy = 0;
-    for (int k = 1; k < n; k++)
-        for (int d = 0; d < t->devices; d++)
-            busy += t->lanes[d].totals[k].busy;
+    for (int d = 0; d < t->devices; d++) /* every step's but the first */
+        busy += t->lanes[d].busy - t->lanes[d].first.busy;
     *period = (double)window / (n - 1);
     *bubble = window > 0 ? 1.0 - (double)busy / ((double)t->devices * (double)window) : 0.0;
     return 0;
@@ -208,7 +286,8 @@ long pl_trace_messages(const pl_trace *t, int step)
 
 int64_t pl_trace_bytes_sent(const pl_trace *t, int d, int step)
 {
-    return step >= 0 && step < t->lanes[d].steps ? t->lanes[d].totals[step].bytes_sent : 0;
+    const pl_step_total *tot = kept(t, d, step);
+    return tot ? tot->bytes_sent : 0;
 }
 
 int pl_trace_has_transfers(const pl_trace *t, int step)

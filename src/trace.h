@@ -14,8 +14,13 @@
  *   busy(d)  = sum of action durations on device d
  *   bubble   = 1 - sum_d busy(d) / (p * makespan)
  *
+ * A long run does not keep every event: a lane keeps the events and totals
+ * of its last PL_TRACE_KEPT_STEPS steps (every step of a shorter run), so a
+ * trace's size does not grow with --steps. The step a run reports is chosen
+ * among the kept ones (docs/design.md, "Definitions").
+ *
  * Invariant: events of one lane are appended in execution order, by the one
- * thread that owns the lane.
+ * thread that owns the lane; steps never go back.
  */
 #ifndef PL_TRACE_H
 #define PL_TRACE_H
@@ -27,6 +32,9 @@
 #include "action.h"
 #include "route.h"
 
+/** The steps a trace keeps, at most: the last ones of the run. */
+#define PL_TRACE_KEPT_STEPS 16
+
 /** One executed action. */
 typedef struct {
     int64_t start;      /**< ticks on the run's clock */
@@ -34,10 +42,10 @@ typedef struct {
     int64_t held;       /**< activation bytes the device held right after it */
     int64_t in_transit; /**< bytes it had sent that were still on a link right after it */
     int32_t mb;         /**< micro-batch */
+    int32_t inflight;   /**< micro-batches the device held right after it (up to m * v) */
     int16_t device;     /**< where it ran */
-    int16_t stage;      /**< the stage it computed */
-    int16_t step;       /**< training step, from 0 */
-    int16_t inflight;   /**< micro-batches the device held right after it */
+    int16_t stage;      /**< the stage it computed (stages <= layers <= 4096) */
+    int16_t step;       /**< training step, from 0 (steps <= 10000) */
     int8_t kind;        /**< pl_kind: F, B, I, W, or R (a recomputed forward) */
     int8_t chunk;       /**< model chunk on the device */
 } pl_event;
@@ -58,20 +66,25 @@ typedef struct {
 
 /** What one device did in one step, kept even when events are not. */
 typedef struct {
+    int step;                      /**< the step these are of */
     int64_t first_start;           /**< INT64_MAX if idle */
     int64_t last_end;              /**< INT64_MIN if idle */
     int64_t busy;                  /**< sum of action durations */
     int64_t bytes_sent;            /**< bytes of the messages it sent to other devices */
 } pl_step_total;
 
-/** Events of one device, in execution order. */
+/** Events of one device, in execution order: those of its kept steps. */
 typedef struct {
     pl_event *events;              /**< NULL if the lane keeps totals only */
-    long len;                      /**< events recorded */
+    long len;                      /**< events held (0 if it keeps totals only) */
     long cap;                      /**< events allocated */
-    int steps;                     /**< steps it has totals for */
+    int steps;                     /**< steps of the run */
+    int kept;                      /**< steps it keeps: min(steps, PL_TRACE_KEPT_STEPS) */
+    int first_kept;                /**< the oldest step it still keeps */
     int keep_events;               /**< 0: only the per-step totals */
-    pl_step_total *totals;         /**< one per step */
+    pl_step_total *totals;         /**< [kept]: step k's at k % kept */
+    pl_step_total first;           /**< step 0's, kept for good (pl_trace_period) */
+    int64_t busy;                  /**< action time over every step of the run */
     int peak_inflight;             /**< over the whole run */
     size_t peak_bytes;             /**< activation bytes, over the whole run */
     size_t peak_held;              /**< activations + bytes in transit, its peak over the run ... */
@@ -107,7 +120,7 @@ typedef struct {
     pl_lane *lanes;     /**< one per device */
 } pl_trace;
 
-/** Start an empty lane for `steps` steps. Returns 0 or -1. */
+/** Start an empty lane for a run of `steps` steps. Returns 0 or -1. */
 int pl_lane_init(pl_lane *l, int steps, int keep_events);
 
 /** Free a lane. Safe on a zeroed one. */
@@ -116,7 +129,11 @@ void pl_lane_free(pl_lane *l);
 /** Make room for n events. Returns 0 or -1. */
 int pl_lane_reserve(pl_lane *l, long n);
 
-/** Append an event (and update its step's totals and the peaks). Returns 0 or -1. */
+/**
+ * Append an event and update its step's totals and the peaks. An event of a
+ * step past the kept window first drops the oldest steps' events and totals.
+ * Returns 0 or -1.
+ */
 int pl_lane_add(pl_lane *l, const pl_event *e);
 
 /**
@@ -124,6 +141,9 @@ int pl_lane_add(pl_lane *l, const pl_event *e);
  * bytes to its step's total). Returns 0 or -1.
  */
 int pl_lane_send(pl_lane *l, const pl_transfer *t);
+
+/** Add `bytes` sent to another device to step `step`'s total only. Returns 0 or -1. */
+int pl_lane_sent(pl_lane *l, int step, int64_t bytes);
 
 /**
  * Allocate an empty trace for p devices and the given number of steps. With
@@ -138,6 +158,9 @@ void pl_trace_free(pl_trace *t);
 /** 1 if the trace kept the events of `step`. */
 int pl_trace_has_events(const pl_trace *t, int step);
 
+/** The oldest step every lane still keeps: 0 unless the run was longer than the window. */
+int pl_trace_first_kept(const pl_trace *t);
+
 /** Numbers for one step (docs/design.md). */
 typedef struct {
     int devices;         /**< p */
@@ -149,7 +172,8 @@ typedef struct {
 
 /**
  * Compute the metrics of step `step` from the trace. Returns 0, or -1 if the
- * step has no events or on allocation failure. Free with pl_metrics_free.
+ * step has no events, is no longer kept, or on allocation failure. Free with
+ * pl_metrics_free.
  */
 int pl_metrics_compute(const pl_trace *t, int step, pl_metrics *out);
 

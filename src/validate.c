@@ -398,3 +398,34 @@ void pl_validation_free(pl_validation *v)
     free(v->order);
     *v = (pl_validation){0};
 }
+
+int pl_validate_bitwise(const pl_schedule *s, char *err, size_t errlen)
+{
+    int *last = malloc((size_t)s->chunks * sizeof *last); /* per chunk: micro-batch, or -1 */
+    if (!last) {
+        snprintf(err, errlen, "validate: out of memory");
+        return -1;
+    }
+    for (int d = 0; d < s->devices; d++) {
+        for (int c = 0; c < s->chunks; c++)
+            last[c] = -1;
+        for (int i = 0; i < s->len[d]; i++) {
+            pl_action a = s->actions[d][i];
+            if (a.kind != PL_B && a.kind != PL_W)
+                continue;
+            if (a.mb < last[a.chunk]) {
+                char name[32];
+                snprintf(err, errlen, "d%d position %d (%s) adds stage %d's weight gradient of "
+                         "micro-batch %d after micro-batch %d's: not in increasing "
+                         "micro-batch order, so the weights cannot be bitwise equal to the "
+                         "sequential reference's", d, i, pl_schedule_format(s, a, name,
+                         sizeof name), pl_schedule_stage(s, d, a.chunk), a.mb, last[a.chunk]);
+                free(last);
+                return -1;
+            }
+            last[a.chunk] = a.mb;
+        }
+    }
+    free(last);
+    return 0;
+}

@@ -53,6 +53,15 @@ int pl_validate(const pl_schedule *s, pl_validation *out, char *err, size_t errl
  */
 int pl_validate_local(const pl_schedule *s, char *err, size_t errlen);
 
+/**
+ * Bitwise equality (docs/design.md): on every device, each chunk's weight
+ * gradients (B, or W when split) come in increasing micro-batch order, as
+ * the sequential reference adds them. A valid schedule may break it and
+ * still run; its weights then differ from the reference's in the last bits.
+ * Returns 0, or -1 with the first action out of order in err.
+ */
+int pl_validate_bitwise(const pl_schedule *s, char *err, size_t errlen);
+
 /** Free what pl_validate allocated. */
 void pl_validation_free(pl_validation *v);
 

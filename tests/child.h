@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,18 @@
 
 extern char **environ;
 
+/* Sanitizers start slowly and run slower; the time bounds stretch for them. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SLOW 10.0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SLOW 10.0
+#endif
+#endif
+#ifndef SLOW
+#define SLOW 1.0
+#endif
+
 /** How a child ended. */
 typedef struct {
     int exited;      /* 1 if it exited normally */
@@ -34,6 +47,7 @@ typedef struct {
     int signal;      /* the signal that ended it, if any */
     int hung;        /* 1 if it was killed at the deadline */
     double seconds;  /* wall time it ran */
+    double cpu;      /* its user + system time */
     char err[4096];  /* what it wrote to stderr */
 } pl_child;
 
@@ -62,16 +76,12 @@ static inline int pipelab_sh(const char *args, char *out, size_t n)
     return shell_capture(cmd, out, n);
 }
 
-/* Run pipelab with argv[1..] (NULL-terminated), killing it after `limit` s. */
-static inline pl_child pipelab_run(const char *const *args, double limit)
+/* Start pipelab with argv[1..] (NULL-terminated), stdout to `out` (a path,
+ * opened for writing and truncated) and stderr to errfd. Returns its pid. */
+static inline pid_t pipelab_start(const char *const *args, const char *out, int errfd)
 {
-    pl_child c;
-    memset(&c, 0, sizeof c);
-    char path[PATH_MAX], errname[] = "/tmp/pipelab-test-stderr-XXXXXX";
+    char path[PATH_MAX];
     pipelab_path(path, sizeof path);
-    int errfd = mkstemp(errname);
-    cr_assert(errfd >= 0);
-    unlink(errname);
     char *argv[64];
     int n = 0;
     argv[n++] = path;
@@ -80,14 +90,24 @@ static inline pl_child pipelab_run(const char *const *args, double limit)
     argv[n] = NULL;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&fa, errfd, 2);
     pid_t pid;
-    int64_t t0 = pl_clock_host_ns();
     int rc = posix_spawn(&pid, path, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     cr_assert_eq(rc, 0, "cannot start %s", path);
+    return pid;
+}
+
+/* Wait for the child started at host time t0, killing it after `limit` s;
+ * its stderr is read back from errfd (which is closed). */
+static inline pl_child pipelab_wait(pid_t pid, int64_t t0, double limit, int errfd)
+{
+    pl_child c;
+    memset(&c, 0, sizeof c);
     int st = 0;
+    struct rusage before, after;
+    getrusage(RUSAGE_CHILDREN, &before);
     for (;;) {
         pid_t w = waitpid(pid, &st, WNOHANG);
         if (w == pid)
@@ -102,6 +122,11 @@ static inline pl_child pipelab_run(const char *const *args, double limit)
         nanosleep(&ts, NULL);
     }
     c.seconds = (double)(pl_clock_host_ns() - t0) / 1e9;
+    getrusage(RUSAGE_CHILDREN, &after); /* times add up over children: the difference is its */
+    c.cpu = (double)(after.ru_utime.tv_sec - before.ru_utime.tv_sec +
+                     after.ru_stime.tv_sec - before.ru_stime.tv_sec) +
+            (double)(after.ru_utime.tv_usec - before.ru_utime.tv_usec +
+                     after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e6;
     c.exited = WIFEXITED(st) && !c.hung;
     c.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     c.signal = WIFSIGNALED(st) && !c.hung ? WTERMSIG(st) : 0;
@@ -109,6 +134,32 @@ static inline pl_child pipelab_run(const char *const *args, double limit)
     c.err[got > 0 ? got : 0] = '\0';
     close(errfd);
     return c;
+}
+
+/* An unlinked temporary file for a child's stderr. */
+static inline int stderr_file(void)
+{
+    char errname[] = "/tmp/pipelab-test-stderr-XXXXXX";
+    int errfd = mkstemp(errname);
+    cr_assert(errfd >= 0);
+    unlink(errname);
+    return errfd;
+}
+
+/* Run pipelab with argv[1..] (NULL-terminated), stdout to the file `out`,
+ * killing it after `limit` s. */
+static inline pl_child pipelab_run_to(const char *const *args, double limit, const char *out)
+{
+    int errfd = stderr_file();
+    int64_t t0 = pl_clock_host_ns();
+    pid_t pid = pipelab_start(args, out, errfd);
+    return pipelab_wait(pid, t0, limit, errfd);
+}
+
+/* Run pipelab with argv[1..] (NULL-terminated), killing it after `limit` s. */
+static inline pl_child pipelab_run(const char *const *args, double limit)
+{
+    return pipelab_run_to(args, limit, "/dev/null");
 }
 
 /* Number of lines in s (a last line without '\n' counts). */

@@ -4,12 +4,15 @@
  * Recursive descent over the whole grammar: objects, arrays, strings (no raw
  * control characters, only the standard escapes), numbers (no leading zeros,
  * no NaN, no trailing dot), true, false, null, and nothing after the value.
- * Strict on purpose: Perfetto and chrome://tracing accept what this accepts.
+ * The text must be valid UTF-8 (RFC 8259, section 8.1). Strict on purpose:
+ * Perfetto and chrome://tracing accept what this accepts.
  */
 #ifndef PL_TEST_JSONCHECK_H
 #define PL_TEST_JSONCHECK_H
 
 #include <string.h>
+
+#include "utf8check.h"
 
 typedef struct {
     const char *p;
@@ -139,6 +142,9 @@ static inline int json_value(json_in *in)
  * otherwise the 1-based offset of the first error. */
 static inline long json_check(const char *text)
 {
+    long bad = utf8_check(text, NULL);
+    if (bad)
+        return bad;
     json_in in = {text, 0};
     if (json_value(&in) == 0) {
         json_ws(&in);

@@ -75,7 +75,10 @@ Test(faults, a_fault_that_cannot_fire_is_refused, .timeout = 10)
     o.fault_device = 1;
     o.fault_action = STEPS * 2 * M; /* one past the last */
     char err[1024];
-    run_failing(&o, err, sizeof err);
+    pl_experiment x;
+    int rc = pl_experiment_run(&o, &x, err, sizeof err);
+    pl_experiment_free(&x);
+    cr_expect_eq(rc, PL_EXPERIMENT_REFUSED, "refused before it runs: bad input, not a failure");
     cr_expect(strstr(err, "cannot inject a fault at action 16 of d1") != NULL, "%s", err);
 }
 

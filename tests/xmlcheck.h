@@ -3,12 +3,15 @@
  * names): an optional declaration, comments, exactly one root element, every
  * start tag closed by its own end tag, attributes quoted and not repeated,
  * no '<' in text or attribute values, and every '&' a known entity or a
- * character reference. What passes here parses in browsers and rsvg.
+ * character reference; and every character one XML 1.0 allows, in valid
+ * UTF-8. What passes here parses in browsers and rsvg.
  */
 #ifndef PL_TEST_XMLCHECK_H
 #define PL_TEST_XMLCHECK_H
 
 #include <string.h>
+
+#include "utf8check.h"
 
 enum { XML_DEPTH = 64, XML_NAME = 64, XML_ATTRS = 32 };
 
@@ -108,10 +111,20 @@ static inline int xml_skip_misc(const char **p)
     return 0;
 }
 
+/* XML 1.0, production [2]: the characters a document may hold. */
+static inline int xml_allowed(long cp)
+{
+    return cp == 0x9 || cp == 0xa || cp == 0xd || (cp >= 0x20 && cp <= 0xd7ff) ||
+           (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
 /* 0 if `text` is a well-formed XML document; otherwise the 1-based offset of
  * the first problem. */
 static inline long xml_check(const char *text)
 {
+    long bad = utf8_check(text, xml_allowed);
+    if (bad)
+        return bad;
     char stack[XML_DEPTH][XML_NAME], name[XML_NAME];
     int depth = 0, roots = 0;
     const char *p = text;

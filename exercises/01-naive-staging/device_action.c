@@ -106,8 +106,8 @@ static int64_t in_transit(pl_device *dv)
  * and in transit, as now). */
 static int record(pl_device *dv, where w, pl_action a, pl_kind kind, int64_t t0, int64_t t1)
 {
-    pl_event e = {t0, t1, (int64_t)dv->held, in_transit(dv), a.mb, (int16_t)dv->id,
-                  (int16_t)w.stage, (int16_t)dv->step, (int16_t)dv->inflight, (int8_t)kind,
+    pl_event e = {t0, t1, (int64_t)dv->held, in_transit(dv), a.mb, dv->inflight,
+                  (int16_t)dv->id, (int16_t)w.stage, (int16_t)dv->step, (int8_t)kind,
                   (int8_t)a.chunk};
     if (pl_lane_add(&dv->lane, &e) == 0)
         return 0;
@@ -183,6 +183,8 @@ static int receive(pl_device *dv, pl_action a, int64_t *ready, pl_tensor *in)
     atomic_store(&dv->watch.state, PL_DEV_RECEIVING);
     int rc = pl_transport_receive(dv->net, dv->id, r.peer, tag, ready, in);
     atomic_store(&dv->watch.state, PL_DEV_COMPUTING);
+    if (rc == 0)
+        atomic_fetch_add(&dv->watch.progress, 1); /* a message delivered is progress */
     return rc;
 }
 

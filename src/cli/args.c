@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "output.h"
 #include "registry.h"
 
 /* The commands an option applies to. */
@@ -66,9 +67,12 @@ static const spec specs[] = {
     {"--svg", 1, 0, 0, RUN | COMPARE | SWEEP},
     {"--show-steps", 1, 0, 0, RUN | COMPARE},
     {"--over", 1, 0, 0, SWEEP},
+    {"--ignore-limits", 0, 0, 0, RUN | COMPARE | SWEEP | PARTITION | PLAN},
+    {"--strict", 0, 0, 0, CHECK},
     {"--help", 0, 0, 0, ALL},
 };
 enum { N_SPECS = sizeof specs / sizeof specs[0] };
+_Static_assert(N_SPECS <= 8 * sizeof(unsigned long), "pl_args.given has a bit per option");
 
 static int spec_index(const char *name)
 {
@@ -102,11 +106,12 @@ static int whole(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-/* A finite decimal number in (lo, hi] (no hex, no inf, no nan). */
+/* A finite decimal number in (lo, hi] (no hex, no inf, no nan, no space:
+ * the whole string, as whole() takes it). */
 static int positive(const char *s, double lo, double hi, double *out)
 {
     char *end;
-    if (strpbrk(s, "xXnNiI") || *s == '\0')
+    if (strpbrk(s, "xXnNiI") || !strchr("+-.0123456789", *s) || *s == '\0')
         return -1;
     errno = 0;
     double v = strtod(s, &end);
@@ -262,7 +267,8 @@ static int store(pl_args *a, int i, const char *v)
         else return -1;
     } else if (!strcmp(n, "--clock")) return pl_clock_parse(v, &o->clock);
     else if (!strcmp(n, "--scale")) return positive(v, 0, 1e6, &o->scale);
-    else if (!strcmp(n, "--flops")) return positive(v, 1e6 - 1, 1e18, &o->flops_per_s);
+    else if (!strcmp(n, "--flops"))
+        return positive(v, 0, 1e18, &o->flops_per_s) || o->flops_per_s < 1e6 ? -1 : 0;
     else if (!strcmp(n, "--watchdog")) return positive(v, 0, 1e6, &o->watchdog_s);
     else if (!strcmp(n, "--costs")) return costs(o, v);
     else if (!strcmp(n, "--clip-grad-norm")) return positive(v, 0, 1e30, &o->clip_norm);
@@ -285,10 +291,11 @@ static int store(pl_args *a, int i, const char *v)
     return *v ? 0 : -1;
 }
 
-static int bad_value(int i, const char *v, char *err, size_t errlen)
+static int bad_value(int i, const char *value, char *err, size_t errlen)
 {
     const char *n = specs[i].name, *what = NULL;
-    char names[256];
+    char names[256], shown[256];
+    const char *v = pl_output_printable(value, 0, shown, sizeof shown);
     static const struct { const char *name, *what; } say[] = {
         {"--schedule-file", "a file name"},
         {"--cost", "uniform, flops or measured"},
@@ -362,12 +369,16 @@ static int check_shape(const pl_args *a, char *err, size_t errlen)
         snprintf(err, errlen, "--schedule %s runs %d chunk%s per device: --chunks must be %d",
                  e->name, e->chunks, e->chunks == 1 ? "" : "s", e->chunks);
     else {
+        /* A sweep picks the layers and the batch each point needs, unless given. */
+        int sweep = a->command == PL_CMD_SWEEP, show = a->command == PL_CMD_SHOW;
+        int layers = !show && (!sweep || pl_args_given(a, "--layers"));
+        int batch = !show && (!sweep || pl_args_given(a, "--batch"));
         pl_shape s = pl_registry_shape(e, o->devices, o->microbatches, o->chunks);
-        if (a->command != PL_CMD_SHOW && (long)s.devices * s.chunks > o->layers)
+        if (layers && (long)s.devices * s.chunks > o->layers)
             snprintf(err, errlen, "--devices %d with %d chunk%s each needs at least %d layers "
                      "(--layers is %d): every stage holds at least one layer", s.devices,
                      s.chunks, s.chunks == 1 ? "" : "s", s.devices * s.chunks, o->layers);
-        else if (a->command != PL_CMD_SHOW && s.microbatches > o->batch)
+        else if (batch && s.microbatches > o->batch)
             snprintf(err, errlen, "--microbatches %d exceeds --batch %d: every micro-batch "
                      "needs at least one sample", s.microbatches, o->batch);
         else if (o->partition == PL_PARTITION_EXPLICIT && a->command != PL_CMD_PLAN)
@@ -378,13 +389,12 @@ static int check_shape(const pl_args *a, char *err, size_t errlen)
     return -1;
 }
 
-/* Rules that involve two options. */
-static int cross_check(const pl_args *a, char *err, size_t errlen)
+/* Options another option makes meaningless: each would be silently
+ * ignored, so each is refused. */
+static int ignored(const pl_args *a, char *err, size_t errlen)
 {
     const pl_options *o = &a->opt;
-    if (pl_args_given(a, "--schedule") && pl_args_given(a, "--schedule-file"))
-        snprintf(err, errlen, "--schedule and --schedule-file cannot both be given");
-    else if (o->simulate && o->verify)
+    if (o->simulate && o->verify)
         snprintf(err, errlen, "--verify needs trained weights; it cannot be combined with --simulate");
     else if (o->simulate && o->fault_device >= 0)
         snprintf(err, errlen, "--inject-fault needs device threads; it cannot be combined with --simulate");
@@ -406,6 +416,41 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
     else if (o->simulate && pl_args_given(a, "--clock"))
         snprintf(err, errlen, "--clock chooses how device threads keep time; the simulator "
                  "(--simulate) keeps none");
+    else if (o->simulate && pl_args_given(a, "--watchdog"))
+        snprintf(err, errlen, "--watchdog watches device threads; the simulator (--simulate) "
+                 "starts none");
+    else if (o->simulate && pl_args_given(a, "--seed") && o->clip_norm == 0)
+        snprintf(err, errlen, "--seed sets the weights and the data; the simulator "
+                 "(--simulate) trains nothing and would ignore it (it reads them only to "
+                 "know which steps clip, with --clip-grad-norm)");
+    else if (o->blocking_send && o->link_latency_ms == 0 && !o->link_bandwidth)
+        snprintf(err, errlen, "--blocking-send waits until a message has crossed its link; "
+                 "links are free without --link-latency or --link-bandwidth, so it would "
+                 "never wait");
+    else if (pl_args_given(a, "--show-steps") && a->json && !a->svg)
+        snprintf(err, errlen, "--show-steps chooses what the timelines draw; --json prints none "
+                 "(give --svg for a picture)");
+    else if (pl_args_given(a, "--partition-by") && !a->measured &&
+             o->partition != PL_PARTITION_BALANCED && a->command != PL_CMD_PARTITION)
+        snprintf(err, errlen, "--partition-by model says what --partition balanced balances; "
+                 "give --partition balanced too");
+    else if (o->step_sync == PL_SYNC_LOCAL && o->steps == 1)
+        snprintf(err, errlen, "--step-sync local lets a step overlap the next; with --steps 1 "
+                 "there is no next step");
+    else
+        return 0;
+    return -1;
+}
+
+/* Rules that involve two options. */
+static int cross_check(const pl_args *a, char *err, size_t errlen)
+{
+    const pl_options *o = &a->opt;
+    char shown[256];
+    if (pl_args_given(a, "--schedule") && pl_args_given(a, "--schedule-file"))
+        snprintf(err, errlen, "--schedule and --schedule-file cannot both be given");
+    else if (ignored(a, err, errlen))
+        return -1;
     else if (o->fault_device >= o->devices && !o->schedule_file)
         snprintf(err, errlen, "--inject-fault device=%d, but there are only %d devices",
                  o->fault_device, o->devices);
@@ -432,7 +477,7 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
                  "--link-bandwidth too");
     else if (a->trace && a->svg && !strcmp(a->trace, a->svg))
         snprintf(err, errlen, "--trace and --svg name the same file '%s'; give two names",
-                 a->trace);
+                 pl_output_printable(a->trace, 0, shown, sizeof shown));
     else
         return check_shape(a, err, errlen);
     return -1;
@@ -446,8 +491,9 @@ static int command(pl_args *a, const char *name, char *err, size_t errlen)
             a->command = (pl_command)c;
             return 0;
         }
+    char shown[256];
     snprintf(err, errlen, "unknown command '%s' (run, compare, show, check, sweep, list, "
-             "partition, plan)", name);
+             "partition, plan)", pl_output_printable(name, 0, shown, sizeof shown));
     return -1;
 }
 
@@ -459,17 +505,23 @@ static int positional(pl_args *a, const char *arg, char *err, size_t errlen)
         a->file = arg;
         return 0;
     }
+    char shown[256];
+    pl_output_printable(arg, 0, shown, sizeof shown);
     if (arg[0] != '-' || arg[1] == '\0')
         snprintf(err, errlen, "unexpected argument '%s' (%soptions start with --; see --help)",
-                 arg, check ? "check takes one FILE; " : "");
+                 shown, check ? "check takes one FILE; " : "");
     else
-        snprintf(err, errlen, "unknown option '%s' (see --help)", arg);
+        snprintf(err, errlen, "unknown option '%s' (see --help)", shown);
     return -1;
 }
 
 int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen)
 {
-    if (argc < 2 || command(a, argv[1], err, errlen))
+    if (argc < 2) {
+        snprintf(err, errlen, "no command (run, compare, show, check, sweep, list; see --help)");
+        return -1;
+    }
+    if (command(a, argv[1], err, errlen))
         return -1;
     for (int k = 2; k < argc; k++) {
         const char *arg = argv[k];
@@ -496,6 +548,8 @@ int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen)
             else if (!strcmp(arg, "--blocking-send")) a->opt.blocking_send = 1;
             else if (!strcmp(arg, "--post-validation")) a->opt.post_validation = 1;
             else if (!strcmp(arg, "--json")) a->json = 1;
+            else if (!strcmp(arg, "--ignore-limits")) a->opt.ignore_limits = 1;
+            else if (!strcmp(arg, "--strict")) a->strict = 1;
             else a->help = 1;
             continue;
         }

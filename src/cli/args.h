@@ -39,6 +39,7 @@ typedef struct {
     const char *over;   /**< sweep: "m", "p" or "v" */
     int show_all;       /**< --show-steps all: the timelines draw every step */
     int help;           /**< --help */
+    int strict;         /**< check --strict: refuse what check only warns about */
     unsigned long given; /**< bit per option seen */
     const char *file;   /**< check: the positional FILE */
     int widths[PL_ARGS_MAX_LAYERS];       /**< --widths; opt.widths points here ... */

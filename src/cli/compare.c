@@ -15,10 +15,11 @@
 
 enum { MAX_RUNS = 32 };
 
-/* Run one registered schedule with the shared options; --chunks reaches only
- * the schedules that take chunks. */
-static int run_entry(const pl_args *a, const pl_registry_entry *e, pl_experiment *x,
-                     char *err, size_t errlen)
+/* The options of entry e's run: the shared ones; --chunks reaches only the
+ * schedules that take chunks, and every stage gets a layer unless the
+ * layers were given (--layers, or --widths, which lists them): then they
+ * are kept, and checked. */
+static pl_options entry_options(const pl_args *a, const pl_registry_entry *e)
 {
     pl_options o = a->opt;
     o.schedule = e->name;
@@ -26,14 +27,31 @@ static int run_entry(const pl_args *a, const pl_registry_entry *e, pl_experiment
     if (e->chunks)
         o.chunks = 0;
     int stages = o.devices * pl_registry_shape(e, o.devices, o.microbatches, o.chunks).chunks;
-    if (stages > o.layers && o.widths) { /* --widths fixes the layers */
-        snprintf(err, errlen, "%d stages need at least %d layers; --widths lists %d", stages,
-                 stages, o.layers);
-        return -1;
-    }
-    if (stages > o.layers)
+    if (stages > o.layers && !o.widths && !pl_args_given(a, "--layers"))
         o.layers = stages;
-    return pl_experiment_run(&o, x, err, errlen);
+    return o;
+}
+
+/* 0 if a run with options o would not be refused; else says why, and 2. */
+static int refused(const pl_options *o)
+{
+    char err[1024];
+    if (pl_experiment_check(o, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "pipelab: %s: %s\n", o->schedule, err);
+    return 2;
+}
+
+/* Run with options o; on failure say why, and return 2 (refused) or 1. */
+static int run(const pl_options *o, pl_experiment *x)
+{
+    char err[1024];
+    int rc = pl_experiment_run(o, x, err, sizeof err);
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "pipelab: %s: %s\n", o->schedule, err);
+    pl_experiment_free(x);
+    return rc == PL_EXPERIMENT_REFUSED ? 2 : 1;
 }
 
 /* 1 if the comparison ends its steps other than at a barrier (chapter 06):
@@ -90,24 +108,26 @@ int pl_cmd_compare(pl_args *a, int colour)
     const pl_trace *traces[MAX_RUNS];
     char err[1024], unit[160];
     int rc = 0, ran = 0;
+    a->opt.verify = !a->opt.simulate;
+    for (int i = 0; i < n && i < MAX_RUNS; i++) { /* refuse before anything runs */
+        pl_options o = entry_options(a, &all[i]);
+        if (refused(&o))
+            return 2;
+    }
     pl_outputs files;
     if (pl_outputs_open(&files, a->trace, a->svg, NULL, err, sizeof err)) {
         fprintf(stderr, "pipelab: %s\n", err);
         return 2;
     }
-    a->opt.verify = !a->opt.simulate;
     if (!a->json)
         printf("p = %d devices, m = %d micro-batches, %d layers of width %d, batch %d, %s clock%s\n",
                a->opt.devices, a->opt.microbatches, a->opt.layers, a->opt.width, a->opt.batch,
                pl_clock_name(a->opt.clock), a->opt.simulate ? " (simulator)" : "");
     memset(x, 0, sizeof x);
     for (int i = 0; i < n && i < MAX_RUNS; i++) {
-        if (run_entry(a, &all[i], &x[i], err, sizeof err)) {
-            fprintf(stderr, "pipelab: %s: %s\n", all[i].name, err);
-            pl_experiment_free(&x[i]);
-            rc = 1;
+        pl_options o = entry_options(a, &all[i]);
+        if ((rc = run(&o, &x[i])) != 0)
             break;
-        }
         pl_summary_show_steps(&x[i], a->show_all);
         traces[i] = &x[i].result.trace;
         ran = i + 1;
@@ -120,8 +140,11 @@ int pl_cmd_compare(pl_args *a, int colour)
             pl_experiment_json(&x[i], stdout);
         else
             row(&x[i], periods(a), stdout);
-        if (!a->opt.simulate && !x[i].bitwise_equal)
+        if (!a->opt.simulate && !x[i].bitwise_equal) {
+            fprintf(stderr, "pipelab: %s: the trained weights differ from the sequential "
+                    "reference's (max |diff| %.3g)\n", x[i].name, x[i].max_abs_diff);
             rc = 1;
+        }
     }
     for (int i = 0; i < ran && !a->json; i++)
         if (x[i].theory_note[0])
@@ -139,6 +162,10 @@ int pl_cmd_compare(pl_args *a, int colour)
         pl_timeline_print_steps(&x[i].result.trace, info->shown_step, info->shown_steps, 100,
                                 colour, stdout);
     }
+    if (pl_output_stdout(err, sizeof err) && rc == 0) { /* before the files move into place */
+        fprintf(stderr, "pipelab: %s\n", err);
+        rc = 1;
+    }
     if (pl_outputs_finish(&files, traces, ran, rc == 0 && ran > 0, err, sizeof err) && rc == 0) {
         fprintf(stderr, "pipelab: %s\n", err);
         rc = 1;
@@ -148,12 +175,13 @@ int pl_cmd_compare(pl_args *a, int colour)
     return rc;
 }
 
-/* One point of the sweep: entry e with m, p or v = k, on the virtual clock,
- * equal micro-batches and equal stages, so the formula is exact. */
-static int sweep_point(const pl_args *a, const pl_registry_entry *e, char over, int k,
-                       int top, pl_sweep *plot)
+/* The options of one point of the sweep: entry e with m, p or v = k, on
+ * the virtual clock, with equal stages and equal micro-batches, so the
+ * formula is exact -- unless the layers or the batch were given: then they
+ * are what they were given. */
+static pl_options point_options(const pl_args *a, const pl_registry_entry *e, char over, int k,
+                                int top)
 {
-    char err[1024], theory[16] = "-";
     pl_args b = *a;
     if (over == 'p')
         b.opt.devices = k;
@@ -163,17 +191,27 @@ static int sweep_point(const pl_args *a, const pl_registry_entry *e, char over, 
         b.opt.chunks = k;
     pl_shape s = pl_registry_shape(e, b.opt.devices, b.opt.microbatches, b.opt.chunks);
     int stages = s.devices * s.chunks;
-    b.opt.layers = stages * ((b.opt.layers + stages - 1) / stages); /* equal stages */
-    int most_m = over == 'm' ? top : b.opt.microbatches; /* equal micro-batches */
-    if (b.opt.batch < most_m || b.opt.batch % most_m)
+    if (!pl_args_given(a, "--layers") && !b.opt.widths)
+        b.opt.layers = stages * ((b.opt.layers + stages - 1) / stages);
+    int most_m = over == 'm' ? top : b.opt.microbatches;
+    if (!pl_args_given(a, "--batch") && (b.opt.batch < most_m || b.opt.batch % most_m))
         b.opt.batch = 2 * most_m;
     b.opt.clock = PL_CLOCK_VIRTUAL;
     b.opt.steps = 1;
+    return entry_options(&b, e);
+}
+
+/* Run one point and print its row. */
+static int sweep_point(const pl_args *a, const pl_registry_entry *e, char over, int k,
+                       int top, pl_sweep *plot)
+{
+    char theory[16] = "-";
+    pl_options o = point_options(a, e, over, k, top);
     pl_experiment x;
-    int rc = run_entry(&b, e, &x, err, sizeof err);
-    if (rc) {
-        fprintf(stderr, "pipelab: %s: %s\n", e->name, err);
-    } else if (a->json) {
+    int rc = run(&o, &x);
+    if (rc)
+        return rc;
+    if (a->json) {
         pl_experiment_json(&x, stdout);
     } else {
         if (x.bubble_theory >= 0)
@@ -181,10 +219,9 @@ static int sweep_point(const pl_args *a, const pl_registry_entry *e, char over, 
         printf("%-12s %4d  %9.4f  %9.4f  %9s\n", x.name, k, x.bubble, x.predicted_bubble,
                theory);
     }
-    if (rc == 0)
-        pl_sweep_add(plot, e->name, s.chunks, k, x.bubble);
+    pl_sweep_add(plot, e->name, x.schedule.chunks, k, x.bubble);
     pl_experiment_free(&x);
-    return rc;
+    return 0;
 }
 
 /* 1 if sweeping `over` means anything for entry e (one that fixes m shows
@@ -213,6 +250,14 @@ int pl_cmd_sweep(pl_args *a)
                 over == 'v' ? "chunks" : "microbatches");
         return 2;
     }
+    for (int i = 0; i < n; i++) /* refuse before anything runs */
+        for (int k = 1; sweeps(&all[i], over) && k <= top; k = over == 'v' ? k + 1 : 2 * k) {
+            pl_options o = point_options(a, &all[i], over, k, top);
+            if (refused(&o))
+                return 2;
+            if (over == 'm' && all[i].microbatches)
+                break;
+        }
     pl_output svg;
     if (pl_output_open(&svg, "--svg", a->svg, NULL, 0, err, sizeof err)) {
         fprintf(stderr, "pipelab: %s\n", err);
@@ -242,6 +287,10 @@ int pl_cmd_sweep(pl_args *a)
             if (over == 'm' && all[i].microbatches)
                 break;
         }
+    }
+    if (pl_output_stdout(err, sizeof err) && rc == 0) { /* before the plot moves into place */
+        fprintf(stderr, "pipelab: %s\n", err);
+        rc = 1;
     }
     int drawn = rc == 0 && svg.f && pl_plot_sweep(&plot, svg.f) == 0;
     if (pl_output_close(&svg, drawn, "the sweep plot", err, sizeof err) && svg.path && rc == 0) {

@@ -7,7 +7,8 @@
  * whatever was at the path untouched, and a reader never sees half a file.
  * (A path that is not a regular file -- /dev/stdout, a FIFO -- is written
  * directly.) An output path that names an input or the other output is
- * refused before anything runs.
+ * refused before anything runs. A signal that ends the command removes the
+ * temporary files (pl_output_catch_signals).
  *
  * Invariant: every file opened here is closed here; on failure only the
  * temporary file is removed.
@@ -66,9 +67,28 @@ int pl_outputs_finish(pl_outputs *o, const pl_trace *const *traces, int n, int o
                       size_t errlen);
 
 /**
+ * Make SIGINT, SIGTERM and SIGHUP end the command cleanly: every temporary
+ * file of an open output is removed, and the process then ends by that
+ * signal as it would have without this. Ignores SIGPIPE, so that writing to
+ * a closed pipe is a write error, reported with exit status 1. Call once,
+ * first thing in main. Outputs are opened and finished by the main thread
+ * while no device thread runs. Returns 0 or -1.
+ */
+int pl_output_catch_signals(void);
+
+/**
  * Flush and check stdout; on a write error put "cannot write standard
  * output: REASON" in err and return -1.
  */
 int pl_output_stdout(char *err, size_t errlen);
+
+/**
+ * s with every control character written as an escape ("\\n", "\\t",
+ * "\\x1b"), so that a message echoing what a user typed stays one line and
+ * cannot drive a terminal; newlines are kept if keep_newlines (a message of
+ * several lines). Written into buf (n bytes, truncated if need be); returns
+ * buf.
+ */
+const char *pl_output_printable(const char *s, int keep_newlines, char *buf, size_t n);
 
 #endif

@@ -46,10 +46,11 @@ static int method(const pl_args *a, pl_partition_kind kind, int first)
     o.steps = 1;
     pl_experiment x;
     char err[1024];
-    if (pl_experiment_run(&o, &x, err, sizeof err)) {
+    int rc = pl_experiment_run(&o, &x, err, sizeof err);
+    if (rc) {
         fprintf(stderr, "pipelab: partition %s: %s\n", method_names[kind], err);
         pl_experiment_free(&x);
-        return 1;
+        return rc == PL_EXPERIMENT_REFUSED ? 2 : 1;
     }
     int rows = o.batch / x.schedule.microbatches;
     if (first) {

@@ -10,6 +10,7 @@
 #include "args.h"
 #include "clock.h"
 #include "experiment.h"
+#include "output.h"
 #include "run.h"
 #include "validate.h"
 
@@ -88,12 +89,18 @@ static const char usage_more[] =
     "                         at its K-th action of the run\n"
     "  --watchdog SECONDS     stop if no action completes while every device waits\n"
     "                         [auto: 5 s]\n"
+    "  --ignore-limits        run even what is estimated to need more memory than the\n"
+    "                         host has, or more than an hour of scaled-clock time\n"
+    "  --strict               check: refuse a schedule whose weights cannot be\n"
+    "                         bitwise equal to the reference's (else a warning)\n"
     "  --json                 JSON on stdout: one line per run\n"
     "  --trace FILE.json      Chrome trace (Perfetto, chrome://tracing): run, compare\n"
     "  --svg FILE.svg         SVG timeline (run, compare) or bubble plot (sweep)\n"
-    "  --show-steps all|median   the timelines draw every step, or the median one\n"
-    "                         [median]\n"
-    "  --help                 this text\n"
+    "  --show-steps all|median   the timelines draw every step (the last 16 of a\n"
+    "                         longer run), or the median one [median]\n"
+    "  --help                 this text\n";
+
+static const char usage_footer[] =
     "\n"
     "Every run prints three figures: measured; predicted (the simulator, same\n"
     "schedule and costs); and the chapter's formula where its assumptions hold.\n"
@@ -101,7 +108,10 @@ static const char usage_more[] =
     "exit status: 0 success; 1 the run failed (a device failed or ran out of\n"
     "memory, verify found a difference, check found the schedule invalid, an\n"
     "output could not be written); 2 bad input (an option, a value, an unreadable\n"
-    "or invalid schedule file)\n";
+    "or invalid schedule file, a run beyond the limits), refused before anything\n"
+    "ran. Outputs are written whole or not at all: after a failure, or when\n"
+    "ended by SIGINT, SIGTERM or SIGHUP (which pipelab then dies of), every file\n"
+    "is as it was.\n";
 
 static int usage(FILE *out)
 {
@@ -109,6 +119,7 @@ static int usage(FILE *out)
     pl_cli_schedules(out);
     fputs(usage_options, out);
     fputs(usage_more, out);
+    fputs(usage_footer, out);
     return 0;
 }
 
@@ -136,6 +147,13 @@ static int cmd_check(pl_args *a)
         return pl_cli_fail(err);
     pl_validation v;
     int rc = pl_validate(&s, &v, err, sizeof err);
+    if (rc == 0 && pl_validate_bitwise(&s, err, sizeof err)) {
+        fprintf(stderr, "pipelab: %s: %s: %s\n", a->file, a->strict ? "refused (--strict)"
+                : "warning", err);
+        rc = a->strict ? -1 : 0;
+    } else if (rc) {
+        fprintf(stderr, "pipelab: %s: invalid\n%s\n", a->file, err);
+    }
     if (rc == 0) {
         printf("%s: valid: p = %d, m = %d, v = %d, placement %s, %ld actions; peak in-flight",
                a->file, s.devices, s.microbatches, s.chunks,
@@ -143,10 +161,8 @@ static int cmd_check(pl_args *a)
         for (int d = 0; d < s.devices; d++)
             printf(" %d", v.peak_inflight[d]);
         printf("\n");
-        pl_validation_free(&v);
-    } else {
-        fprintf(stderr, "pipelab: %s: invalid\n%s\n", a->file, err);
     }
+    pl_validation_free(&v);
     pl_schedule_free(&s);
     return pl_cli_flushed(rc ? 1 : 0);
 }
@@ -179,6 +195,8 @@ int pl_cmd_plan(pl_args *a);
 int main(int argc, char **argv)
 {
     char err[1024];
+    if (pl_output_catch_signals())
+        return pl_cli_fail("cannot set up signal handling");
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
@@ -198,8 +216,8 @@ int main(int argc, char **argv)
     case PL_CMD_SHOW: return cmd_show(&a);
     case PL_CMD_CHECK: return cmd_check(&a);
     case PL_CMD_LIST: return cmd_list();
-    case PL_CMD_COMPARE: return pl_cli_flushed(pl_cmd_compare(&a, pl_cli_colour()));
-    case PL_CMD_SWEEP: return pl_cli_flushed(pl_cmd_sweep(&a));
+    case PL_CMD_COMPARE: return pl_cmd_compare(&a, pl_cli_colour()); /* each checks stdout */
+    case PL_CMD_SWEEP: return pl_cmd_sweep(&a);
     case PL_CMD_PARTITION: return pl_cli_flushed(pl_cmd_partition(&a));
     case PL_CMD_PLAN: return pl_cli_flushed(pl_cmd_plan(&a));
     }

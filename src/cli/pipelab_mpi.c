@@ -94,7 +94,7 @@ static int run_root(void *ctx, const pl_options *o, pl_experiment *x, char *err,
     if (pl_runtime_mpi_agree(prepared ? 1 : 0, &who)) {
         if (prepared == 0)
             snprintf(err, errlen, "rank %d could not prepare the run", who);
-        return -1;
+        return prepared ? prepared : -1; /* refused as bad input, or failed */
     }
     if (pl_runtime_mpi_run(&x->job, &x->result, err, errlen) ||
         pl_experiment_finish(x, err, errlen))

@@ -23,7 +23,8 @@ int pl_cli_threads(void *ctx, const pl_options *o, pl_experiment *x, char *err, 
 
 int pl_cli_fail(const char *msg)
 {
-    fprintf(stderr, "pipelab: %s\n", msg);
+    char shown[4096];
+    fprintf(stderr, "pipelab: %s\n", pl_output_printable(msg, 1, shown, sizeof shown));
     return 2;
 }
 
@@ -103,25 +104,42 @@ int pl_cli_run(pl_args *a, pl_cli_runner *run, void *ctx)
     if (pl_outputs_open(&files, a->trace, a->svg, a->opt.schedule_file, err, sizeof err))
         return pl_cli_fail(err);
     pl_experiment x;
-    if (run(ctx, &a->opt, &x, err, sizeof err)) {
+    int rc = run(ctx, &a->opt, &x, err, sizeof err);
+    if (rc) {
         char ignored[8];
         pl_outputs_finish(&files, NULL, 0, 0, ignored, sizeof ignored);
         pl_experiment_free(&x);
         fprintf(stderr, "pipelab: %s\n", err);
-        return 1;
+        return rc == PL_EXPERIMENT_REFUSED ? 2 : 1;
     }
     pl_summary_show_steps(&x, a->show_all);
     if (a->json)
         pl_experiment_json(&x, stdout);
     else
         pl_summary_print(&x, pl_cli_colour(), stdout);
-    int ok = !a->opt.verify || (x.bitwise_equal && (!x.threads_checked || x.threads_equal));
+    pl_summary_warnings(&x, stderr);
+    /* The files are moved into place only once everything else succeeded:
+     * the run, --verify, and standard output. */
+    int ok = 1;
+    if (a->opt.verify && !x.bitwise_equal) {
+        fprintf(stderr, "pipelab: --verify: the trained weights differ from the sequential "
+                "reference's (max |diff| %.3g)\n", x.max_abs_diff);
+        ok = 0;
+    } else if (a->opt.verify && x.threads_checked && !x.threads_equal) {
+        fprintf(stderr, "pipelab: --verify: the processes' run differs from the device "
+                "threads'\n");
+        ok = 0;
+    }
+    if (pl_output_stdout(err, sizeof err)) {
+        fprintf(stderr, "pipelab: %s\n", err);
+        ok = 0;
+    }
     const pl_trace *t = &x.result.trace;
-    if (pl_outputs_finish(&files, &t, 1, 1, err, sizeof err)) {
+    if (pl_outputs_finish(&files, &t, 1, ok, err, sizeof err) && ok) {
         fprintf(stderr, "pipelab: %s\n", err);
         ok = 0;
     }
     pl_experiment_free(&x);
-    return pl_cli_flushed(ok ? 0 : 1);
+    return ok ? 0 : 1;
 }
 

@@ -21,7 +21,8 @@
 
 /**
  * Run the experiment `o` describes into `x` (which it must leave safe to
- * free): pl_experiment_run for device threads. Returns 0, or -1 with err.
+ * free): pl_experiment_run for device threads. Returns 0, or
+ * PL_EXPERIMENT_REFUSED (bad input) or -1 (a failed run) with err.
  */
 typedef int pl_cli_runner(void *ctx, const pl_options *o, pl_experiment *x, char *err,
                           size_t errlen);

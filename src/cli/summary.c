@@ -3,6 +3,7 @@
  */
 #include "summary.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "clock.h"
@@ -94,9 +95,14 @@ static void header(const pl_experiment *x, FILE *out)
         fprintf(out, "steps: %s%s\n", x->opt.step_sync == PL_SYNC_LOCAL
                 ? "no barrier between them (--step-sync local)" : "a barrier after each", clip);
     }
-    if (x->result.steps > 1)
+    int first = pl_trace_first_kept(&x->result.trace);
+    if (x->result.steps > 1 && first == 0)
         fprintf(out, "step %d of %d (the median makespan; every figure below is of it)\n",
                 x->step + 1, x->result.steps);
+    else if (x->result.steps > 1)
+        fprintf(out, "step %d of %d (the median makespan of the last %d steps, those kept; "
+                "every figure below is of it)\n", x->step + 1,
+                x->result.steps, x->result.steps - first);
     if (x->result.trace.info.shown_steps > 1)
         fprintf(out, "the timeline shows steps %d to %d\n", x->result.trace.info.shown_step + 1,
                 x->result.trace.info.shown_step + x->result.trace.info.shown_steps);
@@ -166,8 +172,9 @@ void pl_summary_show_steps(pl_experiment *x, int all)
 {
     if (!all)
         return;
-    x->result.trace.info.shown_step = 0;
-    x->result.trace.info.shown_steps = x->result.steps;
+    int first = pl_trace_first_kept(&x->result.trace); /* every step the trace kept */
+    x->result.trace.info.shown_step = first;
+    x->result.trace.info.shown_steps = x->result.steps - first;
 }
 
 void pl_summary_print(const pl_experiment *x, int colour, FILE *out)
@@ -193,4 +200,15 @@ void pl_summary_print(const pl_experiment *x, int colour, FILE *out)
                 ? (x->opt.clock == PL_CLOCK_VIRTUAL ? "the same weights and trace as device threads"
                                                     : "the same weights as device threads")
                 : "DIFFERS from device threads");
+}
+
+int pl_summary_warnings(const pl_experiment *x, FILE *out)
+{
+    for (int k = 0; x->result.loss && k < x->result.steps; k++)
+        if (!isfinite(x->result.loss[k])) {
+            fprintf(out, "pipelab: warning: the loss of step %d is %g, not a finite number "
+                    "(JSON writes it as null)\n", k + 1, (double)x->result.loss[k]);
+            return 1;
+        }
+    return 0;
 }
