@@ -49,6 +49,7 @@ help: ## list every target with one line each
 	  awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 	@echo "  chNN               run chapter NN's lesson (e.g. make ch03)"
 	@echo "  test-chNN          run chapter NN's tests (e.g. make test-ch03)"
+	@sh exercises/exercise.sh help
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
