@@ -15,8 +15,9 @@
 # file the grader reads); FILE is relative to exercises/FOLDER. Each source
 # part's starter is generated from SRC by FILE.todo (tools/excerpt.c
 # --starter): so a starter cannot drift from src/. A data part's starter is
-# kept in .starter/ as it is, and its reference is what `pipelab ARGS` prints
-# for the line "# reference chNN FILE: ARGS" of the table.
+# kept in .starter/ as it is, and its reference is named by the line
+# "# reference chNN FILE: WHAT" of the table: a file, or what `pipelab WHAT`
+# prints.
 #
 # `check` proves, for every exercise: the committed starters equal fresh
 # ones; the grader passes the reference and fails the untouched starter (a
@@ -77,7 +78,12 @@ starters)
         dir=exercises/$folder
         mkdir -p "$dir/.starter"
         for part in "$@"; do
-            case $part in *=*) ;; *) continue ;; esac
+            case $part in
+            *=*) ;;
+            *) # a data part: its starter is kept as it is
+                [ -f "$dir/$part" ] || cp "$dir/.starter/$part" "$dir/$part"
+                continue ;;
+            esac
             file=${part%%=*} target=${part#*=}
             src=${target%%:*} region=
             [ "$src" != "$target" ] && region=${target#*:}
@@ -134,6 +140,7 @@ check)
             reference)
                 args=$(sed -n "s/^# reference ch$n $part: //p" "$table")
                 [ -n "$args" ] || { echo "no '# reference ch$n $part:' line in $table" >&2; exit 1; }
+                if [ -f "$args" ]; then echo "$args"; return; fi
                 $CLI $args >"$out/ch$n-reference-$part" || exit 1
                 echo "$out/ch$n-reference-$part" ;;
             starter) echo "$dir/.starter/$part" ;;

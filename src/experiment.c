@@ -22,7 +22,7 @@ static int make_shape(pl_experiment *x, pl_shape *shape, char *err, size_t errle
         x->name = o->schedule_file;
         if (pl_schedule_load(o->schedule_file, &x->schedule, err, errlen))
             return -1;
-        *shape = (pl_shape){x->schedule.devices, x->schedule.microbatches, x->schedule.chunks, 0};
+        *shape = (pl_shape){x->schedule.devices, x->schedule.microbatches, x->schedule.chunks, 0, 0};
         return 0;
     }
     x->entry = pl_registry_find(o->schedule);
@@ -236,7 +236,8 @@ static void formula(pl_experiment *x)
     pl_formula_case c = {s->devices, s->microbatches, s->chunks,
                          pl_cost_action(&j->cost, j->model, first, count, rows, PL_F),
                          pl_cost_action(&j->cost, j->model, first, count, rows, PL_I),
-                         pl_cost_action(&j->cost, j->model, first, count, rows, PL_W)};
+                         pl_cost_action(&j->cost, j->model, first, count, rows, PL_W),
+                         x->opt.max_inflight};
     const char *outside = NULL;
     double b = e->bubble(&c, &outside);
     if (b >= 0)
@@ -360,6 +361,7 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
                                  ? pl_experiment_warmup_extra(&x->job, &shape)
                                  : o->warmup_extra;
         x->warmup_extra = shape.warmup_extra;
+        shape.max_inflight = o->max_inflight; /* 1f1b under a memory cap (chapter 04) */
         if (pl_registry_generate(x->entry, &shape, &x->schedule, err, errlen))
             return -1;
     }

@@ -81,6 +81,8 @@ typedef struct {
     double link_bandwidth;     /**< beta: bytes per second; 0: unlimited */
     int blocking_send;         /**< the sender waits until its message arrives */
     int warmup_extra;          /**< 1f1b: extra warm-up forwards, or PL_WARMUP_AUTO */
+    int max_inflight;          /**< 1f1b: at most this many micro-batches in flight per
+                                    device (chapter 04); 0: no cap */
     /* limits and faults */
     size_t device_memory;      /**< bytes a device may hold, everything counted; 0 = unlimited */
     int fault_device;          /**< inject a failure on this device ... (-1: none) */

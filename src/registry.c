@@ -49,6 +49,38 @@ static int peak_1f1b(int p, int m, int v, int d)
     return p - d < m ? p - d : m;
 }
 
+// [region 1f1b-capped]
+/* Chapter 04: 1F1B fills and drains once, so fill_drain -- unless a memory
+ * cap (--max-inflight K) holds its warm-up to K - 1 forwards. */
+static double one_f_one_b(const pl_formula_case *c, const char **why)
+{
+    // [region 1f1b-capped-body]
+    int p = c->p, m = c->m, k = c->max_inflight;
+    if (k <= 0 || k >= p || m <= k)
+        return fill_drain(c, why);
+    /* Devices p-k .. p-1 warm up as in 1F1B (p-d-1 <= k-1): a 1F1B of k
+     * devices, which keeps up. Device d < p-k warms up with k-1 only, so in
+     * its steady state F_(j+k-1) follows B_(j-1) and precedes B_j. Follow
+     * micro-batch j + k - 1 from B_(j-1) on device 0: its forward crosses
+     * devices 0 .. p-k, where B_j follows it at once (the 1F1B part is in
+     * step), and B_j climbs back through devices p-k .. 0. So each
+     * micro-batch after the first k costs p-k+1 forwards and backwards in a
+     * chain, (p-k+1)(t_F + t_B); the first k go through as in a 1F1B of k
+     * micro-batches, (k + p-1)(t_F + t_B):
+     *
+     *   makespan = (k + p-1) T + (m - k)(p-k+1) T,   T = t_F + t_B
+     *   bubble   = 1 - m / (k + p-1 + (m - k)(p-k+1))
+     *
+     * whatever the costs (the tests check every p <= 6, k < p, m <= 12, on
+     * three cost settings). Device 0 alone could go faster -- its round
+     * trip, p T, holds k micro-batches -- but the shortened warm-ups of the
+     * devices after it chain its micro-batches one behind another. */
+    double steps = (double)(k + p - 1) + (double)(m - k) * (p - k + 1);
+    return 1.0 - (double)m / steps;
+    // [endregion 1f1b-capped-body]
+}
+// [endregion 1f1b-capped]
+
 /* Chapter 05: interleaved 1F1B fills and drains once, so fill_drain -- but
  * only when every group of p micro-batches is whole: the micro-batches of a
  * short last group come round the loop of devices before the devices are
@@ -257,7 +289,7 @@ static const pl_registry_entry entries[] = {
      fill_drain, "(p-1)/(m+p-1)", peak_all, "m",
      "every forward, then every backward: fill and drain"},
     {"1f1b", 4, pl_schedule_1f1b, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
-     fill_drain, "(p-1)/(m+p-1)", peak_1f1b, "min(p-d, m)",
+     one_f_one_b, "(p-1)/(m+p-1)", peak_1f1b, "min(p-d, m)",
      "warm-up, one forward one backward, cool-down"},
     {"interleaved", 5, pl_schedule_interleaved, PL_PLACE_LOOP, 0, 2, 0, EQUAL,
      interleaved_bubble, "(p-1)/(v*m+p-1)",
@@ -301,7 +333,7 @@ const pl_registry_entry *pl_registry_find(const char *name)
 pl_shape pl_registry_shape(const pl_registry_entry *e, int p, int m, int v)
 {
     pl_shape s = {p, e->microbatches ? e->microbatches : m,
-                  e->chunks ? e->chunks : v ? v : e->chunks_default, 0};
+                  e->chunks ? e->chunks : v ? v : e->chunks_default, 0, 0};
     return s;
 }
 
@@ -324,10 +356,18 @@ int pl_registry_generate(const pl_registry_entry *e, const pl_shape *shape, pl_s
     return 0;
 }
 
+int pl_registry_peak(const pl_registry_entry *e, const pl_shape *shape, int d)
+{
+    if (!e->peak)
+        return -1;
+    int n = e->peak(shape->devices, shape->microbatches, shape->chunks, d), k = shape->max_inflight;
+    return k > 0 && k < n ? k : n;
+}
+
 double pl_registry_bubble(const pl_registry_entry *e, int p, int m, int v)
 {
     const char *why;
-    pl_formula_case c = {p, m, v, 1, 1, 1};
+    pl_formula_case c = {p, m, v, 1, 1, 1, 0};
     return e->bubble ? e->bubble(&c, &why) : -1.0;
 }
 

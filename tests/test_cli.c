@@ -143,6 +143,9 @@ static const bad_call table[] = {
     BAD("--warmup-extra", "run", "--schedule", "gpipe", "--warmup-extra", "1"),
     BAD("--warmup-extra", "run", "--warmup-extra", "auto"),     /* free links */
     BAD("--warmup-extra", "show", "--warmup-extra", "auto"),
+    BAD("--max-inflight", "run", "--max-inflight", "0"),
+    BAD("--max-inflight", "run", "--schedule", "gpipe", "--max-inflight", "2"),
+    BAD("--max-inflight", "compare", "--max-inflight", "2"),
     BAD("--blocking-send", "show", "--blocking-send"),
     BAD("--seed", "partition", "--seed", "2"),
     /* chapter 06: costs, the end of a step, clipping */

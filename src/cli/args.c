@@ -50,6 +50,7 @@ static const spec specs[] = {
     {"--link-bandwidth", 1, 0, 0, RUN | COMPARE | PARTITION | PLAN},
     {"--blocking-send", 0, 0, 0, RUN | COMPARE | PLAN},
     {"--warmup-extra", 1, 0, 0, RUN | SHOW},
+    {"--max-inflight", 1, 1, 1 << 16, RUN | SHOW},
     {"--clock", 1, 0, 0, RUN | COMPARE},
     {"--scale", 1, 0, 0, RUN | COMPARE},
     {"--recompute", 0, 0, 0, RUN | COMPARE | SWEEP},
@@ -250,6 +251,7 @@ static int store(pl_args *a, int i, const char *v)
         else if (whole(v, 0, 1 << 16, &k)) return -1;
         else o->warmup_extra = (int)k;
     }
+    else if (!strcmp(n, "--max-inflight")) o->max_inflight = (int)w;
     else if (!strcmp(n, "--batch")) o->batch = (int)w;
     else if (!strcmp(n, "--unit-m")) o->unit_microbatches = (int)w;
     else if (!strcmp(n, "--steps")) o->steps = (int)w;
@@ -421,6 +423,9 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
     else if (pl_args_given(a, "--warmup-extra") && (o->schedule_file || !o->schedule ||
                                                    strcmp(o->schedule, "1f1b")))
         snprintf(err, errlen, "--warmup-extra deepens 1f1b's warm-up; give --schedule 1f1b");
+    else if (pl_args_given(a, "--max-inflight") && (o->schedule_file || !o->schedule ||
+                                                    strcmp(o->schedule, "1f1b")))
+        snprintf(err, errlen, "--max-inflight caps 1f1b's warm-up; give --schedule 1f1b");
     else if (a->command == PL_CMD_SHOW && o->warmup_extra == PL_WARMUP_AUTO)
         snprintf(err, errlen, "--warmup-extra auto follows the links of a run; show needs a "
                  "number");

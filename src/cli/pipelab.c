@@ -72,6 +72,7 @@ static const char usage_more[] =
     "  --blocking-send        a sender waits until its message has arrived\n"
     "  --warmup-extra K|auto  1f1b: K more warm-up forwards per link downstream; auto:\n"
     "                         enough to cover each link's round trip [0]\n"
+    "  --max-inflight K       1f1b: at most K micro-batches in flight on a device [no cap]\n"
     "  --simulate             predict with the simulator instead of threads\n"
     "  --verify               compare the weights with the sequential reference\n"
     "  --recompute            keep stage inputs only; recompute before backward\n"
@@ -216,6 +217,7 @@ static int cmd_show(pl_args *a)
     const pl_registry_entry *e = pl_registry_find(a->opt.schedule);
     pl_shape shape = pl_registry_shape(e, a->opt.devices, a->opt.microbatches, a->opt.chunks);
     shape.warmup_extra = a->opt.warmup_extra; /* 1f1b over slow links (chapter 07) */
+    shape.max_inflight = a->opt.max_inflight; /* 1f1b under a memory cap (chapter 04) */
     pl_schedule s;
     if (pl_registry_generate(e, &shape, &s, err, sizeof err))
         return fail(err);

@@ -105,8 +105,12 @@ static void figures(const pl_experiment *x, FILE *out)
     fprintf(out, "%-11s %12.3f %12.3f %12s\n", "makespan ms", x->makespan_ns / 1e6,
             x->predicted_makespan_ns / 1e6, "-");
     fprintf(out, "%-11s %12.4f %12.4f ", "bubble", x->bubble, x->predicted_bubble);
+    int capped = x->opt.max_inflight && x->opt.max_inflight < x->schedule.devices &&
+                 x->opt.max_inflight < x->schedule.microbatches;
     if (x->bubble_theory >= 0)
-        fprintf(out, "%12.4f  %s\n", x->bubble_theory, x->entry->bubble_text);
+        fprintf(out, "%12.4f  %s\n", x->bubble_theory,
+                capped ? "1f1b under a memory cap (exercise 04 derives it)"
+                       : x->entry->bubble_text);
     else
         fprintf(out, "%12s  (none: %s)\n", "-", x->theory_note);
     if (x->period_ns < 0 || (x->opt.step_sync == PL_SYNC_GLOBAL && x->opt.clip_norm <= 0))
@@ -143,10 +147,14 @@ static void memory(const pl_experiment *x, FILE *out)
         fprintf(out, "d%d:%d ", d, t->lanes[d].peak_inflight);
     fprintf(out, "(peak micro-batches held");
     if (x->entry && x->entry->peak && !x->warmup_extra) {
-        fprintf(out, "; formula %s:", x->entry->peak_text);
+        pl_shape shape = {x->schedule.devices, x->schedule.microbatches, x->schedule.chunks, 0,
+                          x->opt.max_inflight};
+        fprintf(out, "; formula %s", x->entry->peak_text);
+        if (shape.max_inflight)
+            fprintf(out, ", at most %d", shape.max_inflight);
+        fprintf(out, ":");
         for (int d = 0; d < t->devices; d++)
-            fprintf(out, " %d", x->entry->peak(x->schedule.devices, x->schedule.microbatches,
-                                              x->schedule.chunks, d));
+            fprintf(out, " %d", pl_registry_peak(x->entry, &shape, d));
     }
     fprintf(out, ")\nactivation  ");
     for (int d = 0; d < t->devices; d++)
