@@ -112,18 +112,31 @@ static int peak_interleaved(int p, int m, int v, int d)
     return whole + t / p * r + (t % p < r ? t % p : r);
 }
 
-/* Chapter 05: looped BFS fills and drains once -- if each chunk's m
- * forwards last long enough for micro-batch 0 to come round the p devices to
- * the next chunk; with m < p every chunk after the first waits for it. */
+// [region looped-bfs-formula]
+/* Chapter 05: looped BFS fills and drains once. */
 static double looped_bfs_bubble(const pl_formula_case *c, const char **why)
 {
-    if (c->v > 1 && c->m < c->p) {
-        *why = "with m < p each chunk waits for micro-batch 0 to come round the devices: "
-               "the formula needs m >= p";
-        return -1.0;
-    }
-    return fill_drain(c, why);
+    // [region looped-bfs-formula-body]
+    /* With m >= p, chunk c of micro-batch 0 reaches device 0 again no later
+     * than its last forward of chunk c-1 ends: fill_drain. With m < p it
+     * does not, and every chunk after the first waits for it (exercise 05):
+     * device d runs chunk c of micro-batch j at (c p + d + j) t_f, since
+     * micro-batch 0 needs c p steps to come round c times and the others
+     * follow it; device d is free by then, having finished chunk c-1 at
+     * ((c-1) p + d + m) t_f <= (c p + d) t_f. The last forward (chunk v-1,
+     * micro-batch m-1, device p-1) ends at (v p + m - 1) t_f, the backwards
+     * mirror the forwards, and every device works v m (t_f + t_b):
+     *
+     *   bubble = 1 - v m / (v p + m - 1)       (m < p; t_f, t_b a chunk's)
+     *
+     * -- (p-1)/(v m + p-1) at m = p, as it must be. */
+    if (c->m >= c->p)
+        return fill_drain(c, why);
+    double steps = (double)c->v * c->p + c->m - 1;
+    return 1.0 - (double)c->v * c->m / steps;
+    // [endregion looped-bfs-formula-body]
 }
+// [endregion looped-bfs-formula]
 
 // [region zero-bubble-formula]
 /* Chapter 06: a zero-bubble schedule that runs k(p-1) forwards before its
@@ -296,7 +309,7 @@ static const pl_registry_entry entries[] = {
      peak_interleaved, "min(2(p-d-1)+(v-1)p+1, v*m), less a short last group's gaps",
      "v chunks per device, 1F1B over chunks in groups of p micro-batches"},
     {"looped-bfs", 5, pl_schedule_looped_bfs, PL_PLACE_LOOP, 0, 2, 0, EQUAL,
-     looped_bfs_bubble, "(p-1)/(v*m+p-1)", peak_all, "v*m",
+     looped_bfs_bubble, "(p-1)/(v*m+p-1); with m < p exercise 05 derives it", peak_all, "v*m",
      "v chunks per device, every micro-batch through one chunk before the next"},
     {"zb-h1", 6, pl_schedule_zb_h1, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
      zb_h1, "(p-1)g/(mT+(p-1)g), g = max(t_F, t_I, t_F+t_I-t_W)", peak_zb_h1, "min(p, m)",
