@@ -49,12 +49,61 @@ static int make_model(pl_experiment *x, pl_model *m, char *err, size_t errlen)
     return rc;
 }
 
-/* Layers to stages, as --partition asks (chapter 07): even, balanced on
- * what each layer costs (by the model, or measured on this host), or the
- * stages given. */
-static int make_partition(pl_experiment *x, int stages, int rows, char *err, size_t errlen)
+/* 1 if a device of s runs a split backward (an I). */
+static int splits_backward(const pl_schedule *s)
+{
+    for (int d = 0; d < s->devices; d++)
+        for (int i = 0; i < s->len[d]; i++)
+            if (s->actions[d][i].kind == PL_I)
+                return 1;
+    return 0;
+}
+
+/* --partition memory (exercise 07): what each layer holds all run, what its
+ * stash holds per micro-batch (of the largest size), and how many
+ * micro-batches each stage holds at its peak -- the schedule's registered
+ * peak, so one chunk per device and a registered schedule. */
+static int memory_partition(pl_experiment *x, const pl_shape *shape, char *err, size_t errlen)
 {
     const pl_options *o = &x->opt;
+    int L = o->layers, S = shape->devices, m = shape->microbatches;
+    if (!x->entry || !x->entry->peak || shape->chunks != 1) {
+        snprintf(err, errlen, "--partition memory needs a registered schedule of one chunk per "
+                 "device, whose peak in flight the registry knows");
+        return -1;
+    }
+    int64_t rows = o->batch / m + (o->batch % m > 0);
+    int64_t *b = malloc((size_t)L * 3 * sizeof *b);
+    int *inflight = malloc((size_t)S * sizeof *inflight);
+    int rc = -1;
+    if (!b || !inflight) {
+        snprintf(err, errlen, "out of host memory partitioning by memory");
+    } else {
+        for (int l = 0; l < L; l++) {
+            const pl_layer *y = &x->model.layers[l];
+            b[l] = (int64_t)pl_model_layer_bytes(y) * (o->momentum > 0 ? 3 : 2);
+            b[L + l] = rows * y->in * (int64_t)sizeof(float);
+            b[2 * L + l] = rows * y->out * (int64_t)sizeof(float);
+        }
+        for (int s = 0; s < S; s++)
+            inflight[s] = pl_registry_peak(x->entry, shape, s);
+        rc = pl_partition_memory(&x->partition, b, b + L, b + 2 * L, inflight, L, S, err, errlen);
+    }
+    free(b);
+    free(inflight);
+    return rc;
+}
+
+/* Layers to stages, as --partition asks (chapter 07): even, balanced on
+ * what each layer costs (by the model, or measured on this host), the
+ * stages given, or by memory. */
+static int make_partition(pl_experiment *x, const pl_shape *shape, int rows, char *err,
+                          size_t errlen)
+{
+    const pl_options *o = &x->opt;
+    int stages = shape->devices * shape->chunks;
+    if (o->partition == PL_PARTITION_MEMORY)
+        return memory_partition(x, shape, err, errlen);
     if (o->partition == PL_PARTITION_EVEN)
         return pl_partition_even(&x->partition, o->layers, stages, err, errlen);
     if (o->partition == PL_PARTITION_EXPLICIT)
@@ -321,7 +370,7 @@ int pl_experiment_warmup_extra(const pl_job *job, const pl_shape *shape)
 static void describe_setup(const pl_experiment *x, char *buf, size_t n)
 {
     const pl_options *o = &x->opt;
-    static const char *const how[] = {"even", "balanced", "measured", "given"};
+    static const char *const how[] = {"even", "balanced", "measured", "given", "memory"};
     size_t k = 0;
     buf[0] = '\0';
     if (o->widths || o->model == PL_MODEL_LM_LIKE)
@@ -346,14 +395,15 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
     pl_shape shape;
     if (make_shape(x, &shape, err, errlen))
         return -1;
+    if (!o->schedule_file)
+        shape.max_inflight = o->max_inflight; /* 1f1b under a memory cap (chapter 04) */
     if (shape.microbatches > o->batch) {
         snprintf(err, errlen, "%d micro-batches need a batch of at least %d samples (--batch is %d)",
                  shape.microbatches, shape.microbatches, o->batch);
         return -1;
     }
     if (make_model(x, &x->model, err, errlen) ||
-        make_partition(x, shape.devices * shape.chunks, o->batch / shape.microbatches, err,
-                       errlen))
+        make_partition(x, &shape, o->batch / shape.microbatches, err, errlen))
         return -1;
     make_job(x, &shape);
     if (!o->schedule_file) {
@@ -361,9 +411,13 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
                                  ? pl_experiment_warmup_extra(&x->job, &shape)
                                  : o->warmup_extra;
         x->warmup_extra = shape.warmup_extra;
-        shape.max_inflight = o->max_inflight; /* 1f1b under a memory cap (chapter 04) */
         if (pl_registry_generate(x->entry, &shape, &x->schedule, err, errlen))
             return -1;
+        if (o->partition == PL_PARTITION_MEMORY && splits_backward(&x->schedule)) {
+            snprintf(err, errlen, "--partition memory counts a micro-batch's stash as F leaves "
+                     "it; %s splits its backwards, whose I holds more (chapter 06)", x->name);
+            return -1;
+        }
     }
     x->period_ns = x->predicted_period_ns = -1;
     if (find_clips(x, err, errlen))

@@ -31,7 +31,9 @@ typedef enum {
     PL_PARTITION_EVEN = 0,     /**< by layer count */
     PL_PARTITION_BALANCED = 1, /**< the slowest stage as fast as can be, under the cost model */
     PL_PARTITION_MEASURED = 2, /**< balanced on each layer's time measured on this host */
-    PL_PARTITION_EXPLICIT = 3  /**< the layers of each stage, as given */
+    PL_PARTITION_EXPLICIT = 3, /**< the layers of each stage, as given */
+    PL_PARTITION_MEMORY = 4    /**< the largest device's whole memory bill as small as can be
+                                    (chapter 07's bill; exercise 07) */
 } pl_partition_kind;
 
 /** --warmup-extra auto: the forwards that cover the links' round trip (chapter 07). */

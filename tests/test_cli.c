@@ -144,6 +144,10 @@ static const bad_call table[] = {
     BAD("--warmup-extra", "run", "--warmup-extra", "auto"),     /* free links */
     BAD("--warmup-extra", "show", "--warmup-extra", "auto"),
     BAD("--max-inflight", "run", "--max-inflight", "0"),
+    BAD("--partition", "compare", "--partition", "memory"),
+    BAD("--partition", "run", "--partition", "memory", "--recompute"),
+    BAD("--partition", "run", "--partition", "memory", "--schedule", "interleaved"),
+    BAD("--partition", "run", "--partition", "memory", "--schedule", "zb-h1"),
     BAD("--max-inflight", "run", "--schedule", "gpipe", "--max-inflight", "2"),
     BAD("--max-inflight", "compare", "--max-inflight", "2"),
     BAD("--blocking-send", "show", "--blocking-send"),

@@ -44,7 +44,7 @@ static void setup(const pl_experiment *x, FILE *out)
 {
     const pl_options *o = &x->opt;
     static const char *const how[] = {"even", "balanced", "balanced on measured times",
-                                      "given"};
+                                      "given", "by memory"};
     if (!uniform_widths(x)) {
         fprintf(out, "model:      %s, layer widths", o->widths ? "--widths" : "lm-like");
         for (int l = 0; l < x->model.n_layers; l++)
