@@ -203,7 +203,9 @@ int pl_partition_balanced(pl_partition *p, const int64_t *cost, int layers, int 
  * input and each layer's output. F and O are prefix sums of fixed[], out[]. */
 static int64_t holds(const int64_t *F, const int64_t *O, const int64_t *in, int k, int a, int b)
 {
+    // [region partition-memory-holds]
     return F[b] - F[a] + k * (in[a] + O[b] - O[a]);
+    // [endregion partition-memory-holds]
 }
 
 /* Which splits fit within `bound`: reach[s*(L+1) + e] is 1 if layers [0, e)
@@ -247,6 +249,7 @@ int pl_partition_memory(pl_partition *p, const int64_t *fixed, const int64_t *in
         F[0] = O[0] = 0;
         for (int l = 0; l < L; l++)
             F[l + 1] = F[l] + fixed[l], O[l + 1] = O[l] + out[l];
+        // [region partition-memory-search]
         /* bisection on the bound, from what one stage would hold with every layer */
         int64_t lo = 0, hi = 0;
         for (int s = 0; s < S; s++)
@@ -267,6 +270,7 @@ int pl_partition_memory(pl_partition *p, const int64_t *fixed, const int64_t *in
                 a--;
             end[s - 1] = a;
         }
+        // [endregion partition-memory-search]
         from_ends(p, end);
     }
     free(F);
