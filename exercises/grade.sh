@@ -58,7 +58,7 @@ compile() {
     mkdir -p "$(dirname "$obj")"
     # Quoted includes look beside the copy first, then in the copies, then
     # in the source's own directory and src/ (CFLAGS).
-    $CC -I"$dir/tree" -I"$dir/tree/$(dirname "$1")" -I"$(dirname "$1")" $CFLAGS \
+    $CC -I"$dir/tree/src" -I"$dir/tree/$(dirname "$1")" -I"$(dirname "$1")" $CFLAGS \
         -c "$dir/tree/$1" -o "$obj" 2>>"$log"
 }
 
@@ -77,6 +77,16 @@ if [ "$header" = 1 ]; then
         compile "$f" || failed=1
         objs="$objs $dir/obj/${f%.c}.o"
     done
+    # pipelab's own objects include it too
+    cli=""
+    for f in $(printf '%s\n' ${CLI_OBJ:-} | sed 's|.*/obj/||; s|\.o$|.c|'); do
+        mkdir -p "$dir/tree/$(dirname "$f")"
+        cp "$f" "$dir/tree/$f"
+        for h in "$(dirname "$f")"/*.h; do cp "$h" "$dir/tree/$h"; done
+        compile "$f" || failed=1
+        cli="$cli $dir/obj/${f%.c}.o"
+    done
+    CLI_OBJ=$cli
 else
     objs=" $LIB_OBJ "
     for src in $replaced; do
@@ -102,7 +112,7 @@ if [ -n "${CLI_OBJ:-}" ]; then
 fi
 
 bin="$dir/$grader"
-if ! $CC -I"$dir/tree" $CFLAGS -Itests -Itests/exercises "tests/exercises/$grader.c" "$dir/libpipelab.a" \
+if ! $CC -I"$dir/tree/src" $CFLAGS -Itests -Itests/exercises "tests/exercises/$grader.c" "$dir/libpipelab.a" \
         -o "$bin" $LDLIBS 2>"$log"; then
     echo "the grader does not build against it: $label (a function it calls missing or renamed?)"
     sed 's/^/  /' "$log" | head -40
