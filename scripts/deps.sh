@@ -2,6 +2,7 @@
 # Install what a group of targets needs, only if it is missing.
 #   sh scripts/deps.sh test     Criterion (make test)
 #   sh scripts/deps.sh docs     Doxygen and Graphviz (make docs)
+#   sh scripts/deps.sh mpi      Open MPI (make mpi, and chapter 09 in make test)
 # Debian/Ubuntu: apt-get; elsewhere, say what to install.
 set -e
 missing=""
@@ -12,8 +13,11 @@ for group in "$@"; do
     docs)
         command -v doxygen >/dev/null 2>&1 || missing="$missing doxygen"
         command -v dot >/dev/null 2>&1 || missing="$missing graphviz" ;;
+    mpi)
+        command -v mpicc >/dev/null 2>&1 || missing="$missing libopenmpi-dev"
+        command -v mpirun >/dev/null 2>&1 || missing="$missing openmpi-bin" ;;
     *)
-        echo "deps: unknown group '$group' (test, docs)" >&2; exit 2 ;;
+        echo "deps: unknown group '$group' (test, docs, mpi)" >&2; exit 2 ;;
     esac
 done
 [ -z "$missing" ] && exit 0
