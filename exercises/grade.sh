@@ -18,14 +18,18 @@
 #
 # From the environment (make passes them): CC, CFLAGS, LDLIBS, LIB_OBJ (the
 # reference library's object files, already built), CLI_OBJ (the pipelab
-# command's, to link DIR/pipelab with the learner's code in it) and EXCERPT
-# (the excerpt tool, for fragments).
+# command's, to link DIR/pipelab with the learner's code in it), EXCERPT
+# (the excerpt tool, for fragments), and for chapter 09's *_mpi.c files
+# MPICC, MPI_OBJ and MPI_CLI_OBJ (pipelab-mpi's, to link DIR/pipelab-mpi).
+# The grader learns DIR from $PL_EXERCISE_BUILD.
 #
 # Prints the grader's report: the failed checks first, each with its hint,
 # what was expected and what was measured; then the checks that passed and
 # a summary line. Exit status: 0 every check passed, 1 some check failed, 3
 # the learner's code (or the grader) did not build.
 set -u
+OMPI_CC=$CC # mpicc compiles with the same compiler as the rest
+export OMPI_CC
 dir=$1 label=$2 grader=$3
 shift 3
 rm -rf "$dir/obj" "$dir/tree"
@@ -52,13 +56,16 @@ for part in "$@"; do
     replaced="$replaced $src"
 done
 
-# Compile $1 (a path under src/) from its copy under $dir/tree into $dir/obj.
+# Compile $1 (a path under src/) from its copy under $dir/tree into $dir/obj
+# (with mpicc if it is one of chapter 09's *_mpi.c files).
 compile() {
     obj="$dir/obj/${1%.c}.o"
+    cc=$CC
+    case $1 in *_mpi.c) cc=${MPICC:?"MPI exercises need mpicc: make mpi"} ;; esac
     mkdir -p "$(dirname "$obj")"
     # Quoted includes look beside the copy first, then in the copies, then
     # in the source's own directory and src/ (CFLAGS).
-    $CC -I"$dir/tree/src" -I"$dir/tree/$(dirname "$1")" -I"$(dirname "$1")" $CFLAGS \
+    $cc -I"$dir/tree/src" -I"$dir/tree/$(dirname "$1")" -I"$(dirname "$1")" $CFLAGS \
         -c "$dir/tree/$1" -o "$obj" 2>>"$log"
 }
 
@@ -88,11 +95,15 @@ if [ "$header" = 1 ]; then
     done
     CLI_OBJ=$cli
 else
-    objs=" $LIB_OBJ "
+    objs=" $LIB_OBJ " mpi=" ${MPI_OBJ:-} "
     for src in $replaced; do
         compile "$src" || failed=1
-        objs=$(printf '%s\n' $objs | grep -v "/obj/${src%.c}\.o\$" | tr '\n' ' ')
-        objs="$objs $dir/obj/${src%.c}.o"
+        case $src in
+        *_mpi.c) mpi=$(printf '%s\n' $mpi | grep -v "/obj/${src%.c}\.o\$" | tr '\n' ' ')
+                 mpi="$mpi $dir/obj/${src%.c}.o" ;;
+        *) objs=$(printf '%s\n' $objs | grep -v "/obj/${src%.c}\.o\$" | tr '\n' ' ')
+           objs="$objs $dir/obj/${src%.c}.o" ;;
+        esac
     done
 fi
 if [ "${failed:-0}" = 1 ]; then
@@ -111,6 +122,18 @@ if [ -n "${CLI_OBJ:-}" ]; then
     }
 fi
 
+# pipelab-mpi too, when an MPI file is the learner's (chapter 09): every
+# device an MPI process, the learner's code in each.
+case "$replaced" in
+*_mpi.c*)
+    cli=$(printf '%s\n' $MPI_CLI_OBJ | grep -v 'libpipelab\.a$' | tr '\n' ' ')
+    $MPICC $CFLAGS $mpi $cli "$dir/libpipelab.a" -o "$dir/pipelab-mpi" $LDLIBS 2>"$log" || {
+        echo "does not link into pipelab-mpi: $label"
+        sed 's/^/  /' "$log" | head -40
+        exit 3
+    } ;;
+esac
+
 bin="$dir/$grader"
 if ! $CC -I"$dir/tree/src" $CFLAGS -Itests -Itests/exercises "tests/exercises/$grader.c" "$dir/libpipelab.a" \
         -o "$bin" $LDLIBS 2>"$log"; then
@@ -119,4 +142,5 @@ if ! $CC -I"$dir/tree/src" $CFLAGS -Itests -Itests/exercises "tests/exercises/$g
     exit 3
 fi
 : >"$dir/output.log"
-PL_EXERCISE_DATA=$data PL_EXERCISE_LOG="$dir/output.log" PL_EXERCISE_LABEL=$label "$bin"
+PL_EXERCISE_DATA=$data PL_EXERCISE_LOG="$dir/output.log" PL_EXERCISE_LABEL=$label \
+    PL_EXERCISE_BUILD=$dir "$bin"

@@ -25,7 +25,8 @@ EX_TABLE  := exercises/exercises.txt
 EXERCISES := $(shell awk '!/^\#/ && NF { print $$1 }' $(EX_TABLE))
 EX_GRADERS := $(wildcard tests/exercises/*.c tests/exercises/*.h)
 EX_RUN = env CC='$(CC)' CFLAGS='$(CFLAGS)' LDLIBS='$(LDLIBS)' LIB_OBJ='$(LIB_OBJ)' \
-         CLI_OBJ='$(CLI_SRC:%.c=$(BUILD)/obj/%.o)' \
+         CLI_OBJ='$(CLI_SRC:%.c=$(BUILD)/obj/%.o)' MPICC=mpicc MPI_OBJ='$(MPI_OBJ)' \
+         MPI_CLI_OBJ='$(MPI_CLI_OBJ)' MPIRUN='$(MPIRUN)' \
          EXCERPT='$(EXCERPT)' CLI='$(CLI)' BUILD='$(BUILD)' sh exercises/exercise.sh
 
 .PHONY: check-exercises starters $(addprefix exercise-ch,$(EXERCISES))
@@ -35,6 +36,9 @@ starters: $(EXCERPT) ## regenerate every exercise's starter from src/ (never ove
 
 $(addprefix exercise-ch,$(EXERCISES)): exercise-ch%: $(LIB_OBJ) $(CLI) $(EXCERPT)
 	@$(EX_RUN) grade $*
+
+# Exercise 09 grades pipelab-mpi with the learner's file in it.
+exercise-ch09 check-exercises: mpi
 
 check-exercises: $(LIB_OBJ) $(CLI) $(EXCERPT) ## prove every starter fresh, every grader passing the reference, failing the starter, naming each typical mistake
 	@$(EX_RUN) check
