@@ -4,6 +4,7 @@
 #include "summary.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 
@@ -114,6 +115,12 @@ static void figures(const pl_experiment *x, FILE *out)
                        : x->entry->bubble_text);
     else
         fprintf(out, "%12s  (none: %s)\n", "-", x->theory_note);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (x->opt.clock == PL_CLOCK_REAL && !x->opt.simulate && cores > 0 &&
+        x->schedule.devices > cores)
+        fprintf(out, "note        %d devices on %ld cores: on the real clock they wait for a core "
+                "as well as for messages, so this bubble is the host's, not the schedule's "
+                "(--clock scaled models it)\n", x->schedule.devices, cores);
     if (x->period_ns < 0 || (x->opt.step_sync == PL_SYNC_GLOBAL && x->opt.clip_norm <= 0))
         return; /* steps that end at a barrier: the period is the makespan */
     fprintf(out, "%-11s %12.3f %12.3f %12s  (per step, steps 2..%d)\n", "period ms",
