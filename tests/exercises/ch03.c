@@ -43,9 +43,9 @@ static void expect_bytes_predicted(pl_options o)
                 : k == PL_B ? "B frees the whole stash: everything F kept and R rebuilt"
                             : "the bytes after this action are wrong";
             ex_fail(hint,
-                    ex_str("d%d after %s%s (action %ld): %lld bytes held, a change of %+lld",
-                           d, k == PL_R ? "R before " : "", name, i, (long long)a->held,
-                           (long long)step),
+                    ex_str("d%d after %s%s (event %ld of its trace, R included): %lld bytes "
+                           "held, a change of %+lld", d, k == PL_R ? "the R before " : "", name,
+                           i, (long long)a->held, (long long)step),
                     ex_str("predicted %lld bytes, a change of %+lld", (long long)b->held,
                            (long long)pstep));
         }
