@@ -51,6 +51,7 @@ help: ## list every target with one line each
 	  awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 	@echo "  chNN               run chapter NN's lesson (e.g. make ch03)"
 	@echo "  test-chNN          run chapter NN's tests (e.g. make test-ch03)"
+	@sh exercises/exercise.sh help
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -94,11 +95,13 @@ $(OUTPUTS): tools/outputs.c
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-check-chapters: $(EXCERPT) ## fail if code quoted in a chapter differs from its marked region in src/
-	@$(EXCERPT) --check $(CHAPTER_PAGES) && echo "chapters: every excerpt matches its source"
+check-chapters: $(EXCERPT) ## fail if code quoted in a chapter differs from its marked region in src/, or its links to the chapters around it are stale
+	@$(EXCERPT) --check $(CHAPTER_PAGES) && sh scripts/chapter-nav.sh --check && \
+	  echo "chapters: every excerpt matches its source, every chapter links its neighbours"
 
-chapters: $(EXCERPT) ## refresh the code quoted in every chapter from its marked region
+chapters: $(EXCERPT) ## refresh the code quoted in every chapter, and each chapter's links to its neighbours
 	@$(EXCERPT) --update $(CHAPTER_PAGES)
+	@sh scripts/chapter-nav.sh --update
 
 check-outputs: $(OUTPUTS) $(CLI) $(LESSONS) ## fail if command output pasted into a chapter or the README differs from what it prints now
 	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md && \
@@ -122,6 +125,7 @@ test: deps-test ## install what the tests need, then build and run every test su
 test-only: $(TESTS) $(CLI) $(EXCERPT) $(OUTPUTS) $(LESSONS) ## run every test suite (no dependency check)
 	@sh scripts/run-tests.sh $(TESTS)
 	@$(EXCERPT) --check $(CHAPTER_PAGES)
+	@sh scripts/chapter-nav.sh --check
 	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md
 
 compare: $(CLI) ## the main job: every schedule side by side (4 devices, 8 micro-batches)

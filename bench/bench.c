@@ -152,7 +152,7 @@ static void simulator(void)
     o.layers = p;
     o.totals_only = 1; /* 16.7M events would be 0.5 GB; the metrics need only totals */
     o.steps = 1;       /* the simulator runs every step it is asked for */
-    pl_shape shape = {p, m, 1, 0};
+    pl_shape shape = {p, m, 1, 0, 0};
     if (pl_registry_generate(pl_registry_find("1f1b"), &shape, &s, err, sizeof err) ||
         pl_model_init(&model, p, 1, 1) || pl_partition_even(&part, p, p, err, sizeof err)) {
         printf("3. simulator: %s\n", err);

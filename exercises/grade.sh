@@ -1,66 +1,146 @@
 #!/bin/sh
-# grade.sh -- build a chapter's tests against a learner's file and run them.
+# grade.sh -- build the library with a learner's code in it, and run the
+# exercise's grader against it.
 #
-#   sh exercises/grade.sh DIR LABEL REPLACE TESTS [SCHEDULE]
+#   sh exercises/grade.sh DIR LABEL GRADER PART...
 #
-#   DIR       build directory (everything is written under it, never into
-#             exercises/)
-#   LABEL     what is graded, for the report ("ch03 exercises/03-gpipe/gpipe.c")
-#   REPLACE   "src/x.c=path/to/learners/x.c", or "-" to grade the reference
-#   TESTS     space-separated suites from tests/ ("test_ch03 test_generators")
-#   SCHEDULE  optional: a schedule file, passed to the suites as
-#             PL_SCHEDULE_FILE
+#   DIR     build directory (everything is written under it, never into
+#           exercises/)
+#   LABEL   what is graded, for the report ("ch03 exercises/03-gpipe/memory.c")
+#   GRADER  the exercise's checks: tests/exercises/GRADER.c
+#   PART    one piece of the learner's work:
+#             FILE=SRC          FILE in place of the source file SRC
+#             FILE=SRC:REGION   FILE in place of region REGION of SRC (a
+#                               fragment: the rest of SRC stays the reference)
+#             FILE              a data file the grader reads ($PL_EXERCISE_DATA)
+#           To grade the reference itself, give SRC=SRC (or, for a fragment,
+#           the region as `excerpt --starter SRC /dev/null REGION` prints it).
 #
-# From the environment (make passes them): CC, CFLAGS, LDLIBS, TEST_LIBS and
-# LIB_OBJ, the reference library's object files (already built).
+# From the environment (make passes them): CC, CFLAGS, LDLIBS, LIB_OBJ (the
+# reference library's object files, already built), CLI_OBJ (the pipelab
+# command's, to link DIR/pipelab with the learner's code in it), EXCERPT
+# (the excerpt tool, for fragments), and for chapter 09's *_mpi.c files
+# MPICC, MPI_OBJ and MPI_CLI_OBJ (pipelab-mpi's, to link DIR/pipelab-mpi).
+# The grader learns DIR from $PL_EXERCISE_BUILD.
 #
-# Prints one line per test, PASS or FAIL, with the first failed check under
-# each FAIL, then a summary. Exit status: 0 every test passed, 1 some test
-# failed, 3 the learner's file (or a test) did not build.
+# Prints the grader's report: the failed checks first, each with its hint,
+# what was expected and what was measured; then the checks that passed and
+# a summary line. Exit status: 0 every check passed, 1 some check failed, 3
+# the learner's code (or the grader) did not build.
 set -u
-dir=$1 label=$2 replace=$3 tests=$4 schedule=${5:-}
-mkdir -p "$dir/obj" "$dir/tests"
+OMPI_CC=$CC # mpicc compiles with the same compiler as the rest
+export OMPI_CC
+dir=$1 label=$2 grader=$3
+shift 3
+rm -rf "$dir/obj" "$dir/tree"
+mkdir -p "$dir/obj" "$dir/tree"
+log="$dir/build.log"
 
-# The library: the reference objects, one of them swapped for the learner's.
-objs=$LIB_OBJ
-if [ "$replace" != "-" ]; then
-    ref=${replace%%=*} mine=${replace#*=}
-    refobj=$(printf '%s\n' $LIB_OBJ | grep "/${ref%.c}\.o\$")
-    [ -n "$refobj" ] || { echo "grade: no object for $ref"; exit 3; }
-    obj="$dir/obj/$(basename "${mine%.c}").o"
-    if ! $CC $CFLAGS -c "$mine" -o "$obj" 2>"$dir/build.log"; then
-        echo "$label: does not compile:"; sed 's/^/  /' "$dir/build.log" | head -30
-        exit 3
+# Each source part becomes a whole source file under $dir/tree, at the
+# reference's path, compiled in place of the reference's object.
+data="" replaced="" header=0
+for part in "$@"; do
+    case $part in
+    *=*) mine=${part%%=*} target=${part#*=} ;;
+    *) data=$part; continue ;;
+    esac
+    src=${target%%:*} region=
+    [ "$src" != "$target" ] && region=${target#*:}
+    mkdir -p "$dir/tree/$(dirname "$src")"
+    if [ -n "$region" ]; then
+        "$EXCERPT" --splice "$src" "$region" "$mine" >"$dir/tree/$src" || exit 3
+    else
+        cp "$mine" "$dir/tree/$src"
     fi
-    objs=$(printf '%s\n' $LIB_OBJ | grep -v "^$refobj\$" | tr '\n' ' ')" $obj"
+    case $src in *.h) header=1 ;; esac
+    replaced="$replaced $src"
+done
+
+# Compile $1 (a path under src/) from its copy under $dir/tree into $dir/obj
+# (with mpicc if it is one of chapter 09's *_mpi.c files).
+compile() {
+    obj="$dir/obj/${1%.c}.o"
+    cc=$CC
+    case $1 in *_mpi.c) cc=${MPICC:?"MPI exercises need mpicc: make mpi"} ;; esac
+    mkdir -p "$(dirname "$obj")"
+    # Quoted includes look beside the copy first, then in the copies, then
+    # in the source's own directory and src/ (CFLAGS).
+    $cc -I"$dir/tree/src" -I"$dir/tree/$(dirname "$1")" -I"$(dirname "$1")" $CFLAGS \
+        -c "$dir/tree/$1" -o "$obj" 2>>"$log"
+}
+
+: >"$log"
+objs=""
+if [ "$header" = 1 ]; then
+    # A header is in every object that includes it: rebuild the library from
+    # a copy of src/ with the learner's header in it.
+    for f in $(printf '%s\n' $LIB_OBJ | sed 's|.*/obj/||; s|\.o$|.c|'); do
+        [ -f "$dir/tree/$f" ] || { mkdir -p "$dir/tree/$(dirname "$f")"; cp "$f" "$dir/tree/$f"; }
+    done
+    for h in src/*.h src/schedules/*.h; do
+        [ -f "$dir/tree/$h" ] || cp "$h" "$dir/tree/$h"
+    done
+    for f in $(printf '%s\n' $LIB_OBJ | sed 's|.*/obj/||; s|\.o$|.c|'); do
+        compile "$f" || failed=1
+        objs="$objs $dir/obj/${f%.c}.o"
+    done
+    # pipelab's own objects include it too
+    cli=""
+    for f in $(printf '%s\n' ${CLI_OBJ:-} | sed 's|.*/obj/||; s|\.o$|.c|'); do
+        mkdir -p "$dir/tree/$(dirname "$f")"
+        cp "$f" "$dir/tree/$f"
+        for h in "$(dirname "$f")"/*.h; do cp "$h" "$dir/tree/$h"; done
+        compile "$f" || failed=1
+        cli="$cli $dir/obj/${f%.c}.o"
+    done
+    CLI_OBJ=$cli
+else
+    objs=" $LIB_OBJ " mpi=" ${MPI_OBJ:-} "
+    for src in $replaced; do
+        compile "$src" || failed=1
+        case $src in
+        *_mpi.c) mpi=$(printf '%s\n' $mpi | grep -v "/obj/${src%.c}\.o\$" | tr '\n' ' ')
+                 mpi="$mpi $dir/obj/${src%.c}.o" ;;
+        *) objs=$(printf '%s\n' $objs | grep -v "/obj/${src%.c}\.o\$" | tr '\n' ' ')
+           objs="$objs $dir/obj/${src%.c}.o" ;;
+        esac
+    done
+fi
+if [ "${failed:-0}" = 1 ]; then
+    echo "does not compile: $label"
+    sed 's/^/  /' "$log" | head -40
+    exit 3
 fi
 rm -f "$dir/libpipelab.a"
 ar rcs "$dir/libpipelab.a" $objs || exit 3
-
-pass=0 fail=0
-echo "grading $label"
-for t in $tests; do
-    bin="$dir/tests/$t"
-    if ! $CC $CFLAGS -Itests "tests/$t.c" "$dir/libpipelab.a" -o "$bin" $TEST_LIBS $LDLIBS \
-            2>"$dir/build.log"; then
-        echo "$label: tests/$t.c does not build against it:"
-        sed 's/^/  /' "$dir/build.log" | head -30
+# pipelab itself, with the learner's code in it: to try it by hand.
+if [ -n "${CLI_OBJ:-}" ]; then
+    $CC $CFLAGS $CLI_OBJ "$dir/libpipelab.a" -o "$dir/pipelab" $LDLIBS 2>"$log" || {
+        echo "does not link into pipelab: $label"
+        sed 's/^/  /' "$log" | head -40
         exit 3
-    fi
-    # TAP on stdout: "ok - suite::test (0.01s)", "not ok - ...", then the
-    # failed assertions ("Assertion failed: ...") in a YAML block.
-    PL_SCHEDULE_FILE=$schedule "$bin" --jobs 2 --tap=- >"$dir/$t.tap" 2>"$dir/$t.log"
-    awk -v P="$dir/pass" -v F="$dir/fail" '
-        function name(s) { sub(/^(not )?ok [0-9]* *- */, "", s); sub(/ *\([0-9.]+s\) *$/, "", s); return s }
-        /^ok /     { printf "  PASS  %s\n", name($0); p++ }
-        /^not ok / { printf "  FAIL  %s\n", name($0); f++; n = 0 }
-        /Assertion failed: / { if (n++ < 2) { sub(/^.*Assertion failed: */, ""); printf "          %s\n", substr($0, 1, 150) } }
-        END { print p + 0 > P; print f + 0 > F }' "$dir/$t.tap"
-    tp=$(cat "$dir/pass") tf=$(cat "$dir/fail")
-    if [ $((tp + tf)) -eq 0 ]; then
-        echo "  FAIL  $t: no test ran (crashed?)"; tf=1
-    fi
-    pass=$((pass + tp)) fail=$((fail + tf))
-done
-echo "$label: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+    }
+fi
+
+# pipelab-mpi too, when an MPI file is the learner's (chapter 09): every
+# device an MPI process, the learner's code in each.
+case "$replaced" in
+*_mpi.c*)
+    cli=$(printf '%s\n' $MPI_CLI_OBJ | grep -v 'libpipelab\.a$' | tr '\n' ' ')
+    $MPICC $CFLAGS $mpi $cli "$dir/libpipelab.a" -o "$dir/pipelab-mpi" $LDLIBS 2>"$log" || {
+        echo "does not link into pipelab-mpi: $label"
+        sed 's/^/  /' "$log" | head -40
+        exit 3
+    } ;;
+esac
+
+bin="$dir/$grader"
+if ! $CC -I"$dir/tree/src" $CFLAGS -Itests -Itests/exercises "tests/exercises/$grader.c" "$dir/libpipelab.a" \
+        -o "$bin" $LDLIBS 2>"$log"; then
+    echo "the grader does not build against it: $label (a function it calls missing or renamed?)"
+    sed 's/^/  /' "$log" | head -40
+    exit 3
+fi
+: >"$dir/output.log"
+PL_EXERCISE_DATA=$data PL_EXERCISE_LOG="$dir/output.log" PL_EXERCISE_LABEL=$label \
+    PL_EXERCISE_BUILD=$dir "$bin"

@@ -7,8 +7,12 @@
 #               figure differs (a stale figure, or a picture that is no longer
 #               deterministic).
 # make docs     builds the Doxygen site, docs/html/index.html: README as the
-#               main page, the chapters in order with their figures, every
-#               header, the include graphs. Any warning fails the build.
+#               main page, the course map (docs/course.md), the chapters in
+#               order with their figures -- each ending in links to the
+#               chapters around it -- the exercises, the design, every
+#               header, the include graphs. Any warning fails the build; and
+#               so does a chapter page without its links, or a section
+#               heading set larger than its page's title (docs/pipelab.css).
 
 FIGURES_DIR := docs/figures
 
@@ -58,7 +62,8 @@ check-figures: $(CLI) ## fail if a committed figure in docs/figures/ differs fro
 	  { echo "check-figures: $(FIGURES_DIR)/$$(basename $$f) is stale (run make figures)"; exit 1; }; \
 	done; echo "figures: every committed figure matches a fresh one"
 
-DOC_PAGES = README.md $(sort $(CHAPTER_PAGES)) docs/design.md docs/modules.md
+DOC_PAGES = README.md docs/course.md $(sort $(CHAPTER_PAGES)) exercises/README.md \
+            $(sort $(wildcard exercises/*/README.md)) docs/design.md docs/modules.md
 
 docs: ## build the Doxygen site into docs/html/ (README, chapters, headers, graphs; warnings fail)
 	@sh scripts/deps.sh docs
@@ -67,7 +72,8 @@ docs: ## build the Doxygen site into docs/html/ (README, chapters, headers, grap
 	@( cat docs/Doxyfile; \
 	   echo "INPUT = $(DOC_PAGES) src src/cli src/schedules"; \
 	   echo "DOTFILE_DIRS = $(BUILD)/docs"; \
-	   echo "HTML_EXTRA_FILES = $(wildcard $(FIGURES_DIR)/*.svg)" ) \
+	   echo "HTML_EXTRA_FILES = $(wildcard $(FIGURES_DIR)/*.svg)"; \
+	   echo "HTML_EXTRA_STYLESHEET = docs/pipelab.css" ) \
 	  | doxygen - > $(BUILD)/docs/doxygen.log 2>&1 \
 	  || { cat $(BUILD)/docs/doxygen.log; echo "docs: failed (warnings are errors)"; exit 1; }
 	@# Chapters link figures as ../../docs/figures/X.svg (right on GitHub);
@@ -75,6 +81,11 @@ docs: ## build the Doxygen site into docs/html/ (README, chapters, headers, grap
 	@sed -i 's|src="\(\.\./\)*docs/figures/|src="|g' docs/html/*.html
 	@for f in $$(sed -n 's/.*<img src="\([^":]*\)".*/\1/p' docs/html/md_*.html | sort -u); do \
 	  [ -f docs/html/$$f ] || { echo "docs: docs/html/$$f is missing (a figure not in $(FIGURES_DIR)?)"; exit 1; }; \
+	done
+	@sh scripts/chapter-nav.sh --check
+	@for f in docs/html/md_chapters_*.html; do \
+	  grep -q '<hr' $$f && grep -q 'href="course.html' $$f || \
+	  { echo "docs: $$f has no links to the chapters around it"; exit 1; }; \
 	done
 	@echo "docs: open docs/html/index.html"
 

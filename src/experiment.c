@@ -24,7 +24,7 @@ static int make_shape(pl_experiment *x, pl_shape *shape, char *err, size_t errle
         x->name = o->schedule_file;
         if (pl_schedule_load(o->schedule_file, &x->schedule, err, errlen))
             return -1;
-        *shape = (pl_shape){x->schedule.devices, x->schedule.microbatches, x->schedule.chunks, 0};
+        *shape = (pl_shape){x->schedule.devices, x->schedule.microbatches, x->schedule.chunks, 0, 0};
         return 0;
     }
     x->entry = pl_registry_find(o->schedule);
@@ -51,12 +51,61 @@ static int make_model(pl_experiment *x, pl_model *m, char *err, size_t errlen)
     return rc;
 }
 
-/* Layers to stages, as --partition asks (chapter 07): even, balanced on
- * what each layer costs (by the model, or measured on this host), or the
- * stages given. */
-static int make_partition(pl_experiment *x, int stages, int rows, char *err, size_t errlen)
+/* 1 if a device of s runs a split backward (an I). */
+static int splits_backward(const pl_schedule *s)
+{
+    for (int d = 0; d < s->devices; d++)
+        for (int i = 0; i < s->len[d]; i++)
+            if (s->actions[d][i].kind == PL_I)
+                return 1;
+    return 0;
+}
+
+/* --partition memory (exercise 07): what each layer holds all run, what its
+ * stash holds per micro-batch (of the largest size), and how many
+ * micro-batches each stage holds at its peak -- the schedule's registered
+ * peak, so one chunk per device and a registered schedule. */
+static int memory_partition(pl_experiment *x, const pl_shape *shape, char *err, size_t errlen)
 {
     const pl_options *o = &x->opt;
+    int L = o->layers, S = shape->devices, m = shape->microbatches;
+    if (!x->entry || !x->entry->peak || shape->chunks != 1) {
+        snprintf(err, errlen, "--partition memory needs a registered schedule of one chunk per "
+                 "device, whose peak in flight the registry knows");
+        return -1;
+    }
+    int64_t rows = o->batch / m + (o->batch % m > 0);
+    int64_t *b = malloc((size_t)L * 3 * sizeof *b);
+    int *inflight = malloc((size_t)S * sizeof *inflight);
+    int rc = -1;
+    if (!b || !inflight) {
+        snprintf(err, errlen, "out of host memory partitioning by memory");
+    } else {
+        for (int l = 0; l < L; l++) {
+            const pl_layer *y = &x->model.layers[l];
+            b[l] = (int64_t)pl_model_layer_bytes(y) * (o->momentum > 0 ? 3 : 2);
+            b[L + l] = rows * y->in * (int64_t)sizeof(float);
+            b[2 * L + l] = rows * y->out * (int64_t)sizeof(float);
+        }
+        for (int s = 0; s < S; s++)
+            inflight[s] = pl_registry_peak(x->entry, shape, s);
+        rc = pl_partition_memory(&x->partition, b, b + L, b + 2 * L, inflight, L, S, err, errlen);
+    }
+    free(b);
+    free(inflight);
+    return rc;
+}
+
+/* Layers to stages, as --partition asks (chapter 07): even, balanced on
+ * what each layer costs (by the model, or measured on this host), the
+ * stages given, or by memory. */
+static int make_partition(pl_experiment *x, const pl_shape *shape, int rows, char *err,
+                          size_t errlen)
+{
+    const pl_options *o = &x->opt;
+    int stages = shape->devices * shape->chunks;
+    if (o->partition == PL_PARTITION_MEMORY)
+        return memory_partition(x, shape, err, errlen);
     if (o->partition == PL_PARTITION_EVEN)
         return pl_partition_even(&x->partition, o->layers, stages, err, errlen);
     if (o->partition == PL_PARTITION_EXPLICIT)
@@ -263,7 +312,8 @@ static void formula(pl_experiment *x)
     pl_formula_case c = {s->devices, s->microbatches, s->chunks,
                          pl_cost_action(&j->cost, j->model, first, count, rows, PL_F),
                          pl_cost_action(&j->cost, j->model, first, count, rows, PL_I),
-                         pl_cost_action(&j->cost, j->model, first, count, rows, PL_W)};
+                         pl_cost_action(&j->cost, j->model, first, count, rows, PL_W),
+                         x->opt.max_inflight};
     const char *outside = NULL;
     double b = e->bubble(&c, &outside);
     if (b >= 0)
@@ -347,7 +397,7 @@ int pl_experiment_warmup_extra(const pl_job *job, const pl_shape *shape)
 static void describe_setup(const pl_experiment *x, char *buf, size_t n)
 {
     const pl_options *o = &x->opt;
-    static const char *const how[] = {"even", "balanced", "measured", "given"};
+    static const char *const how[] = {"even", "balanced", "measured", "given", "memory"};
     size_t k = 0;
     buf[0] = '\0';
     if (o->widths || o->model == PL_MODEL_LM_LIKE)
@@ -381,6 +431,8 @@ static int check_needs(pl_experiment *x, pl_shape *shape, char *err, size_t errl
     if (make_shape(x, shape, err, errlen) ||
         (o->schedule_file && pl_validate(&x->schedule, &v, err, errlen)))
         return -1;
+    if (!o->schedule_file)
+        shape->max_inflight = o->max_inflight; /* 1f1b under a memory cap (chapter 04) */
     int rc = -1;
     pl_cost_kind cost = o->cost;
     double flops = o->flops_per_s;
@@ -394,8 +446,7 @@ static int check_needs(pl_experiment *x, pl_shape *shape, char *err, size_t errl
                  "%d)", shape->microbatches, shape->microbatches, o->batch);
     else if (pl_needs_model_shape(&x->model, o))
         snprintf(err, errlen, "out of host memory for the model's shape");
-    else if (make_partition(x, shape->devices * shape->chunks, o->batch / shape->microbatches,
-                            err, errlen) == 0) {
+    else if (make_partition(x, shape, o->batch / shape->microbatches, err, errlen) == 0) {
         make_job(x, shape);
         x->job.schedule = o->schedule_file ? &x->schedule : NULL;
         pl_needs_estimate(&x->job, shape, x->entry, v.peak_inflight, &needs);
@@ -430,8 +481,7 @@ int pl_experiment_prepare(const pl_options *o, pl_experiment *x, char *err, size
     if (check_needs(x, &shape, err, errlen))
         return PL_EXPERIMENT_REFUSED;
     if (make_model(x, &x->model, err, errlen) ||
-        make_partition(x, shape.devices * shape.chunks, o->batch / shape.microbatches, err,
-                       errlen))
+        make_partition(x, &shape, o->batch / shape.microbatches, err, errlen))
         return -1;
     if (o->cost == PL_COST_MEASURED && measure_costs(x, &shape, err, errlen))
         return -1;
@@ -443,6 +493,11 @@ int pl_experiment_prepare(const pl_options *o, pl_experiment *x, char *err, size
         x->warmup_extra = shape.warmup_extra;
         if (pl_registry_generate(x->entry, &shape, &x->schedule, err, errlen))
             return PL_EXPERIMENT_REFUSED;
+        if (o->partition == PL_PARTITION_MEMORY && splits_backward(&x->schedule)) {
+            snprintf(err, errlen, "--partition memory counts a micro-batch's stash as F leaves "
+                     "it; %s splits its backwards, whose I holds more (chapter 06)", x->name);
+            return PL_EXPERIMENT_REFUSED;
+        }
     }
     if (!o->simulate && (o->fault_device >= 0 || o->schedule_file) &&
         pl_runtime_check(&x->job, err, errlen))

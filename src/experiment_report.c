@@ -120,8 +120,8 @@ void pl_experiment_json(const pl_experiment *x, FILE *out)
     pl_json_number(x->opt.link_latency_ms, out);
     fputs(",\"link_bandwidth\":", out);
     pl_json_number(x->opt.link_bandwidth > 0 ? x->opt.link_bandwidth : NAN, out);
-    fprintf(out, ",\"blocking_send\":%s,\"warmup_extra\":%d",
-            x->opt.blocking_send ? "true" : "false", x->warmup_extra);
+    fprintf(out, ",\"blocking_send\":%s,\"warmup_extra\":%d,\"max_inflight\":%d",
+            x->opt.blocking_send ? "true" : "false", x->warmup_extra, x->opt.max_inflight);
     fputs(",\"loss\":", out);
     if (x->result.loss) {
         for (int k = 0; k < x->result.steps; k++) {

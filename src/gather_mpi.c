@@ -18,30 +18,6 @@ typedef struct {
     float *loss;     /* rank 0 */
 } gather;
 
-/* The floats of this rank's trained layers (w, then b, layer after layer,
- * chunk after chunk), or their count if buf is NULL. */
-static long layers_of(const gather *n, int device, float *buf, int store)
-{
-    const pl_job *job = n->job;
-    long k = 0;
-    for (int c = 0; c < job->schedule->chunks; c++) {
-        int stage = pl_schedule_stage(job->schedule, device, c);
-        for (int i = 0; i < job->partition->count[stage]; i++) {
-            pl_layer *l = &job->model->layers[job->partition->first[stage] + i];
-            pl_tensor *part[2] = {&l->w, &l->b};
-            for (int j = 0; j < 2; j++) {
-                size_t len = (size_t)part[j]->rows * (size_t)part[j]->cols;
-                if (buf && store)
-                    memcpy(part[j]->data, buf + k, len * sizeof(float));
-                else if (buf)
-                    memcpy(buf + k, part[j]->data, len * sizeof(float));
-                k += (long)len;
-            }
-        }
-    }
-    return k;
-}
-
 static void gather_failed(gather *n)
 {
     fprintf(stderr, "pipelab: rank %d: out of host memory while gathering the results\n",
@@ -135,6 +111,35 @@ static void gather_loss(gather *n, pl_report *r)
     free(len);
 }
 
+// [region gather-layers]
+/* The floats of this rank's trained layers (w, then b, layer after layer,
+ * chunk after chunk), or their count if buf is NULL. */
+static long layers_of(const gather *n, int device, float *buf, int store)
+{
+    const pl_job *job = n->job;
+    long k = 0;
+    // [region gather-layers-chunks]
+    for (int c = 0; c < job->schedule->chunks; c++) {
+    // [endregion gather-layers-chunks]
+        // [region gather-layers-stage]
+        int stage = pl_schedule_stage(job->schedule, device, c);
+        // [endregion gather-layers-stage]
+        for (int i = 0; i < job->partition->count[stage]; i++) {
+            pl_layer *l = &job->model->layers[job->partition->first[stage] + i];
+            pl_tensor *part[2] = {&l->w, &l->b};
+            for (int j = 0; j < 2; j++) {
+                size_t len = (size_t)part[j]->rows * (size_t)part[j]->cols;
+                if (buf && store)
+                    memcpy(part[j]->data, buf + k, len * sizeof(float));
+                else if (buf)
+                    memcpy(buf + k, part[j]->data, len * sizeof(float));
+                k += (long)len;
+            }
+        }
+    }
+    return k;
+}
+
 /* Every rank's trained layers into rank 0's model. */
 static void gather_layers(gather *n)
 {
@@ -158,6 +163,7 @@ static void gather_layers(gather *n)
     free(len);
     free(buf);
 }
+// [endregion gather-layers]
 
 void pl_gather_mpi(MPI_Comm comm, const pl_job *job, pl_report *r, pl_trace *trace,
                    float *loss)

@@ -9,20 +9,37 @@
 
 #include "stage.h"
 
+/* The split backward of chapter 06: I keeps the stash and adds the
+ * gradients W needs (input + 2 x outputs in all); W frees all of it. */
+static int64_t split_delta(const pl_model *m, int first, int count, int rows, pl_kind kind)
+{
+    int64_t full = (int64_t)pl_stage_stash_bytes(m, first, count, rows, PL_F, 0);
+    int64_t split = (int64_t)pl_stage_stash_bytes(m, first, count, rows, PL_I, 0);
+    return kind == PL_I ? split - full : -split;
+}
+
 int64_t pl_memory_stash_delta(const pl_model *m, int first, int count, int rows,
                               pl_kind kind, int recompute)
 {
+    if (kind == PL_I || kind == PL_W)
+        return split_delta(m, first, count, rows, kind);
+    // [region stash-delta]
+    /* What F stashes: the stage input and every layer's output -- or, under
+     * recomputation, the input alone (chapter 03). */
     int64_t full = (int64_t)pl_stage_stash_bytes(m, first, count, rows, PL_F, 0);
+    // [region stash-delta-kept]
     int64_t kept = (int64_t)pl_stage_stash_bytes(m, first, count, rows, PL_F, recompute);
-    int64_t split = (int64_t)pl_stage_stash_bytes(m, first, count, rows, PL_I, 0);
+    // [endregion stash-delta-kept]
     switch (kind) {
     case PL_F: return kept;
-    case PL_R: return full - kept;
-    case PL_I: return split - full;
-    case PL_B: return -full;
-    case PL_W: return -split;
+    // [region stash-delta-rebuilt]
+    case PL_R: return full - kept; /* what R rebuilds is held until the backward */
+    // [endregion stash-delta-rebuilt]
+    // [region stash-delta-freed]
+    default: return -full;         /* B frees all of it, rebuilt or not */
+    // [endregion stash-delta-freed]
     }
-    return 0;
+    // [endregion stash-delta]
 }
 
 int64_t pl_memory_message_bytes(const pl_model *m, int first, int count, int rows,

@@ -110,7 +110,7 @@ static device_need device(const pl_job *job, const pl_shape *shape, const pl_reg
                                                          rows, kinds[k]);
         }
     }
-    int peak = peak_inflight ? peak_inflight[d] : e && e->peak ? e->peak(p, m, v, d) : v * m;
+    int peak = peak_inflight ? peak_inflight[d] : e ? pl_registry_peak(e, shape, d) : v * m;
     if (peak < 1 || peak > v * m)
         peak = v * m;
     /* Each micro-batch in flight keeps its stash (its stage input alone

@@ -35,7 +35,9 @@ typedef enum {
     PL_PARTITION_EVEN = 0,     /**< by layer count */
     PL_PARTITION_BALANCED = 1, /**< the slowest stage as fast as can be, under the cost model */
     PL_PARTITION_MEASURED = 2, /**< balanced on each layer's time measured on this host */
-    PL_PARTITION_EXPLICIT = 3  /**< the layers of each stage, as given */
+    PL_PARTITION_EXPLICIT = 3, /**< the layers of each stage, as given */
+    PL_PARTITION_MEMORY = 4    /**< the largest device's whole memory bill as small as can be
+                                    (chapter 07's bill; exercise 07) */
 } pl_partition_kind;
 
 /** --warmup-extra auto: the forwards that cover the links' round trip (chapter 07). */
@@ -85,6 +87,8 @@ typedef struct {
     double link_bandwidth;     /**< beta: bytes per second; 0: unlimited */
     int blocking_send;         /**< the sender waits until its message arrives */
     int warmup_extra;          /**< 1f1b: extra warm-up forwards, or PL_WARMUP_AUTO */
+    int max_inflight;          /**< 1f1b: at most this many micro-batches in flight per
+                                    device (chapter 04); 0: no cap */
     /* limits and faults */
     size_t device_memory;      /**< bytes a device may hold, everything counted; 0 = unlimited */
     int fault_device;          /**< inject a failure on this device ... (-1: none) */

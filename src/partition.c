@@ -1,6 +1,6 @@
 /*
  * partition.c -- cutting the layer list into contiguous stages: even
- * (chapter 01), balanced and explicit (chapter 07).
+ * (chapter 01), balanced and explicit (chapter 07), by memory (exercise 07).
  */
 #include "partition.h"
 
@@ -196,3 +196,87 @@ int pl_partition_balanced(pl_partition *p, const int64_t *cost, int layers, int 
     return p->stages ? 0 : -1;
 }
 // [endregion partition-balanced]
+
+// [region partition-memory]
+/* The memory stage s holds if it takes layers [a, b): all run, the fixed
+ * bytes of its layers; at its peak, k micro-batches' stash of them -- its
+ * input and each layer's output. F and O are prefix sums of fixed[], out[]. */
+static int64_t holds(const int64_t *F, const int64_t *O, const int64_t *in, int k, int a, int b)
+{
+    // [region partition-memory-holds]
+    return F[b] - F[a] + k * (in[a] + O[b] - O[a]);
+    // [endregion partition-memory-holds]
+}
+
+/* Which splits fit within `bound`: reach[s*(L+1) + e] is 1 if layers [0, e)
+ * split into stages 0..s, each holding at most bound. A stage holds less the
+ * later it starts, so stage s may as well start at the latest end that
+ * stages 0..s-1 can reach: one sweep per stage. Unlike the balanced split,
+ * a greedy will not do: a layer costs more in an early stage, which holds
+ * more micro-batches, than in a late one. Returns 1 if all L layers fit. */
+static int reachable(const int64_t *F, const int64_t *O, const int64_t *in, const int *k,
+                     int L, int S, int64_t bound, unsigned char *reach)
+{
+    for (int e = 0; e <= L; e++)
+        reach[e] = e > 0 && holds(F, O, in, k[0], 0, e) <= bound;
+    for (int s = 1; s < S; s++) {
+        const unsigned char *before = reach + (size_t)(s - 1) * (L + 1);
+        unsigned char *now = reach + (size_t)s * (L + 1);
+        int start = -1; /* the latest end of stages 0..s-1 before e */
+        for (int e = 0; e <= L; e++) {
+            now[e] = start >= 0 && holds(F, O, in, k[s], start, e) <= bound;
+            if (before[e])
+                start = e;
+        }
+    }
+    return reach[(size_t)(S - 1) * (L + 1) + L];
+}
+
+int pl_partition_memory(pl_partition *p, const int64_t *fixed, const int64_t *in,
+                        const int64_t *out, const int *inflight, int layers, int stages,
+                        char *err, size_t errlen)
+{
+    if (alloc(p, layers, stages, err, errlen))
+        return -1;
+    int L = layers, S = stages;
+    int64_t *F = malloc(((size_t)L + 1) * sizeof *F), *O = malloc(((size_t)L + 1) * sizeof *O);
+    unsigned char *reach = malloc((size_t)S * ((size_t)L + 1));
+    int *end = malloc((size_t)S * sizeof *end);
+    if (!F || !O || !reach || !end) {
+        pl_partition_free(p);
+        snprintf(err, errlen, "out of memory partitioning %d layers", layers);
+    } else {
+        F[0] = O[0] = 0;
+        for (int l = 0; l < L; l++)
+            F[l + 1] = F[l] + fixed[l], O[l + 1] = O[l] + out[l];
+        // [region partition-memory-search]
+        /* bisection on the bound, from what one stage would hold with every layer */
+        int64_t lo = 0, hi = 0;
+        for (int s = 0; s < S; s++)
+            hi = holds(F, O, in, inflight[s], 0, L) > hi ? holds(F, O, in, inflight[s], 0, L) : hi;
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (reachable(F, O, in, inflight, L, S, mid, reach))
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        reachable(F, O, in, inflight, L, S, lo, reach);
+        end[S - 1] = L; /* back from the end: each stage starts as late as it can */
+        for (int s = S - 1; s > 0; s--) {
+            int a = end[s] - 1;
+            while (!reach[(size_t)(s - 1) * (L + 1) + a] ||
+                   holds(F, O, in, inflight[s], a, end[s]) > lo)
+                a--;
+            end[s - 1] = a;
+        }
+        // [endregion partition-memory-search]
+        from_ends(p, end);
+    }
+    free(F);
+    free(O);
+    free(reach);
+    free(end);
+    return p->stages ? 0 : -1;
+}
+// [endregion partition-memory]

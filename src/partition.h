@@ -9,7 +9,10 @@
  *    layer more;
  *  - balanced (chapter 07): given what each layer costs, the contiguous split
  *    whose slowest stage is as fast as any split's -- exact, not a heuristic;
- *  - explicit (chapter 07): the layers of each stage, as the user gives them.
+ *  - explicit (chapter 07): the layers of each stage, as the user gives them;
+ *  - memory (chapter 07's bill, exercise 07): the contiguous split whose
+ *    largest memory -- what a stage holds all run, and its stashes at its
+ *    peak in flight -- is as small as any split's.
  *
  * Every method keeps the layers in order, so any partition trains the same
  * weights, bit for bit.
@@ -52,6 +55,20 @@ int pl_partition_balanced(pl_partition *p, const int64_t *cost, int layers, int 
  */
 int pl_partition_explicit(pl_partition *p, const int *count, int n, int layers, int stages,
                           char *err, size_t errlen);
+
+/**
+ * Split `layers` layers over `stages` stages so that the most memory a stage
+ * holds is as small as in any contiguous split. Stage s holds fixed[l] bytes
+ * for each of its layers all run (parameters, gradients, optimizer state)
+ * and, at its peak, inflight[s] micro-batches' stashes: in[first] bytes of
+ * its input and out[l] bytes of each layer's output (widths chain:
+ * in[l+1] = out[l]). Exact: bisection on the bound, and for each bound
+ * which splits fit (not a greedy: a layer costs more in a stage that holds
+ * more micro-batches). Returns 0, or -1 with a message as pl_partition_even.
+ */
+int pl_partition_memory(pl_partition *p, const int64_t *fixed, const int64_t *in,
+                        const int64_t *out, const int *inflight, int layers, int stages,
+                        char *err, size_t errlen);
 
 /** The cost of the slowest stage of p, layer l costing cost[l]. */
 int64_t pl_partition_slowest(const pl_partition *p, const int64_t *cost);

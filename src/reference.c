@@ -40,14 +40,18 @@ static int run_microbatch(pl_model *m, const pl_batch *b, int batch, int mbs,
                           int j, float *share)
 {
     int start, rows, L = m->n_layers;
+    // [region reference-rows]
     pl_data_microbatch_range(batch, mbs, j, &start, &rows);
+    // [endregion reference-rows]
     pl_tensor x = pl_tensor_rows(&b->x, start, rows);
     pl_tensor target = pl_tensor_rows(&b->y, start, rows);
     pl_stash st = {0, 0, 0, NULL, NULL, NULL};
     pl_tensor dy = pl_tensor_new(rows, m->width);
     int rc = -1;
     if (dy.data && pl_stage_forward(m, 0, L, &x, &st, 0) == 0) {
+        // [region reference-loss]
         *share = pl_model_loss_grad(&dy, &st.act[L], &target, batch);
+        // [endregion reference-loss]
         rc = pl_stage_backward_input(m, &st, &dy, NULL);
         if (rc == 0)
             pl_stage_backward_weight(m, &st);
@@ -101,7 +105,9 @@ int pl_reference_train_as(pl_model *m, const pl_options *cfg, const pl_partition
         }
         float total = 0.0f; /* summed in micro-batch order, as the runtime does */
         // [region reference-accumulate]
+        // [region reference-order]
         for (int j = 0; j < cfg->microbatches; j++) {
+        // [endregion reference-order]
             float share = 0.0f;
             if (run_microbatch(m, &b, cfg->batch, cfg->microbatches, j, &share)) {
                 pl_data_batch_free(&b);

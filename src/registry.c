@@ -49,6 +49,38 @@ static int peak_1f1b(int p, int m, int v, int d)
     return p - d < m ? p - d : m;
 }
 
+// [region 1f1b-capped]
+/* Chapter 04: 1F1B fills and drains once, so fill_drain -- unless a memory
+ * cap (--max-inflight K) holds its warm-up to K - 1 forwards. */
+static double one_f_one_b(const pl_formula_case *c, const char **why)
+{
+    // [region 1f1b-capped-body]
+    int p = c->p, m = c->m, k = c->max_inflight;
+    if (k <= 0 || k >= p || m <= k)
+        return fill_drain(c, why);
+    /* Devices p-k .. p-1 warm up as in 1F1B (p-d-1 <= k-1): a 1F1B of k
+     * devices, which keeps up. Device d < p-k warms up with k-1 only, so in
+     * its steady state F_(j+k-1) follows B_(j-1) and precedes B_j. Follow
+     * micro-batch j + k - 1 from B_(j-1) on device 0: its forward crosses
+     * devices 0 .. p-k, where B_j follows it at once (the 1F1B part is in
+     * step), and B_j climbs back through devices p-k .. 0. So each
+     * micro-batch after the first k costs p-k+1 forwards and backwards in a
+     * chain, (p-k+1)(t_F + t_B); the first k go through as in a 1F1B of k
+     * micro-batches, (k + p-1)(t_F + t_B):
+     *
+     *   makespan = (k + p-1) T + (m - k)(p-k+1) T,   T = t_F + t_B
+     *   bubble   = 1 - m / (k + p-1 + (m - k)(p-k+1))
+     *
+     * whatever the costs (the tests check every p <= 6, k < p, m <= 12, on
+     * three cost settings). Device 0 alone could go faster -- its round
+     * trip, p T, holds k micro-batches -- but the shortened warm-ups of the
+     * devices after it chain its micro-batches one behind another. */
+    double steps = (double)(k + p - 1) + (double)(m - k) * (p - k + 1);
+    return 1.0 - (double)m / steps;
+    // [endregion 1f1b-capped-body]
+}
+// [endregion 1f1b-capped]
+
 /* Chapter 05: interleaved 1F1B fills and drains once, so fill_drain -- but
  * only when every group of p micro-batches is whole: the micro-batches of a
  * short last group come round the loop of devices before the devices are
@@ -80,18 +112,31 @@ static int peak_interleaved(int p, int m, int v, int d)
     return whole + t / p * r + (t % p < r ? t % p : r);
 }
 
-/* Chapter 05: looped BFS fills and drains once -- if each chunk's m
- * forwards last long enough for micro-batch 0 to come round the p devices to
- * the next chunk; with m < p every chunk after the first waits for it. */
+// [region looped-bfs-formula]
+/* Chapter 05: looped BFS fills and drains once. */
 static double looped_bfs_bubble(const pl_formula_case *c, const char **why)
 {
-    if (c->v > 1 && c->m < c->p) {
-        *why = "with m < p each chunk waits for micro-batch 0 to come round the devices: "
-               "the formula needs m >= p";
-        return -1.0;
-    }
-    return fill_drain(c, why);
+    // [region looped-bfs-formula-body]
+    /* With m >= p, chunk c of micro-batch 0 reaches device 0 again no later
+     * than its last forward of chunk c-1 ends: fill_drain. With m < p it
+     * does not, and every chunk after the first waits for it (exercise 05):
+     * device d runs chunk c of micro-batch j at (c p + d + j) t_f, since
+     * micro-batch 0 needs c p steps to come round c times and the others
+     * follow it; device d is free by then, having finished chunk c-1 at
+     * ((c-1) p + d + m) t_f <= (c p + d) t_f. The last forward (chunk v-1,
+     * micro-batch m-1, device p-1) ends at (v p + m - 1) t_f, the backwards
+     * mirror the forwards, and every device works v m (t_f + t_b):
+     *
+     *   bubble = 1 - v m / (v p + m - 1)       (m < p; t_f, t_b a chunk's)
+     *
+     * -- (p-1)/(v m + p-1) at m = p, as it must be. */
+    if (c->m >= c->p)
+        return fill_drain(c, why);
+    double steps = (double)c->v * c->p + c->m - 1;
+    return 1.0 - (double)c->v * c->m / steps;
+    // [endregion looped-bfs-formula-body]
 }
+// [endregion looped-bfs-formula]
 
 // [region zero-bubble-formula]
 /* Chapter 06: a zero-bubble schedule that runs k(p-1) forwards before its
@@ -257,14 +302,14 @@ static const pl_registry_entry entries[] = {
      fill_drain, "(p-1)/(m+p-1)", peak_all, "m",
      "every forward, then every backward: fill and drain"},
     {"1f1b", 4, pl_schedule_1f1b, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
-     fill_drain, "(p-1)/(m+p-1)", peak_1f1b, "min(p-d, m)",
+     one_f_one_b, "(p-1)/(m+p-1)", peak_1f1b, "min(p-d, m)",
      "warm-up, one forward one backward, cool-down"},
     {"interleaved", 5, pl_schedule_interleaved, PL_PLACE_LOOP, 0, 2, 0, EQUAL,
      interleaved_bubble, "(p-1)/(v*m+p-1)",
      peak_interleaved, "min(2(p-d-1)+(v-1)p+1, v*m), less a short last group's gaps",
      "v chunks per device, 1F1B over chunks in groups of p micro-batches"},
     {"looped-bfs", 5, pl_schedule_looped_bfs, PL_PLACE_LOOP, 0, 2, 0, EQUAL,
-     looped_bfs_bubble, "(p-1)/(v*m+p-1)", peak_all, "v*m",
+     looped_bfs_bubble, "(p-1)/(v*m+p-1); with m < p exercise 05 derives it", peak_all, "v*m",
      "v chunks per device, every micro-batch through one chunk before the next"},
     {"zb-h1", 6, pl_schedule_zb_h1, PL_PLACE_LOOP, 1, 1, 0, EQUAL,
      zb_h1, "(p-1)g/(mT+(p-1)g), g = max(t_F, t_I, t_F+t_I-t_W)", peak_zb_h1, "min(p, m)",
@@ -301,7 +346,7 @@ const pl_registry_entry *pl_registry_find(const char *name)
 pl_shape pl_registry_shape(const pl_registry_entry *e, int p, int m, int v)
 {
     pl_shape s = {p, e->microbatches ? e->microbatches : m,
-                  e->chunks ? e->chunks : v ? v : e->chunks_default, 0};
+                  e->chunks ? e->chunks : v ? v : e->chunks_default, 0, 0};
     return s;
 }
 
@@ -324,10 +369,18 @@ int pl_registry_generate(const pl_registry_entry *e, const pl_shape *shape, pl_s
     return 0;
 }
 
+int pl_registry_peak(const pl_registry_entry *e, const pl_shape *shape, int d)
+{
+    if (!e->peak)
+        return -1;
+    int n = e->peak(shape->devices, shape->microbatches, shape->chunks, d), k = shape->max_inflight;
+    return k > 0 && k < n ? k : n;
+}
+
 double pl_registry_bubble(const pl_registry_entry *e, int p, int m, int v)
 {
     const char *why;
-    pl_formula_case c = {p, m, v, 1, 1, 1};
+    pl_formula_case c = {p, m, v, 1, 1, 1, 0};
     return e->bubble ? e->bubble(&c, &why) : -1.0;
 }
 

@@ -38,6 +38,7 @@ typedef struct {
     int64_t t_f; /**< ticks of one stage's forward (equal on every stage) */
     int64_t t_i; /**< ticks of one stage's input-grad */
     int64_t t_w; /**< ticks of one stage's weight-grad */
+    int max_inflight; /**< 1f1b's memory cap (pl_shape.max_inflight); 0: none */
 } pl_formula_case;
 
 /**
@@ -85,6 +86,12 @@ pl_shape pl_registry_shape(const pl_registry_entry *e, int p, int m, int v);
  */
 int pl_registry_generate(const pl_registry_entry *e, const pl_shape *shape, pl_schedule *s,
                          char *err, size_t errlen);
+
+/**
+ * Entry e's peak in-flight count on device d for `shape`: its peak formula,
+ * no more than shape->max_inflight when that caps it. -1 if it has none.
+ */
+int pl_registry_peak(const pl_registry_entry *e, const pl_shape *shape, int d);
 
 /**
  * Entry e's formula for p devices, m micro-batches and v chunks under the

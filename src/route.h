@@ -67,9 +67,11 @@ static inline int pl_route_stage(pl_placement pl, int p, int device, int chunk)
 }
 // [endregion route-stage]
 
-/** The device and chunk that hold `stage`. */
+// [region route-home]
+/** The device and chunk that hold `stage`: pl_route_stage's inverse. */
 static inline void pl_route_home(pl_placement pl, int p, int stage, int *device, int *chunk)
 {
+    // [region route-home-body]
     if (stage < p) { /* chunk 0 in every placement; spares a division per message */
         *chunk = 0;
         *device = stage;
@@ -77,8 +79,12 @@ static inline void pl_route_home(pl_placement pl, int p, int stage, int *device,
     }
     int c = stage / p, r = stage % p;
     *chunk = c;
+    // [region route-home-device]
     *device = pl == PL_PLACE_V && (c & 1) ? p - 1 - r : r;
+    // [endregion route-home-device]
+    // [endregion route-home-body]
 }
+// [endregion route-home]
 
 /* Fill *r for the message whose far end is stage `peer_stage`; the receiver
  * is this end (stage, chunk) for an input, the far end for an output. */

@@ -117,6 +117,8 @@ typedef struct {
     int microbatches; /**< m */
     int chunks;       /**< v, model chunks per device */
     int warmup_extra; /**< 1f1b: forwards added to the warm-up to cover slow links (chapter 07); 0 */
+    int max_inflight; /**< 1f1b: at most this many micro-batches in flight on a device, a
+                           memory cap (chapter 04); 0: no cap */
 } pl_shape;
 
 /**

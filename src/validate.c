@@ -172,6 +172,42 @@ typedef struct {
     long done;
 } dryrun;
 
+/* The line that names what device d, stuck at its action at position pos,
+ * waits for: "deadlock: d1 blocked at position 0 (F1) waiting for F1 from
+ * d0". Returns what snprintf returns. */
+static int blocked_line(const dryrun *r, int d, int pos, char *out, size_t n)
+{
+    const pl_schedule *s = r->s;
+    size_t m = (size_t)s->microbatches;
+    pl_action a = s->actions[d][pos];
+    pl_route in = {PL_ACTIVATION, 0, 0, 0, 0};
+    char mine[32], theirs[32];
+    pl_schedule_input(s, d, a, &in); /* a blocked action has an input */
+    /* The sender's action: a forward, or the backward (B or I) of the stage after. */
+    pl_action src = {PL_F, a.mb, in.peer_chunk};
+    if (in.flow == PL_GRADIENT)
+        src.kind = r->msg[(size_t)in.stage * m + a.mb] & SPLIT ? PL_I : PL_B;
+    return snprintf(out, n, "deadlock: d%d blocked at position %d (%s) waiting for %s from d%d",
+                    d, pos, pl_schedule_format(s, a, mine, sizeof mine),
+                    pl_schedule_format(s, src, theirs, sizeof theirs), in.peer);
+}
+
+/* Mark the gradients that come from an I rather than a B (chapter 06), so
+ * that a deadlock report names the right sender. */
+static void mark_split(dryrun *r)
+{
+    const pl_schedule *s = r->s;
+    size_t m = (size_t)s->microbatches;
+    for (int d = 0; d < s->devices; d++)
+        for (int i = 0; i < s->len[d]; i++) {
+            pl_route out;
+            pl_action a = s->actions[d][i];
+            if (a.kind == PL_I && pl_schedule_output(s, d, a, &out))
+                r->msg[(size_t)out.stage * m + (size_t)a.mb] |= SPLIT;
+        }
+}
+
+// [region dry-run]
 /* Run device d until it finishes or needs a message that has not arrived.
  * Messages are flags per (receiving stage, micro-batch); routing is
  * route.h's, the same the simulator and the runtime follow. */
@@ -184,18 +220,22 @@ static void run_device(dryrun *r, int d)
     for (; i < s->len[d]; i++) {
         pl_action a = list[i];
         pl_route in, out;
+        // [region dry-run-step]
         if (pl_schedule_input(s, d, a, &in) &&
             !(r->msg[(size_t)in.stage * m + (size_t)a.mb] & (1 << in.flow)))
             break; /* blocked: the sender will queue us again */
         if (r->order)
             r->order[r->done] = (pl_slot){d, i};
+        // [endregion dry-run-step]
         r->done++;
         if (pl_schedule_output(s, d, a, &out)) {
             r->msg[(size_t)out.stage * m + (size_t)a.mb] |= (uint8_t)(1 << out.flow);
+            // [region dry-run-wake]
             if (!r->queued[out.peer]) {
                 r->queued[out.peer] = 1;
                 r->work[r->nwork++] = out.peer;
             }
+            // [endregion dry-run-wake]
         }
     }
     r->pos[d] = i;
@@ -205,41 +245,26 @@ static void run_device(dryrun *r, int d)
 static int report_deadlock(const dryrun *r, char *err, size_t errlen)
 {
     const pl_schedule *s = r->s;
-    size_t used = 0, m = (size_t)s->microbatches;
-    for (int d = 0; d < s->devices && used < errlen; d++) {
+    size_t used = 0;
+    for (int d = 0; d < s->devices && used + 1 < errlen; d++) {
         if (r->pos[d] >= s->len[d])
             continue;
-        pl_action a = s->actions[d][r->pos[d]];
-        pl_route in = {PL_ACTIVATION, 0, 0, 0, 0};
-        char mine[32], theirs[32];
-        pl_schedule_input(s, d, a, &in); /* a blocked action has an input */
-        /* The sender's action: a forward, or the backward (B or I) of the stage after. */
-        pl_action src = {PL_F, a.mb, in.peer_chunk};
-        if (in.flow == PL_GRADIENT)
-            src.kind = r->msg[(size_t)in.stage * m + a.mb] & SPLIT ? PL_I : PL_B;
-        int n = snprintf(err + used, errlen - used,
-                         "%sdeadlock: d%d blocked at position %d (%s) waiting for %s from d%d",
-                         used ? "\n" : "", d, r->pos[d],
-                         pl_schedule_format(s, a, mine, sizeof mine),
-                         pl_schedule_format(s, src, theirs, sizeof theirs), in.peer);
+        if (used)
+            err[used++] = '\n'; /* a byte is left for blocked_line's '\0' */
+        int n = blocked_line(r, d, r->pos[d], err + used, errlen - used);
+        // [region dry-run-report]
         used = n < 0 ? errlen : used + (size_t)n;
+        // [endregion dry-run-report]
     }
     return -1;
 }
 
-/* Rule 3 on a fully allocated dry run: marks which gradients come from an I,
- * runs the worklist, and reports the stuck devices. */
+/* Rule 3 on a fully allocated dry run: run the worklist, and report the
+ * stuck devices. */
 static int dry_run(dryrun *r, char *err, size_t errlen)
 {
     const pl_schedule *s = r->s;
-    size_t m = (size_t)s->microbatches;
-    for (int d = 0; d < s->devices; d++) /* whose gradient comes from an I */
-        for (int i = 0; i < s->len[d]; i++) {
-            pl_route out;
-            pl_action a = s->actions[d][i];
-            if (a.kind == PL_I && pl_schedule_output(s, d, a, &out))
-                r->msg[(size_t)out.stage * m + (size_t)a.mb] |= SPLIT;
-        }
+    mark_split(r);
     for (int d = s->devices - 1; d >= 0; d--) { /* d0 on top */
         r->queued[d] = 1;
         r->work[r->nwork++] = d;
@@ -251,6 +276,7 @@ static int dry_run(dryrun *r, char *err, size_t errlen)
     }
     return r->done == pl_schedule_total(s) ? 0 : report_deadlock(r, err, errlen);
 }
+// [endregion dry-run]
 
 /* Rule 3: the dry run. Fills order (if not NULL); returns 0 if every action ran. */
 static int rule_deadlock(const pl_schedule *s, pl_slot *order, char *err, size_t errlen)

@@ -91,3 +91,58 @@ Test(ch04, a_deadlocking_schedule_is_rejected_before_it_runs, .timeout = 10)
     cr_expect(strstr(err, "d0") && strstr(err, "d1"), "%s", err);
     pl_schedule_free(&s);
 }
+
+/* A memory cap, --max-inflight K < p: no device holds more than K, and the
+ * step takes what the registry's formula says (exercise 04 derives it):
+ * (K + p-1) + (m - K)(p-K+1) steps of t_F + t_B once m > K. */
+Test(ch04, a_memory_cap_holds_k_and_the_step_is_its_formulas, .timeout = 120)
+{
+    static const double costs[][3] = {{1, 1, 1}, {2, 2, 1}, {1, 2, 2}};
+    for (int c = 0; c < 3; c++)
+        for (int p = 2; p <= 6; p++)
+            for (int k = 1; k < p; k++)
+                for (int m = 1; m <= 12; m++) {
+                    pl_options o = small_run("1f1b", p, m);
+                    o.max_inflight = k;
+                    o.t_f = costs[c][0], o.t_i = costs[c][1], o.t_w = costs[c][2];
+                    pl_experiment x;
+                    run_ok(&o, &x);
+                    int64_t t = (int64_t)((costs[c][0] + costs[c][1] + costs[c][2]) * U);
+                    int64_t steps = (m < k ? m : k) + p - 1 + (m > k ? (int64_t)(m - k) * (p - k + 1) : 0);
+                    cr_expect_eq((int64_t)x.makespan_ns, steps * t, "p=%d k=%d m=%d costs %d", p, k,
+                                 m, c);
+                    cr_expect(fabs(x.bubble_theory - x.bubble) < 1e-12, "p=%d k=%d m=%d: formula %.6f, "
+                              "measured %.6f", p, k, m, x.bubble_theory, x.bubble);
+                    for (int d = 0; d < p; d++) {
+                        int bound = p - d < m ? p - d : m;
+                        bound = bound < k ? bound : k;
+                        cr_expect_eq(x.result.trace.lanes[d].peak_inflight, bound,
+                                     "p=%d k=%d m=%d d%d", p, k, m, d);
+                    }
+                    pl_experiment_free(&x);
+                }
+}
+
+Test(ch04, a_memory_cap_of_p_or_more_changes_nothing_and_trains_bitwise, .timeout = 60)
+{
+    for (int p = 1; p <= 5; p++)
+        for (int k = 1; k <= p + 1; k++) {
+            pl_options o = small_run("1f1b", p, 2 * p + 1);
+            o.batch = 3 * o.microbatches - 2; /* uneven micro-batches */
+            o.max_inflight = k;
+            o.steps = 2;
+            o.verify = 1;
+            pl_experiment x;
+            run_ok(&o, &x);
+            cr_expect(x.bitwise_equal, "p=%d k=%d", p, k);
+            if (k >= p) {
+                pl_options plain = o;
+                plain.max_inflight = 0;
+                pl_experiment y;
+                run_ok(&plain, &y);
+                cr_expect_eq(x.makespan_ns, y.makespan_ns, "p=%d k=%d", p, k);
+                pl_experiment_free(&y);
+            }
+            pl_experiment_free(&x);
+        }
+}

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "helpers.h"
+#include "holds.h"
 #include "jsoncheck.h"
 #include "chrome_trace.h"
 #include "partition.h"
@@ -691,4 +692,93 @@ Test(ch07, json_reports_bytes_and_the_bill, .timeout = 30)
               != NULL, "%s", buf);
     free(buf);
     pl_experiment_free(&x);
+}
+
+/* ------------------------------------------------------------ by memory */
+
+Test(ch07, the_memory_partition_is_optimal_against_brute_force)
+{
+    pl_rng r;
+    pl_rng_seed(&r, 23);
+    char err[256];
+    for (int L = 1; L <= 9; L++)
+        for (int S = 1; S <= L; S++)
+            for (int trial = 0; trial < 10; trial++) {
+                int64_t fixed[9], in[9], out[9];
+                int k[9];
+                int64_t width = 1 + (int64_t)(pl_rng_next(&r) % 64);
+                for (int l = 0; l < L; l++) {
+                    in[l] = width;
+                    width = trial % 4 == 0 ? width : 1 + (int64_t)(pl_rng_next(&r) % 64);
+                    out[l] = width;
+                    fixed[l] = (trial % 3 ? in[l] * out[l] : 0) + (int64_t)(pl_rng_next(&r) % 50);
+                }
+                for (int s = 0; s < S; s++) /* 1F1B's, GPipe's, or anything */
+                    k[s] = trial % 3 == 0 ? S - s : trial % 3 == 1 ? 1 + trial % 5
+                                                  : 1 + (int)(pl_rng_next(&r) % 6);
+                pl_partition p;
+                cr_assert_eq(pl_partition_memory(&p, fixed, in, out, k, L, S, err, sizeof err), 0,
+                             "%s", err);
+                int64_t most = 0;
+                for (int s = 0, next = 0; s < S; next += p.count[s++]) {
+                    cr_assert_eq(p.first[s], next, "L=%d S=%d", L, S);
+                    cr_assert_geq(p.count[s], 1, "L=%d S=%d stage %d", L, S, s);
+                    int64_t h = stage_holds(fixed, in, out, k[s], p.first[s], p.first[s] + p.count[s]);
+                    most = h > most ? h : most;
+                }
+                cr_expect_eq(most, least_most(fixed, in, out, k, 0, L, 0, S), "L=%d S=%d trial %d",
+                             L, S, trial);
+                pl_partition_free(&p);
+            }
+}
+
+/* The fullest device of a run, everything counted (measured). */
+static size_t fullest(const pl_options *o)
+{
+    pl_experiment x;
+    run_ok(o, &x);
+    size_t most = pl_experiment_peak_memory(&x);
+    pl_experiment_free(&x);
+    return most;
+}
+
+/* End to end: the split --partition memory picks holds, on its fullest
+ * device, exactly the least that any split of the model can -- measured, by
+ * running them all. */
+Test(ch07, partition_memory_is_the_least_any_split_holds, .timeout = 120)
+{
+    static const int widths[][8] = {{32, 32, 32, 32, 32, 32, 32, 32},
+                                    {48, 16, 64, 8, 40, 24, 96, 32},
+                                    {8, 8, 8, 8, 8, 8, 8, 128}};
+    static const struct {
+        const char *schedule;
+        int cap;
+    } runs[] = {{"1f1b", 0}, {"gpipe", 0}, {"microbatch", 0}, {"1f1b", 2}};
+    for (int w = 0; w < 3; w++)
+        for (int r = 0; r < 4; r++)
+            for (int mom = 0; mom < 2; mom++) {
+                pl_options o = small_run(runs[r].schedule, 4, 8);
+                o.layers = 8;
+                o.widths = widths[w];
+                o.batch = 16;
+                o.max_inflight = runs[r].cap;
+                o.momentum = mom ? 0.9f : 0.0f;
+                o.simulate = 1;
+                o.partition = PL_PARTITION_MEMORY;
+                size_t chosen = fullest(&o), least = SIZE_MAX;
+                o.partition = PL_PARTITION_EXPLICIT;
+                int counts[4];
+                o.stage_layers = counts;
+                o.stages_given = 4;
+                for (int a = 1; a <= 5; a++)
+                    for (int b = a + 1; b <= 6; b++)
+                        for (int c = b + 1; c <= 7; c++) {
+                            counts[0] = a, counts[1] = b - a, counts[2] = c - b, counts[3] = 8 - c;
+                            size_t f = fullest(&o);
+                            least = f < least ? f : least;
+                        }
+                cr_expect_eq(chosen, least, "widths %d, %s cap %d, momentum %d: %zu bytes, "
+                             "the least is %zu", w, runs[r].schedule, runs[r].cap, mom, chosen,
+                             least);
+            }
 }

@@ -143,6 +143,13 @@ static const bad_call table[] = {
     BAD("--warmup-extra", "run", "--schedule", "gpipe", "--warmup-extra", "1"),
     BAD("--warmup-extra", "run", "--warmup-extra", "auto"),     /* free links */
     BAD("--warmup-extra", "show", "--warmup-extra", "auto"),
+    BAD("--max-inflight", "run", "--max-inflight", "0"),
+    BAD("--partition", "compare", "--partition", "memory"),
+    BAD("--partition", "run", "--partition", "memory", "--recompute"),
+    BAD("--partition", "run", "--partition", "memory", "--schedule", "interleaved"),
+    BAD("--partition", "run", "--partition", "memory", "--schedule", "zb-h1"),
+    BAD("--max-inflight", "run", "--schedule", "gpipe", "--max-inflight", "2"),
+    BAD("--max-inflight", "compare", "--max-inflight", "2"),
     BAD("--blocking-send", "show", "--blocking-send"),
     BAD("--seed", "partition", "--seed", "2"),
     /* chapter 06: costs, the end of a step, clipping */
@@ -326,6 +333,27 @@ Test(cli, json_from_the_simulator_has_null_losses_and_sweep_prints_json, .timeou
     for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"), lines++)
         cr_expect(l[0] == '{' && l[strlen(l) - 1] == '}', "not a JSON line: %s", l);
     cr_expect_geq(lines, 3 * 3 + 1, "every schedule at m = 1, 2, 4 (naive once)");
+}
+
+/* The real clock with more device threads than cores measures the host, not
+ * the schedule, and the summary says so -- only then. */
+Test(cli, the_real_clock_on_too_few_cores_says_its_bubble_is_the_hosts, .timeout = 60)
+{
+    static char out[1 << 14];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    char line[256];
+    snprintf(line, sizeof line, "\"$PIPELAB\" run --clock real --steps 1 --devices %ld "
+             "--layers %ld --microbatches 2", cores + 1, cores + 1);
+    cr_expect_eq(sh(line, out, sizeof out), 0, "%s", out);
+    char note[128];
+    snprintf(note, sizeof note, "note        %ld devices on %ld cores:", cores + 1, cores);
+    cr_expect(strstr(out, note), "%s", out);
+    cr_expect(strstr(out, "this bubble is the host's, not the schedule's"), "%s", out);
+    cr_expect_eq(sh("\"$PIPELAB\" run --clock real --steps 1 --devices 1 --microbatches 2", out,
+                    sizeof out), 0);
+    cr_expect_null(strstr(out, "note        "), "%s", out);
+    cr_expect_eq(sh("\"$PIPELAB\" run --steps 1 --devices 16 --layers 16", out, sizeof out), 0);
+    cr_expect_null(strstr(out, "note        "), "the virtual clock: %s", out);
 }
 
 Test(cli, the_summary_names_the_step_its_figures_are_of, .timeout = 10)

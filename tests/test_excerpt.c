@@ -174,3 +174,62 @@ Test(chapters, every_excerpt_matches_its_source, .timeout = 30)
     globfree(&g);
     cr_expect_eq(system(cmd), 0, "a chapter's excerpt differs from src/ (run make chapters)");
 }
+
+/* Exercises: a starter of one region (a fragment), and the fragment put back. */
+static const char nested[] =
+    "int before;\n"
+    "// [region outer]\n"
+    "static int twice(int a)\n"
+    "{\n"
+    "    // [region body]\n"
+    "    return 2 * a;\n"
+    "    // [endregion body]\n"
+    "}\n"
+    "// [endregion outer]\n"
+    "int after;\n";
+
+/* Run the excerpt tool with `args` in the fake project; stdout into out. */
+static int excerpt_args(const char *args, char *out, size_t n)
+{
+    char tool[2 * PATH_MAX], cmd[2 * PATH_MAX + 512];
+    tool_path(tool, sizeof tool);
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s", dir, tool, args);
+    return shell_capture(cmd, out, n);
+}
+
+Test(excerpt, a_fragment_starter_is_its_region_with_the_todo_inside)
+{
+    char out[4096];
+    put("src/demo.c", nested);
+    put("ex.todo", "notes before the first block are never output\n"
+                   "@@ region body\n    return 0; /* TODO */\n");
+    cr_expect_eq(excerpt_args("--starter src/demo.c ex.todo outer", out, sizeof out), 0);
+    cr_expect_str_eq(out, "static int twice(int a)\n{\n    return 0; /* TODO */\n}\n");
+    cr_expect_eq(excerpt_args("--starter src/demo.c /dev/null outer", out, sizeof out), 0);
+    cr_expect_str_eq(out, "static int twice(int a)\n{\n    return 2 * a;\n}\n",
+                     "the reference's fragment: inner markers dropped");
+}
+
+Test(excerpt, a_spliced_fragment_replaces_its_region_and_keeps_its_lines)
+{
+    char out[4096];
+    put("src/demo.c", nested);
+    put("mine.c", "static int twice(int a)\n{\n    return a + a;\n}\n");
+    cr_expect_eq(excerpt_args("--splice src/demo.c outer mine.c", out, sizeof out), 0);
+    cr_expect_str_eq(out, "int before;\n// [region outer]\n#line 1 \"mine.c\"\n"
+                          "static int twice(int a)\n{\n    return a + a;\n}\n"
+                          "#line 9 \"src/demo.c\"\n// [endregion outer]\nint after;\n");
+    cr_expect_neq(excerpt_args("--splice src/demo.c nowhere mine.c 2>/dev/null", out, sizeof out),
+                  0, "an unknown region fails");
+}
+
+Test(excerpt, a_quoted_region_leaves_out_the_markers_of_regions_inside_it)
+{
+    char err[4096];
+    put("src/demo.c", nested);
+    put("chapter.md", "<!-- excerpt src/demo.c outer -->\n<!-- end excerpt -->\n");
+    cr_expect_eq(excerpt("--update", err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(get("chapter.md"), "<!-- excerpt src/demo.c outer -->\n```c\n"
+                                         "static int twice(int a)\n{\n    return 2 * a;\n}\n"
+                                         "```\n<!-- end excerpt -->\n");
+}

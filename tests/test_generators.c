@@ -87,7 +87,7 @@ Test(generators, bad_sizes_are_rejected_with_a_message)
     for (int g = 0; g < n; g++) {
         int sizes[][3] = {{0, 1, 1}, {-1, 4, 1}, {4, 0, 1}, {4, -2, 1}, {4, 4, 0}};
         for (int k = 0; k < 5; k++) {
-            pl_shape shape = {sizes[k][0], sizes[k][1], sizes[k][2], 0};
+            pl_shape shape = {sizes[k][0], sizes[k][1], sizes[k][2], 0, 0};
             err[0] = '\0';
             cr_expect_eq(all[g].generate(&s, &shape, err, sizeof err), -1, "%s", all[g].name);
             cr_expect_neq(err[0], '\0', "%s", all[g].name);
@@ -95,10 +95,10 @@ Test(generators, bad_sizes_are_rejected_with_a_message)
             pl_schedule_free(&s);
         }
     }
-    pl_shape two = {4, 2, 1, 0};
+    pl_shape two = {4, 2, 1, 0, 0};
     cr_expect_eq(pl_registry_find("naive")->generate(&s, &two, err, sizeof err), -1);
     cr_expect_str_eq(err, "naive runs the whole batch at once: microbatches must be 1");
-    pl_shape chunked = {4, 8, 2, 0};
+    pl_shape chunked = {4, 8, 2, 0, 0};
     cr_expect_eq(pl_registry_find("1f1b")->generate(&s, &chunked, err, sizeof err), -1);
     cr_expect_str_eq(err, "1f1b runs 1 chunk per device (got 2)");
 }

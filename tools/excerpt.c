@@ -15,12 +15,25 @@
  *   excerpt --update FILE.md...   rewrite every excerpt from the source
  *   excerpt --starter SRC TODO    print an exercise's starter: SRC with the
  *                                 regions TODO names replaced by its text
+ *   excerpt --starter SRC TODO REGION
+ *                                 the same, of region REGION of SRC alone: the
+ *                                 starter of an exercise whose file is one
+ *                                 region (a fragment), not a whole source
+ *   excerpt --splice SRC REGION FILE
+ *                                 print SRC with the body of region REGION
+ *                                 replaced by FILE: a learner's fragment put
+ *                                 back into the source it came from, with
+ *                                 #line directives so that a compiler names
+ *                                 FILE and its lines
  *
  * A TODO file holds blocks, each opened by a line "@@ top" (text inserted
  * after the source's title line, the first " * " line) or "@@ region NAME"
- * (text that replaces region NAME, markers included). In a starter every
- * other region marker line is dropped, so the learner sees plain C. Starters
- * are thus generated from the source and cannot drift from it.
+ * (text that replaces region NAME, markers included). Lines before the first
+ * block are notes for whoever reads the file, never output. In a starter
+ * every other region marker line is dropped, so the learner sees plain C.
+ * Starters are thus generated from the source and cannot drift from it.
+ * Regions may nest; an excerpt in a chapter leaves out the marker lines of
+ * the regions inside it.
  *
  * Paths in an excerpt are relative to the directory excerpt runs in (the
  * project root).
@@ -77,6 +90,28 @@ static char *region(const char *src, const char *name)
     return out;
 }
 
+static int marker(const char *line, char *name, size_t n);
+
+/* The text of region `name` as a chapter quotes it: without the marker lines
+ * of the regions nested in it. */
+static char *quoted(const char *src, const char *name)
+{
+    char *text = region(src, name), *w = text;
+    char inner[128];
+    for (const char *p = text; p && *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p + 1) : strlen(p);
+        if (!marker(p, inner, sizeof inner)) {
+            memmove(w, p, n);
+            w += n;
+        }
+        p += n;
+    }
+    if (w)
+        *w = '\0';
+    return text;
+}
+
 /* Process one chapter; returns the number of problems found. With `update`
  * the file is rewritten with fresh excerpts. */
 static int process(const char *path, int update)
@@ -111,7 +146,7 @@ static int process(const char *path, int update)
                 problems++;
                 break;
             }
-            char *src = slurp(file), *want = src ? region(src, name) : NULL;
+            char *src = slurp(file), *want = src ? quoted(src, name) : NULL;
             char expect[1 << 16];
             if (!want) {
                 fprintf(stderr, "%s:%d: region '%s' not found in %s\n", path, line, name, file);
@@ -192,32 +227,26 @@ static int marker(const char *line, char *name, size_t n)
     return sscanf(line, fmt, name) == 1 ? 2 : 0;
 }
 
-/* Print the starter made from src and todo; returns the number of problems. */
-static int starter(const char *src_path, const char *todo_path)
+/* Print `text` (lines of src_path) with the regions todo names replaced by
+ * their blocks and every other marker line dropped; "@@ top" goes after the
+ * first " * " line if `top` is not NULL. Counts in *used the regions
+ * replaced; returns the number of problems. */
+static int emit(const char *text, const char *todo, const char *top, const char *src_path,
+                int *used)
 {
-    char *src = slurp(src_path), *todo = slurp(todo_path);
-    int problems = 0, used = 0, wanted = 0, titled = 0;
-    if (!src || !todo) {
-        fprintf(stderr, "excerpt: cannot read %s\n", src ? todo_path : src_path);
-        free(src);
-        free(todo);
-        return 1;
-    }
-    for (const char *p = todo; (p = strstr(p, "@@ region ")) != NULL; p++)
-        wanted++;
-    char *top = block(todo, "@@ top");
-    for (const char *p = src; *p;) {
+    int problems = 0, titled = 0;
+    for (const char *p = text; *p;) {
         const char *eol = strchr(p, '\n');
         size_t n = eol ? (size_t)(eol - p + 1) : strlen(p);
         char name[128], head[160];
         int kind = marker(p, name, sizeof name);
         if (kind == 1) {
             snprintf(head, sizeof head, "@@ region %s", name);
-            char *text = block(todo, head);
-            if (text) { /* replace the whole region, up to its end marker */
-                fputs(text, stdout);
-                free(text);
-                used++;
+            char *block_text = block(todo, head);
+            if (block_text) { /* replace the whole region, up to its end marker */
+                fputs(block_text, stdout);
+                free(block_text);
+                (*used)++;
                 char end[160];
                 snprintf(end, sizeof end, "// [endregion %s]", name);
                 const char *e = strstr(p, end);
@@ -239,24 +268,92 @@ static int starter(const char *src_path, const char *todo_path)
         }
         p += n;
     }
-    if (used != wanted) {
-        fprintf(stderr, "%s: %d of the %d regions %s replaces are not in %s\n", todo_path,
-                wanted - used, wanted, todo_path, src_path);
-        problems++;
+    return problems;
+}
+
+/* Print the starter made from src and todo -- of region `only` alone if it is
+ * not NULL; returns the number of problems. */
+static int starter(const char *src_path, const char *todo_path, const char *only)
+{
+    char *src = slurp(src_path), *todo = slurp(todo_path);
+    int problems = 0, used = 0, wanted = 0;
+    if (!src || !todo) {
+        fprintf(stderr, "excerpt: cannot read %s\n", src ? todo_path : src_path);
+        free(src);
+        free(todo);
+        return 1;
     }
+    for (const char *p = todo; (p = strstr(p, "@@ region ")) != NULL; p++)
+        wanted += p == todo || p[-1] == '\n';
+    char *top = only ? NULL : block(todo, "@@ top");
+    char *text = only ? region(src, only) : src;
+    if (!text) {
+        fprintf(stderr, "%s: no region '%s'\n", src_path, only);
+        problems++;
+    } else {
+        problems += emit(text, todo, top, src_path, &used);
+        if (used != wanted) {
+            fprintf(stderr, "%s: %d of the %d regions %s replaces are not in %s%s%s\n",
+                    todo_path, wanted - used, wanted, todo_path, src_path,
+                    only ? " region " : "", only ? only : "");
+            problems++;
+        }
+    }
+    if (only)
+        free(text);
     free(top);
     free(src);
     free(todo);
     return problems;
 }
 
+/* Print src with the body of region `name` replaced by the text of `with`
+ * (the marker lines stay); returns the number of problems. */
+static int splice(const char *src_path, const char *name, const char *with_path)
+{
+    char *src = slurp(src_path), *with = slurp(with_path);
+    char open[256], close[256];
+    snprintf(open, sizeof open, "// [region %s]\n", name);
+    snprintf(close, sizeof close, "// [endregion %s]", name);
+    const char *a = src ? strstr(src, open) : NULL, *b = a ? strstr(a, close) : NULL;
+    if (!src || !with || !b) {
+        if (!src || !with)
+            fprintf(stderr, "excerpt: cannot read %s\n", src ? with_path : src_path);
+        else
+            fprintf(stderr, "%s: no region '%s'\n", src_path, name);
+        free(src);
+        free(with);
+        return 1;
+    }
+    a += strlen(open);
+    while (b > a && b[-1] != '\n') /* the end marker's line stays whole */
+        b--;
+    int line = 1; /* of the end marker, in src */
+    for (const char *q = src; q < b; q++)
+        line += *q == '\n';
+    /* #line: a compiler's messages name the learner's file and its lines. */
+    fwrite(src, 1, (size_t)(a - src), stdout);
+    printf("#line 1 \"%s\"\n", with_path);
+    fputs(with, stdout);
+    if (*with && with[strlen(with) - 1] != '\n')
+        fputc('\n', stdout);
+    printf("#line %d \"%s\"\n", line, src_path);
+    fputs(b, stdout);
+    free(src);
+    free(with);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc == 4 && !strcmp(argv[1], "--starter"))
-        return starter(argv[2], argv[3]) ? 1 : 0;
+    if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--starter"))
+        return starter(argv[2], argv[3], argc == 5 ? argv[4] : NULL) ? 1 : 0;
+    if (argc == 5 && !strcmp(argv[1], "--splice"))
+        return splice(argv[2], argv[3], argv[4]) ? 1 : 0;
     if (argc < 2 || (strcmp(argv[1], "--check") && strcmp(argv[1], "--update"))) {
         fprintf(stderr, "usage: excerpt --check|--update FILE.md...\n"
-                        "       excerpt --starter SRC TODO\n");
+                        "       excerpt --starter SRC TODO [REGION]\n"
+                        "       excerpt --splice SRC REGION FILE\n");
         return 2;
     }
     int update = !strcmp(argv[1], "--update"), problems = 0;

@@ -1,7 +1,7 @@
 /*
  * reference.c -- the sequential reference of chapter 00.
  *
- * EXERCISE 02: split the batch into micro-batches and accumulate their
+ * EXERCISE 02: a training step's micro-batches and their accumulated
  * gradients (search for TODO). `make exercise-ch02` grades this file.
  *
  * One device, one stage holding every layer. Each micro-batch runs forward,
@@ -36,23 +36,20 @@ static int check_config(const pl_options *c, char *err, size_t errlen)
     return 0;
 }
 
-/* Forward, loss, backward of micro-batch j; its weight gradient is added to
- * the model's accumulators. Sets *share to its part of the batch loss.
+/* Forward, loss, backward of micro-batch j of the batch b (of `batch` rows
+ * in `mbs` micro-batches); its weight gradient is added to the model's
+ * accumulators. Sets *share to its part of the batch loss. Returns 0, or -1
+ * if memory runs out.
  *
- * TODO(ch02): find micro-batch j's rows with pl_data_microbatch_range(batch, mbs,
- * j, ...), view them with pl_tensor_rows (inputs b->x and targets b->y), run
- * pl_stage_forward over all m->n_layers layers into a pl_stash, compute the
- * loss gradient with pl_model_loss_grad (it divides by the WHOLE batch -- why?),
- * then pl_stage_backward_input (no input gradient needed: NULL) and
- * pl_stage_backward_weight, which ADDS into the accumulators. Free the stash
- * and the gradient tensor. Return 0, or -1 on allocation failure.
- */
+ * TODO(ch02): write it. The pieces: data.h (which rows), tensor.h (a view
+ * of rows), stage.h (a stage of all m->n_layers layers: forward into a
+ * pl_stash, backward-input, backward-weight), model.h (the loss gradient). */
 static int run_microbatch(pl_model *m, const pl_batch *b, int batch, int mbs,
                           int j, float *share)
 {
     (void)m, (void)b, (void)batch, (void)mbs, (void)j;
     *share = 0.0f;
-    return -1;
+    return 0;
 }
 
 /* The optimizer step, after clipping the gradients to the global norm if
@@ -97,11 +94,9 @@ int pl_reference_train_as(pl_model *m, const pl_options *cfg, const pl_partition
             return -1;
         }
         float total = 0.0f; /* summed in micro-batch order, as the runtime does */
-        /* TODO(ch02): accumulate the gradients of every micro-batch, in order
-         * j = 0 .. cfg->microbatches - 1: call run_microbatch and add its loss
-         * share to total. If it fails, free the batch, write "out of memory in
-         * step S, micro-batch J" into err and return -1. Until you do, the
-         * step applies a zero gradient and the weights never change. */
+        /* TODO(ch02): every micro-batch of the step, with its share of the
+         * loss added to total. If one fails, free the batch, write "out of
+         * memory in step S, micro-batch J" into err and return -1. */
         (void)run_microbatch;
         pl_data_batch_free(&b);
         if (loss)

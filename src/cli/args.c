@@ -51,6 +51,7 @@ static const spec specs[] = {
     {"--link-bandwidth", 1, 0, 0, RUN | COMPARE | PARTITION | PLAN},
     {"--blocking-send", 0, 0, 0, RUN | COMPARE | PLAN},
     {"--warmup-extra", 1, 0, 0, RUN | SHOW},
+    {"--max-inflight", 1, 1, 1 << 16, RUN | SHOW},
     {"--clock", 1, 0, 0, RUN | COMPARE},
     {"--scale", 1, 0, 0, RUN | COMPARE},
     {"--recompute", 0, 0, 0, RUN | COMPARE | SWEEP},
@@ -234,6 +235,7 @@ static int store(pl_args *a, int i, const char *v)
     } else if (!strcmp(n, "--partition")) {
         if (!strcmp(v, "even")) o->partition = PL_PARTITION_EVEN;
         else if (!strcmp(v, "balanced")) o->partition = PL_PARTITION_BALANCED;
+        else if (!strcmp(v, "memory")) o->partition = PL_PARTITION_MEMORY;
         else if (list(v, 1, PL_ARGS_MAX_LAYERS, a->stage_layers, PL_ARGS_MAX_LAYERS,
                       &o->stages_given)) return -1;
         else {
@@ -255,6 +257,7 @@ static int store(pl_args *a, int i, const char *v)
         else if (whole(v, 0, 1 << 16, &k)) return -1;
         else o->warmup_extra = (int)k;
     }
+    else if (!strcmp(n, "--max-inflight")) o->max_inflight = (int)w;
     else if (!strcmp(n, "--batch")) o->batch = (int)w;
     else if (!strcmp(n, "--unit-m")) o->unit_microbatches = (int)w;
     else if (!strcmp(n, "--steps")) o->steps = (int)w;
@@ -312,7 +315,7 @@ static int bad_value(int i, const char *value, char *err, size_t errlen)
         {"--widths", "a comma-separated list of layer widths, each from 1 to 4096 "
                      "(at most 4096 layers), e.g. 128,32,32,128"},
         {"--model", "mlp or lm-like"},
-        {"--partition", "even, balanced, or the layers of each stage, e.g. 3,3,2"},
+        {"--partition", "even, balanced, memory, or the layers of each stage, e.g. 3,3,2"},
         {"--partition-by", "model or measured"},
         {"--momentum", "a number from 0 to below 1"},
         {"--link-latency", "a number of milliseconds, 0 or more (at most 1e9)"},
@@ -352,6 +355,21 @@ static int check_partition(const pl_options *o, int stages, char *err, size_t er
 }
 
 /* Rules about the schedule's shape: chunks and micro-batches it takes. */
+/* 1 if entry e's schedule for shape s runs a split backward (an I). */
+static int splits_backward(const pl_registry_entry *e, const pl_shape *s)
+{
+    pl_schedule sched;
+    char err[256];
+    if (pl_registry_generate(e, s, &sched, err, sizeof err))
+        return 0; /* the run will say why */
+    int found = 0;
+    for (int d = 0; d < sched.devices && !found; d++)
+        for (int i = 0; i < sched.len[d] && !found; i++)
+            found = sched.actions[d][i].kind == PL_I;
+    pl_schedule_free(&sched);
+    return found;
+}
+
 static int check_shape(const pl_args *a, char *err, size_t errlen)
 {
     const pl_options *o = &a->opt;
@@ -381,6 +399,12 @@ static int check_shape(const pl_args *a, char *err, size_t errlen)
         else if (batch && s.microbatches > o->batch)
             snprintf(err, errlen, "--microbatches %d exceeds --batch %d: every micro-batch "
                      "needs at least one sample", s.microbatches, o->batch);
+        else if (o->partition == PL_PARTITION_MEMORY && (s.chunks != 1 || !e->peak))
+            snprintf(err, errlen, "--partition memory fits one chunk per device, by the "
+                     "schedule's peak in flight: %s runs %d chunks", e->name, s.chunks);
+        else if (o->partition == PL_PARTITION_MEMORY && splits_backward(e, &s))
+            snprintf(err, errlen, "--partition memory counts a micro-batch's stash as F leaves "
+                     "it; %s splits its backwards, whose I holds more (chapter 06)", e->name);
         else if (o->partition == PL_PARTITION_EXPLICIT && a->command != PL_CMD_PLAN)
             return check_partition(o, s.devices * s.chunks, err, errlen); /* plan: per plan */
         else
@@ -469,6 +493,16 @@ static int cross_check(const pl_args *a, char *err, size_t errlen)
     else if (pl_args_given(a, "--warmup-extra") && (o->schedule_file || !o->schedule ||
                                                    strcmp(o->schedule, "1f1b")))
         snprintf(err, errlen, "--warmup-extra deepens 1f1b's warm-up; give --schedule 1f1b");
+    else if (o->partition == PL_PARTITION_MEMORY && a->command != PL_CMD_RUN &&
+             a->command != PL_CMD_PARTITION)
+        snprintf(err, errlen, "--partition memory fits the memory of one schedule: give it to "
+                 "run or partition");
+    else if (o->partition == PL_PARTITION_MEMORY && o->recompute)
+        snprintf(err, errlen, "--partition memory counts whole stashes; --recompute keeps "
+                 "stage inputs only: give one");
+    else if (pl_args_given(a, "--max-inflight") && (o->schedule_file || !o->schedule ||
+                                                    strcmp(o->schedule, "1f1b")))
+        snprintf(err, errlen, "--max-inflight caps 1f1b's warm-up; give --schedule 1f1b");
     else if (a->command == PL_CMD_SHOW && o->warmup_extra == PL_WARMUP_AUTO)
         snprintf(err, errlen, "--warmup-extra auto follows the links of a run; show needs a "
                  "number");

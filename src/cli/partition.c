@@ -16,7 +16,8 @@
 #include "experiment.h"
 #include "summary.h"
 
-static const char *const method_names[] = {"even", "balanced", "measured", "explicit"};
+static const char *const method_names[] = {"even", "balanced", "measured", "explicit",
+                                           "memory"};
 
 /* One stage of a run: its layers, costs and what it holds. */
 static void stage_row(const pl_experiment *x, int st, int rows)
@@ -102,5 +103,7 @@ int pl_cmd_partition(pl_args *a)
         rc = method(a, PL_PARTITION_EXPLICIT, 0);
     if (rc == 0 && a->opt.partition == PL_PARTITION_MEASURED)
         rc = method(a, PL_PARTITION_MEASURED, 0);
+    if (rc == 0 && a->opt.partition == PL_PARTITION_MEMORY)
+        rc = method(a, PL_PARTITION_MEMORY, 0);
     return rc;
 }

@@ -46,8 +46,9 @@ static const char usage_options[] =
     "                         last); sets --layers\n"
     "  --model mlp|lm-like    lm-like: the last layer 4 x D wide, so the first and the\n"
     "                         last cost 4 middle layers each [mlp]\n"
-    "  --partition even|balanced|N,N,...   layers per stage [even]; balanced: the\n"
-    "                         slowest stage as fast as can be, under the cost model\n"
+    "  --partition even|balanced|memory|N,N,...   layers per stage [even]; balanced:\n"
+    "                         the slowest stage as fast as can be, under the cost model;\n"
+    "                         memory: the fullest device as empty as can be (run, partition)\n"
     "  --partition-by model|measured   what balanced balances: the cost model, or\n"
     "                         each layer timed on this host [model]\n"
     "  --batch B              samples per step [32]\n"
@@ -74,6 +75,7 @@ static const char usage_more[] =
     "  --blocking-send        a sender waits until its message has arrived\n"
     "  --warmup-extra K|auto  1f1b: K more warm-up forwards per link downstream; auto:\n"
     "                         enough to cover each link's round trip [0]\n"
+    "  --max-inflight K       1f1b: at most K micro-batches in flight on a device [no cap]\n"
     "  --simulate             predict with the simulator instead of threads\n"
     "  --verify               compare the weights with the sequential reference\n"
     "  --recompute            keep stage inputs only; recompute before backward\n"
@@ -129,6 +131,7 @@ static int cmd_show(pl_args *a)
     const pl_registry_entry *e = pl_registry_find(a->opt.schedule);
     pl_shape shape = pl_registry_shape(e, a->opt.devices, a->opt.microbatches, a->opt.chunks);
     shape.warmup_extra = a->opt.warmup_extra; /* 1f1b over slow links (chapter 07) */
+    shape.max_inflight = a->opt.max_inflight; /* 1f1b under a memory cap (chapter 04) */
     pl_schedule s;
     if (pl_registry_generate(e, &shape, &s, err, sizeof err))
         return pl_cli_fail(err);

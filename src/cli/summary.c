@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 
@@ -47,7 +48,7 @@ static void setup(const pl_experiment *x, FILE *out)
 {
     const pl_options *o = &x->opt;
     static const char *const how[] = {"even", "balanced", "balanced on measured times",
-                                      "given"};
+                                      "given", "by memory"};
     if (!uniform_widths(x)) {
         fprintf(out, "model:      %s, layer widths", o->widths ? "--widths" : "lm-like");
         for (int l = 0; l < x->model.n_layers; l++)
@@ -114,10 +115,20 @@ static void figures(const pl_experiment *x, FILE *out)
     fprintf(out, "%-11s %12.3f %12.3f %12s\n", "makespan ms", x->makespan_ns / 1e6,
             x->predicted_makespan_ns / 1e6, "-");
     fprintf(out, "%-11s %12.4f %12.4f ", "bubble", x->bubble, x->predicted_bubble);
+    int capped = x->opt.max_inflight && x->opt.max_inflight < x->schedule.devices &&
+                 x->opt.max_inflight < x->schedule.microbatches;
     if (x->bubble_theory >= 0)
-        fprintf(out, "%12.4f  %s\n", x->bubble_theory, x->entry->bubble_text);
+        fprintf(out, "%12.4f  %s\n", x->bubble_theory,
+                capped ? "1f1b under a memory cap (exercise 04 derives it)"
+                       : x->entry->bubble_text);
     else
         fprintf(out, "%12s  (none: %s)\n", "-", x->theory_note);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (x->opt.clock == PL_CLOCK_REAL && !x->opt.simulate && cores > 0 &&
+        x->schedule.devices > cores)
+        fprintf(out, "note        %d devices on %ld cores: on the real clock they wait for a core "
+                "as well as for messages, so this bubble is the host's, not the schedule's "
+                "(--clock scaled models it)\n", x->schedule.devices, cores);
     if (x->period_ns < 0 || (x->opt.step_sync == PL_SYNC_GLOBAL && x->opt.clip_norm <= 0))
         return; /* steps that end at a barrier: the period is the makespan */
     fprintf(out, "%-11s %12.3f %12.3f %12s  (per step, steps 2..%d)\n", "period ms",
@@ -152,10 +163,14 @@ static void memory(const pl_experiment *x, FILE *out)
         fprintf(out, "d%d:%d ", d, t->lanes[d].peak_inflight);
     fprintf(out, "(peak micro-batches held");
     if (x->entry && x->entry->peak && !x->warmup_extra) {
-        fprintf(out, "; formula %s:", x->entry->peak_text);
+        pl_shape shape = {x->schedule.devices, x->schedule.microbatches, x->schedule.chunks, 0,
+                          x->opt.max_inflight};
+        fprintf(out, "; formula %s", x->entry->peak_text);
+        if (shape.max_inflight)
+            fprintf(out, ", at most %d", shape.max_inflight);
+        fprintf(out, ":");
         for (int d = 0; d < t->devices; d++)
-            fprintf(out, " %d", x->entry->peak(x->schedule.devices, x->schedule.microbatches,
-                                              x->schedule.chunks, d));
+            fprintf(out, " %d", pl_registry_peak(x->entry, &shape, d));
     }
     fprintf(out, ")\nactivation  ");
     for (int d = 0; d < t->devices; d++)

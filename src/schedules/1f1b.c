@@ -15,6 +15,10 @@
  * flight on device s instead of m. Backwards run in increasing micro-batch
  * order, so weight gradients accumulate as in the sequential reference.
  *
+ * A memory cap, shape->max_inflight = K (--max-inflight): no device holds
+ * more than K micro-batches, so no warm-up is longer than K - 1. Its step
+ * is longer, by how much exercise 04 derives.
+ *
  * Chapter 07: the warm-up of p - s - 1 assumes free links. When a message
  * takes d, each link's round trip 2d is covered by shape->warmup_extra more
  * forwards per link downstream, K = ceil(2d / (t_F + t_B)): device s warms up
@@ -34,6 +38,8 @@ int pl_schedule_1f1b(pl_schedule *s, const pl_shape *shape, char *err, size_t er
     // [region 1f1b]
     for (int d = 0; d < p; d++) {
         int warmup = (p - d - 1) * (1 + shape->warmup_extra); /* extra: 0 until chapter 07 */
+        if (shape->max_inflight && warmup > shape->max_inflight - 1)
+            warmup = shape->max_inflight - 1; /* a memory cap: at most K in flight */
         if (warmup > m)
             warmup = m;
         int fwd = 0, bwd = 0; /* next forward, next backward */
