@@ -11,6 +11,7 @@
 #define PL_ARGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "options.h"
 
@@ -39,7 +40,7 @@ typedef struct {
     const char *over;   /**< sweep: "m", "p" or "v" */
     int show_all;       /**< --show-steps all: the timelines draw every step */
     int help;           /**< --help */
-    unsigned long given; /**< bit per option seen */
+    uint64_t given;     /**< bit per option seen (64 bits on every platform) */
     const char *file;   /**< check: the positional FILE */
     int widths[PL_ARGS_MAX_LAYERS];       /**< --widths; opt.widths points here ... */
     int n_widths;                         /**< ... and this many are given */
