@@ -144,9 +144,10 @@ function commandFor(name) {
 
 /* ---- the answer ---- */
 
-const num = (field, value, device) =>
-  `<td class="num" data-field="${field}"${device === undefined ? '' : ` data-device="${device}"`}>` +
-  `${value === null ? 'none' : esc(value)}</td>`;
+/* One figure as the C library gave it: a table cell the test reads by field. */
+const num = (field, value, device, title) =>
+  `<td class="num" data-field="${field}"${device === undefined ? '' : ` data-device="${device}"`}` +
+  `${title ? ` title="${esc(title)}"` : ''}>${value === null ? 'none' : esc(value)}</td>`;
 
 /* One side's figures: the three bubbles, the makespan, messages, and device by device. */
 function figures(name, run, budget) {
@@ -172,9 +173,8 @@ function figures(name, run, budget) {
     html += `<tr${over ? ' class="over"' : ''}><td>d${d}</td>` +
       num('peak_inflight', s.peak_inflight[d], d) +
       num('peak_activation_bytes', s.peak_activation_bytes[d], d) +
-      num('memory_total', m.total, d).replace('<td', `<td title="parameters ${m.parameters}, ` +
-        `gradients ${m.gradients}, optimizer ${m.optimizer}, activations ${m.activations}, ` +
-        `messages ${m.messages}"`) +
+      num('memory_total', m.total, d, `parameters ${m.parameters}, gradients ${m.gradients}, ` +
+          `optimizer ${m.optimizer}, activations ${m.activations}, messages ${m.messages}`) +
       num('bytes_sent', s.bytes_sent[d], d) + '</tr>';
   }
   return html + '</table>';
@@ -322,6 +322,11 @@ function playgroundStart() {
   createPipelab().then(module => safely(() => {
     lib = module;
     registry = call('pl_web_registry');
+    const b = sideBox('a').cloneNode(true);
+    b.dataset.side = 'b';
+    b.hidden = true;
+    $('.tag', b).textContent = 'B';
+    sideBox('a').after(b);
     for (const name of ['a', 'b']) {
       const select = input(sideBox(name), 'schedule');
       select.innerHTML = registry.map(e =>
