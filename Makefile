@@ -22,7 +22,9 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-LIB_SRC := $(wildcard src/*.c) $(wildcard src/schedules/*.c)
+# Files named *_mpi.c need MPI: they build only with `make mpi` (mk/mpi.mk),
+# so the library, pipelab and most tests need nothing but a C compiler.
+LIB_SRC := $(filter-out %_mpi.c,$(wildcard src/*.c)) $(wildcard src/schedules/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB     := $(BUILD)/libpipelab.a
 CLI     := $(BUILD)/pipelab
@@ -60,7 +62,7 @@ $(LIB): $(LIB_OBJ)
 	$(call say,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-CLI_SRC := $(wildcard src/cli/*.c)
+CLI_SRC := $(filter-out %_mpi.c,$(wildcard src/cli/*.c))
 $(CLI): $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -99,11 +101,11 @@ check-outputs: $(OUTPUTS) $(CLI) $(LESSONS) ## fail if command output pasted int
 outputs: $(OUTPUTS) $(CLI) $(LESSONS) ## rewrite the pasted command outputs in the chapters (not those with ...)
 	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --update $(CURDIR) $(CHAPTER_PAGES) README.md
 
-deps: ## install everything the targets need (Criterion, Doxygen, Graphviz) if missing
-	@sh scripts/deps.sh test docs
+deps: ## install everything the targets need (Criterion, Doxygen, Graphviz, Open MPI) if missing
+	@sh scripts/deps.sh test docs mpi
 
-deps-test: ## install what the tests need (Criterion) if missing
-	@sh scripts/deps.sh test
+deps-test: ## install what the tests need (Criterion; Open MPI for chapter 09) if missing
+	@sh scripts/deps.sh test mpi
 
 deps-docs: ## install what the docs need (Doxygen, Graphviz) if missing
 	@sh scripts/deps.sh docs
@@ -119,8 +121,9 @@ test-only: $(TESTS) $(CLI) $(EXCERPT) $(OUTPUTS) $(LESSONS) ## run every test su
 compare: $(CLI) ## the main job: every schedule side by side (4 devices, 8 micro-batches)
 	@$(CLI) compare --devices 4 --microbatches 8
 
-bench: $(BUILD)/bench/bench $(CLI) ## benchmarks: mailbox hand-off, actions/s, real-clock speedup, scaled-clock bubble
+bench: $(BUILD)/bench/bench $(CLI) ## benchmarks: mailbox hand-off, actions/s, real-clock speedup, scaled-clock bubble, MPI speedup
 	@$(BUILD)/bench/bench
+	@$(if $(HAVE_MPI),$(MAKE) --no-print-directory bench-mpi,echo "7. MPI real clock: skipped, no Open MPI here (make deps-mpi)")
 
 $(BUILD)/bench/bench: bench/bench.c bench/handoff.c $(LIB)
 	@mkdir -p $(dir $@)

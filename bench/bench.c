@@ -7,6 +7,7 @@
  *   4. the scaled clock: measured makespan beside the modelled one
  *   5. the scaled clock: measured bubble beside theory
  *   6. real-clock speedup of 2 devices over 1, paired runs
+ *   7. the same with MPI processes (chapter 09; `bench --mpi`, make bench-mpi)
  *
  * Wall-clock figures are reported as min / median / max over repeated runs,
  * and comparisons as A/B pairs alternated in one run, because the machine
@@ -223,6 +224,11 @@ static void scaled_bubble(void)
     }
 }
 
+/* The speedup runs' layer width: wide enough that an action (milliseconds
+ * with the fast kernels) dwarfs a hand-off between devices, threads or
+ * processes, as on real accelerators. */
+enum { SPEEDUP_WIDTH = 1024 };
+
 /* One real-clock step of `schedule` on p devices: its median step time. */
 static double real_step(const char *schedule, int p)
 {
@@ -232,7 +238,7 @@ static double real_step(const char *schedule, int p)
     o.devices = p;
     o.microbatches = 16;
     o.layers = 8;
-    o.width = 384;
+    o.width = SPEEDUP_WIDTH;
     o.batch = 256;
     o.steps = 3;
     o.clock = PL_CLOCK_REAL;
@@ -245,20 +251,43 @@ static double real_step(const char *schedule, int p)
     return s;
 }
 
+/* One real-clock step of `schedule` on p MPI processes (chapter 09): the
+ * median step of `mpirun ... pipelab-mpi run --json`, or -1. */
+static double mpi_step(const char *schedule, int p)
+{
+    char cmd[1024], line[8192];
+    snprintf(cmd, sizeof cmd, "%s -np %d %s run --schedule %s --microbatches 16 --layers 8 "
+             "--width %d --batch 256 --steps 3 --clock real --json", PL_MPIRUN, p, PL_MPI_CLI,
+             schedule, SPEEDUP_WIDTH);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return -1;
+    size_t got = fread(line, 1, sizeof line - 1, f);
+    line[got] = '\0';
+    int rc = pclose(f);
+    const char *at = strstr(line, "\"makespan_ns\":");
+    if (rc != 0 || !at) {
+        printf("  %s: failed (status %d)\n", cmd, rc);
+        return -1;
+    }
+    return atof(at + strlen("\"makespan_ns\":")) / 1e9;
+}
+
 /* A/B pairs: one device (the microbatch schedule, p = 1: the same kernels
- * and micro-batches, nothing else) against two, alternated. */
-static void speedup(void)
+ * and micro-batches, nothing else) against two, alternated; the devices are
+ * threads (step = real_step) or MPI processes (mpi_step). */
+static void speedup(const char *title, const char *what, double (*step)(const char *, int))
 {
     enum { PAIRS = 7 };
     const char *names[] = {"gpipe", "1f1b"};
     int p = 2, m = 16;
     double bound = (double)p * m / (m + p - 1);
-    printf("6. real clock speedup   p=%d m=%d, 8 layers of width 384, batch 256; %d pairs "
-           "alternated with one device\n", p, m, PAIRS);
+    printf("%s p=%d m=%d, 8 layers of width %d, batch 256; %d pairs alternated with one %s\n",
+           title, p, m, SPEEDUP_WIDTH, PAIRS, what);
     for (int n = 0; n < 2; n++) {
         double ratio[PAIRS];
         for (int i = 0; i < PAIRS; i++) {
-            double one = real_step("microbatch", 1), two = real_step(names[n], p);
+            double one = step("microbatch", 1), two = step(names[n], p);
             if (one < 0 || two < 0)
                 return;
             ratio[i] = one / two;
@@ -270,8 +299,13 @@ static void speedup(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "--mpi")) { /* make bench-mpi */
+        speedup("7. MPI real clock      ", "process", mpi_step);
+        load("after");
+        return 0;
+    }
     printf("pipelab benchmarks: min / median / max over repeated runs on this machine\n");
     load("before");
     printf("\n");
@@ -280,7 +314,7 @@ int main(void)
     simulator();
     drift();
     scaled_bubble();
-    speedup();
+    speedup("6. real clock speedup  ", "device", real_step);
     printf("\n");
     load("after");
     return 0;

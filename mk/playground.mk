@@ -4,9 +4,10 @@
 # make deps-web         installs Emscripten, node-acorn, Node.js and Chromium
 #                       (Debian packages) if missing
 # make playground       builds docs/playground/pipelab-web.js: every library
-#                       source, the command's argument parser and src/web/
-#                       (the calls the page makes), the wasm inside the .js so
-#                       the page works from the file system as well as served
+#                       source, the command's argument parser and its checks
+#                       of a run, and src/web/ (the calls the page makes),
+#                       the wasm inside the .js so the page works from the
+#                       file system as well as served
 #                       (python3 -m http.server -d docs/playground)
 # make test-playground  drives headless Chromium through the page: its figures
 #                       against `pipelab run --simulate --json`, exactly, for a
@@ -22,7 +23,9 @@
 
 EMCC        ?= emcc
 WEB_BUILD   := $(BUILD)/web
-WEB_SRC     := $(LIB_SRC) src/cli/args.c $(wildcard src/web/*.c)
+# The library, what `pipelab run` checks a command with, and src/web/.
+WEB_CLI_SRC := src/cli/args.c src/cli/run.c src/cli/output.c src/cli/summary.c
+WEB_SRC     := $(LIB_SRC) $(WEB_CLI_SRC) $(wildcard src/web/*.c)
 WEB_OBJ     := $(WEB_SRC:%.c=$(WEB_BUILD)/obj/%.o)
 WEB_CFLAGS  := $(CSTD) $(WARN) -O2 -ffp-contract=off -Isrc -Isrc/cli
 PLAYGROUND  := docs/playground
@@ -78,7 +81,7 @@ clean-playground: ## remove the built playground (docs/playground/pipelab-web.js
 	rm -f $(WEB_JS)
 
 # test_web runs src/web/ natively, with the argument parser it reads commands with.
-WEB_NATIVE_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,src/cli/args.c $(wildcard src/web/*.c))
+WEB_NATIVE_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(WEB_CLI_SRC) $(wildcard src/web/*.c))
 $(BUILD)/tests/test_web: tests/test_web.c $(TEST_HEADERS) $(WEB_NATIVE_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)

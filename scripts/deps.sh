@@ -2,6 +2,7 @@
 # Install what a group of targets needs, only if it is missing.
 #   sh scripts/deps.sh test     Criterion (make test)
 #   sh scripts/deps.sh docs     Doxygen and Graphviz (make docs)
+#   sh scripts/deps.sh mpi      Open MPI (make mpi, and chapter 09 in make test)
 #   sh scripts/deps.sh web      Emscripten, the acorn its optimizer runs, Node.js
 #                               and Chromium (make playground, make test-playground)
 # Debian/Ubuntu: apt-get; elsewhere, say what to install.
@@ -15,6 +16,9 @@ for group in "$@"; do
     docs)
         command -v doxygen >/dev/null 2>&1 || missing="$missing doxygen"
         command -v dot >/dev/null 2>&1 || missing="$missing graphviz" ;;
+    mpi)
+        command -v mpicc >/dev/null 2>&1 || missing="$missing libopenmpi-dev"
+        command -v mpirun >/dev/null 2>&1 || missing="$missing openmpi-bin" ;;
     web)
         command -v emcc >/dev/null 2>&1 || missing="$missing emscripten"
         [ -f /usr/share/nodejs/acorn/package.json ] || missing="$missing node-acorn"
@@ -22,7 +26,7 @@ for group in "$@"; do
         command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
         lean="--no-install-recommends" ;;
     *)
-        echo "deps: unknown group '$group' (test, docs, web)" >&2; exit 2 ;;
+        echo "deps: unknown group '$group' (test, docs, mpi, web)" >&2; exit 2 ;;
     esac
 done
 [ -z "$missing" ] && exit 0

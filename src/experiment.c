@@ -338,7 +338,7 @@ static void describe_setup(const pl_experiment *x, char *buf, size_t n)
         snprintf(buf + k, n - k, ", warm-up +%d per link", x->warmup_extra);
 }
 
-int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t errlen)
+int pl_experiment_prepare(const pl_options *o, pl_experiment *x, char *err, size_t errlen)
 {
     memset(x, 0, sizeof *x);
     x->opt = *o;
@@ -364,12 +364,12 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
             return -1;
     }
     x->period_ns = x->predicted_period_ns = -1;
-    if (find_clips(x, err, errlen))
-        return -1;
-    int rc = o->simulate ? pl_simulate(&x->job, &x->result, err, errlen)
-                         : pl_runtime_run(&x->job, &x->result, err, errlen);
-    if (rc)
-        return -1;
+    return find_clips(x, err, errlen);
+}
+
+int pl_experiment_finish(pl_experiment *x, char *err, size_t errlen)
+{
+    const pl_options *o = &x->opt;
     snprintf(x->result.trace.info.name, sizeof x->result.trace.info.name, "%s", x->name);
     if (measure(x)) {
         snprintf(err, errlen, "no actions were executed");
@@ -384,6 +384,15 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
     if (o->verify && !o->simulate)
         return verify(x, err, errlen);
     return 0;
+}
+
+int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t errlen)
+{
+    if (pl_experiment_prepare(o, x, err, errlen))
+        return -1;
+    int rc = o->simulate ? pl_simulate(&x->job, &x->result, err, errlen)
+                         : pl_runtime_run(&x->job, &x->result, err, errlen);
+    return rc ? -1 : pl_experiment_finish(x, err, errlen);
 }
 
 void pl_experiment_free(pl_experiment *x)

@@ -59,6 +59,9 @@ typedef struct {
     char theory_note[256];          /**< why there is no formula (empty if there is) */
     int bitwise_equal;              /**< with verify */
     double max_abs_diff;            /**< with verify */
+    int threads_checked;            /**< an MPI run compared with device threads (chapter 09) */
+    int threads_equal;              /**< then: the same weights, and on the virtual clock the
+                                         same trace, bit for bit */
 } pl_experiment;
 
 /**
@@ -73,6 +76,22 @@ int pl_experiment_run(const pl_options *o, pl_experiment *x, char *err, size_t e
  * trip of its links (--warmup-extra auto; chapter 07 derives it).
  */
 int pl_experiment_warmup_extra(const pl_job *job, const pl_shape *shape);
+
+/**
+ * The first half of pl_experiment_run, for an executor of its own (the MPI
+ * ranks of chapter 09): build the schedule, partition, model and job that
+ * `o` describes, and run nothing. Returns 0, or -1 with a one-line message.
+ * Free `x` with pl_experiment_free either way.
+ */
+int pl_experiment_prepare(const pl_options *o, pl_experiment *x, char *err, size_t errlen);
+
+/**
+ * The second half: once an executor has filled x->result (trace and
+ * losses) and trained x->model, measure, predict, compare with the formula
+ * and, with verify, with the sequential reference. Returns 0, or -1 with a
+ * one-line message.
+ */
+int pl_experiment_finish(pl_experiment *x, char *err, size_t errlen);
 
 /** Free everything the experiment built. Safe on a zeroed one. */
 void pl_experiment_free(pl_experiment *x);

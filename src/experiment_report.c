@@ -136,6 +136,8 @@ void pl_experiment_json(const pl_experiment *x, FILE *out)
                 x->bitwise_equal ? "true" : "false");
         pl_json_number(x->max_abs_diff, out);
     }
+    if (x->threads_checked)
+        fprintf(out, ",\"threads_equal\":%s", x->threads_equal ? "true" : "false");
     fputs("}\n", out);
 }
 // [endregion json]

@@ -90,7 +90,7 @@ typedef struct {
     int chunks;              /**< v */
     pl_placement placement;  /**< where the chunks' stages sit */
     const char *clock;       /**< "virtual", "scaled" or "real" */
-    const char *executor;    /**< "threads" or "simulator" */
+    const char *executor;    /**< "threads", "simulator" or "mpi" (chapter 09) */
     int recompute;           /**< 1 with recomputed forwards */
     double ns_per_tick;      /**< how long one tick is */
     double formula;          /**< the chapter's closed-form bubble, or < 0 if none applies */

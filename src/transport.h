@@ -11,10 +11,10 @@
  *
  *  - threads (transport_threads.c): one mailbox per device, a condition
  *    variable barrier and a stop flag, in one process (chapters 01-08);
- *  - mpi (chapter 09): one rank per device; messages become tagged
- *    point-to-point sends, the barrier an all-reduce of the time, the
- *    reduction an all-gather of one (value, time) pair per rank, abort an
- *    agreed stop, collect a gather to rank 0.
+ *  - mpi (transport_mpi.c, chapter 09; built only by `make mpi`): one rank
+ *    per device; messages become tagged point-to-point sends, the barrier an
+ *    all-reduce of the time, the reduction an all-gather of one (value, time)
+ *    pair per rank, abort an agreed stop, collect a gather to rank 0.
  *
  * A message is named by its tag: which way it flows, the stage that receives
  * it, the micro-batch and the step. Tags make every message unique within a
@@ -32,6 +32,7 @@
 
 #include <stdint.h>
 
+#include "job.h"
 #include "route.h"
 #include "tensor.h"
 #include "trace.h"
@@ -53,6 +54,7 @@ typedef struct {
 
 typedef struct pl_transport pl_transport;
 
+// [region transport-ops]
 /** The operations every back end implements. */
 typedef struct {
     /** Send x (rows, width; ownership passes) stamped `time` from device `from` to `to`. 0 or -1. */
@@ -83,6 +85,7 @@ typedef struct {
     /** Free the transport. */
     void (*destroy)(pl_transport *t);
 } pl_transport_ops;
+// [endregion transport-ops]
 
 /** A back end embeds this as its first member. */
 struct pl_transport {
@@ -165,5 +168,27 @@ static inline void pl_transport_free(pl_transport *t)
  */
 pl_transport *pl_transport_threads_new(int p, int m, int v, int steps, pl_trace *trace,
                                        float *loss);
+
+/* ---- The MPI back end (transport_mpi.c, only in `make mpi` builds) ---- */
+
+/**
+ * A transport for this MPI rank, which runs device `rank` of `job` (one rank
+ * per device, MPI already initialised). Reports are gathered to rank 0 into
+ * `trace` (p lanes) and `loss` (steps floats), and every rank's trained
+ * layers into rank 0's job->model; other ranks pass NULL for both. Returns
+ * NULL with a one-line message if the tags cannot name every message or on
+ * allocation failure. Collective: every rank calls it.
+ */
+pl_transport *pl_transport_mpi_new(const pl_job *job, pl_trace *trace, float *loss, char *err,
+                                   size_t errlen);
+
+/**
+ * Once this rank's device has returned: if the run stopped, agree with every
+ * other rank that it did (each rank tells every other one once), join the
+ * collective they are in and take every message still on its way, so that
+ * nothing is left pending for MPI_Finalize. Returns 0 if the run succeeded
+ * on every rank, -1 if it stopped (pl_transport_error says why). Collective.
+ */
+int pl_transport_mpi_settle(pl_transport *t);
 
 #endif

@@ -10,8 +10,7 @@
 #include "args.h"
 #include "clock.h"
 #include "experiment.h"
-#include "output.h"
-#include "summary.h"
+#include "run.h"
 #include "validate.h"
 
 static const char usage_head[] =
@@ -104,110 +103,11 @@ static const char usage_more[] =
 
 static int usage(FILE *out)
 {
-    int n;
-    const pl_registry_entry *e = pl_registry_list(&n);
     fputs(usage_head, out);
-    for (int i = 0; i < n; i++)
-        fprintf(out, "  %-12s ch%02d  %s\n", e[i].name, e[i].chapter, e[i].help);
+    pl_cli_schedules(out);
     fputs(usage_options, out);
     fputs(usage_more, out);
     return 0;
-}
-
-static int fail(const char *msg)
-{
-    fprintf(stderr, "pipelab: %s\n", msg);
-    return 2;
-}
-
-/* stdout must really have been written: exit 1 otherwise. */
-static int flushed(int rc)
-{
-    char err[256];
-    if (pl_output_stdout(err, sizeof err) == 0)
-        return rc;
-    fprintf(stderr, "pipelab: %s\n", err);
-    return rc == 2 ? 2 : 1;
-}
-
-static int colour(void)
-{
-    const char *t = getenv("TERM");
-    return isatty(STDOUT_FILENO) && t && strcmp(t, "dumb") != 0 && !getenv("NO_COLOR");
-}
-
-/* Progress on a terminal, for runs long enough to wait for. */
-static void progress(void *ctx, int done, int steps)
-{
-    (void)ctx;
-    fprintf(stderr, "\rpipelab: step %d of %d%s", done, steps, done == steps ? "\n" : "");
-}
-
-/* A schedule file must agree with --devices, --microbatches and --chunks if
- * they are given, and be valid: both are bad input. */
-static int check_file(const pl_args *a, char *err, size_t errlen)
-{
-    pl_schedule s;
-    if (pl_schedule_load(a->opt.schedule_file, &s, err, errlen))
-        return -1;
-    const char *name[3] = {"--devices", "--microbatches", "--chunks"};
-    int given[3] = {a->opt.devices, a->opt.microbatches, a->opt.chunks};
-    int file[3] = {s.devices, s.microbatches, s.chunks};
-    int rc = pl_validate(&s, NULL, err, errlen);
-    for (int k = 0; rc == 0 && k < 3; k++)
-        if (pl_args_given(a, name[k]) && given[k] != file[k]) {
-            snprintf(err, errlen, "%s %d, but %s says %d", name[k], given[k],
-                     a->opt.schedule_file, file[k]);
-            rc = -1;
-        }
-    if (rc == 0 && (long)s.devices * s.chunks > a->opt.layers) {
-        snprintf(err, errlen, "%s has %d stages but --layers is %d: every stage holds at least "
-                 "one layer", a->opt.schedule_file, s.devices * s.chunks, a->opt.layers);
-        rc = -1;
-    } else if (rc == 0 && s.microbatches > a->opt.batch) {
-        snprintf(err, errlen, "%s has %d micro-batches but --batch is %d: every micro-batch "
-                 "needs at least one sample", a->opt.schedule_file, s.microbatches, a->opt.batch);
-        rc = -1;
-    } else if (rc == 0 && a->opt.fault_device >= s.devices) {
-        snprintf(err, errlen, "--inject-fault device=%d, but %s has %d devices",
-                 a->opt.fault_device, a->opt.schedule_file, s.devices);
-        rc = -1;
-    }
-    pl_schedule_free(&s);
-    return rc;
-}
-
-static int cmd_run(pl_args *a)
-{
-    char err[1024];
-    if (a->opt.clock != PL_CLOCK_VIRTUAL && a->opt.steps > 1 && isatty(STDERR_FILENO))
-        a->opt.on_step = progress;
-    if (a->opt.schedule_file && check_file(a, err, sizeof err))
-        return fail(err);
-    pl_outputs files;
-    if (pl_outputs_open(&files, a->trace, a->svg, a->opt.schedule_file, err, sizeof err))
-        return fail(err);
-    pl_experiment x;
-    if (pl_experiment_run(&a->opt, &x, err, sizeof err)) {
-        char ignored[8];
-        pl_outputs_finish(&files, NULL, 0, 0, ignored, sizeof ignored);
-        pl_experiment_free(&x);
-        fprintf(stderr, "pipelab: %s\n", err);
-        return 1;
-    }
-    pl_summary_show_steps(&x, a->show_all);
-    if (a->json)
-        pl_experiment_json(&x, stdout);
-    else
-        pl_summary_print(&x, colour(), stdout);
-    int ok = !a->opt.verify || x.bitwise_equal;
-    const pl_trace *t = &x.result.trace;
-    if (pl_outputs_finish(&files, &t, 1, 1, err, sizeof err)) {
-        fprintf(stderr, "pipelab: %s\n", err);
-        ok = 0;
-    }
-    pl_experiment_free(&x);
-    return flushed(ok ? 0 : 1);
 }
 
 static int cmd_show(pl_args *a)
@@ -218,20 +118,20 @@ static int cmd_show(pl_args *a)
     shape.warmup_extra = a->opt.warmup_extra; /* 1f1b over slow links (chapter 07) */
     pl_schedule s;
     if (pl_registry_generate(e, &shape, &s, err, sizeof err))
-        return fail(err);
+        return pl_cli_fail(err);
     pl_schedule_write(&s, stdout);
     pl_schedule_free(&s);
-    return flushed(0);
+    return pl_cli_flushed(0);
 }
 
 static int cmd_check(pl_args *a)
 {
     char err[4096];
     if (!a->file)
-        return fail("check needs a FILE: pipelab check FILE");
+        return pl_cli_fail("check needs a FILE: pipelab check FILE");
     pl_schedule s;
     if (pl_schedule_load(a->file, &s, err, sizeof err))
-        return fail(err);
+        return pl_cli_fail(err);
     pl_validation v;
     int rc = pl_validate(&s, &v, err, sizeof err);
     if (rc == 0) {
@@ -246,7 +146,7 @@ static int cmd_check(pl_args *a)
         fprintf(stderr, "pipelab: %s: invalid\n%s\n", a->file, err);
     }
     pl_schedule_free(&s);
-    return flushed(rc ? 1 : 0);
+    return pl_cli_flushed(rc ? 1 : 0);
 }
 
 /* Each registered schedule: name, chapter, placement, chunks and help on
@@ -266,7 +166,7 @@ static int cmd_list(void)
                pl_route_placement_name(e[i].placement), chunks, e[i].help, "",
                e[i].bubble ? e[i].bubble_text : "(no closed form)");
     }
-    return flushed(0);
+    return pl_cli_flushed(0);
 }
 
 int pl_cmd_compare(pl_args *a, int colour);
@@ -280,26 +180,26 @@ int main(int argc, char **argv)
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : flushed(0);
+        return argc < 2 ? 2 : pl_cli_flushed(0);
     }
     pl_args a;
     memset(&a, 0, sizeof a);
     pl_options_defaults(&a.opt);
     if (pl_args_parse(&a, argc, argv, err, sizeof err))
-        return fail(err);
+        return pl_cli_fail(err);
     if (a.help) {
         usage(stdout);
-        return flushed(0);
+        return pl_cli_flushed(0);
     }
     switch (a.command) {
-    case PL_CMD_RUN: return cmd_run(&a);
+    case PL_CMD_RUN: return pl_cli_run(&a, pl_cli_threads, NULL);
     case PL_CMD_SHOW: return cmd_show(&a);
     case PL_CMD_CHECK: return cmd_check(&a);
     case PL_CMD_LIST: return cmd_list();
-    case PL_CMD_COMPARE: return flushed(pl_cmd_compare(&a, colour()));
-    case PL_CMD_SWEEP: return flushed(pl_cmd_sweep(&a));
-    case PL_CMD_PARTITION: return flushed(pl_cmd_partition(&a));
-    case PL_CMD_PLAN: return flushed(pl_cmd_plan(&a));
+    case PL_CMD_COMPARE: return pl_cli_flushed(pl_cmd_compare(&a, pl_cli_colour()));
+    case PL_CMD_SWEEP: return pl_cli_flushed(pl_cmd_sweep(&a));
+    case PL_CMD_PARTITION: return pl_cli_flushed(pl_cmd_partition(&a));
+    case PL_CMD_PLAN: return pl_cli_flushed(pl_cmd_plan(&a));
     }
-    return fail("unknown command");
+    return pl_cli_fail("unknown command");
 }

@@ -79,7 +79,8 @@ static void header(const pl_experiment *x, FILE *out)
     fprintf(out, "%s: p = %d, m = %d%s, %s clock%s, %s\n", x->name, s->devices,
             s->microbatches, chunks, pl_clock_name(x->opt.clock),
             x->opt.clock == PL_CLOCK_SCALED ? " (x scale)" : "",
-            x->opt.simulate ? "simulator" : "device threads");
+            x->opt.simulate ? "simulator"
+            : !strcmp(x->result.trace.info.executor, "mpi") ? "MPI processes" : "device threads");
     fprintf(out, "costs: %s\n", pl_summary_unit(x, unit, sizeof unit));
     setup(x, out);
     if (x->opt.step_sync == PL_SYNC_LOCAL || x->opt.clip_norm > 0) {
@@ -185,4 +186,9 @@ void pl_summary_print(const pl_experiment *x, int colour, FILE *out)
                 x->bitwise_equal ? "bitwise equal to the sequential reference"
                                  : "DIFFERS from the sequential reference",
                 x->max_abs_diff);
+    if (x->threads_checked)
+        fprintf(out, "threads     %s\n", x->threads_equal
+                ? (x->opt.clock == PL_CLOCK_VIRTUAL ? "the same weights and trace as device threads"
+                                                    : "the same weights as device threads")
+                : "DIFFERS from device threads");
 }

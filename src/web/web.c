@@ -13,6 +13,7 @@
 #include "args.h"
 #include "experiment.h"
 #include "json.h"
+#include "run.h"
 #include "svg.h"
 
 enum { ERR_BYTES = 1 << 16 }; /* a deadlock names every device: one line each */
@@ -150,9 +151,9 @@ static void forget(pl_experiment *x)
     memset(x, 0, sizeof *x);
 }
 
-/* Parse and run r's command as `pipelab` would. Refused by --device-memory,
- * run it again without the limit, so the page can show by how much -- and if
- * that fails too, the message says both why. */
+/* Parse and run r's command as `pipelab run` would (a schedule file checked
+ * first, as run.c does; then the experiment). Refused by --device-memory,
+ * run it again without the limit, so the page can show by how much. */
 static int start(run *r, const char *schedule_text)
 {
     char program[] = "pipelab", *argv[128];
@@ -170,7 +171,8 @@ static int start(run *r, const char *schedule_text)
         snprintf(r->err, ERR_BYTES, "the playground runs `pipelab run --simulate` only");
         return -1;
     }
-    if (o->schedule_file && write_file(o->schedule_file, schedule_text, r->err, ERR_BYTES))
+    if (o->schedule_file && (write_file(o->schedule_file, schedule_text, r->err, ERR_BYTES) ||
+                             pl_cli_check_file(r->args, r->err, ERR_BYTES)))
         return -1;
     if (pl_experiment_run(o, &r->x, r->err, ERR_BYTES) == 0)
         return 0;
@@ -179,15 +181,11 @@ static int start(run *r, const char *schedule_text)
         return -1;
     pl_options unlimited = *o;
     unlimited.device_memory = 0;
-    size_t n = strlen(r->err); /* the budget's refusal stays; what follows it ... */
-    int k = snprintf(r->err + n, ERR_BYTES - n, "\nwithout --device-memory:\n");
-    if (k < 0 || (size_t)k >= ERR_BYTES - n)
-        return -1;
-    if (pl_experiment_run(&unlimited, &r->x, r->err + n + k, ERR_BYTES - n - (size_t)k)) {
-        forget(&r->x); /* ... says what else is wrong */
+    size_t n = strlen(r->err) + 1; /* the refusal stays; a second message goes after it */
+    if (n >= ERR_BYTES || pl_experiment_run(&unlimited, &r->x, r->err + n, ERR_BYTES - n)) {
+        forget(&r->x);
         return -1;
     }
-    r->err[n] = '\0'; /* ... or goes: only the budget was */
     r->over_budget = 1;
     return 0;
 }

@@ -42,8 +42,7 @@ char *pl_web_registry(void);
  * each action of the step shown; over_budget, if --device-memory refused
  * the run, the refusal, the rest being the same run without the limit -- or
  * `{"command","ok":false,"error","marks"}`: the message `pipelab` prints
- * (after a refusal by --device-memory, also why the run fails without it),
- * and for each line of it that names a place in the schedule text,
+ * and, for each line of it that names a place in the schedule text,
  * `{"line","column","length","blocked","message"}`. svg draws every run that
  * succeeded on one time axis (null if none did). A command naming
  * --schedule-file is given `schedule_text` (may be NULL otherwise), written
