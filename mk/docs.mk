@@ -70,15 +70,18 @@ docs: ## build the Doxygen site into docs/html/ (README, chapters, headers, grap
 	@mkdir -p $(BUILD)/docs && rm -rf docs/html
 	@sh scripts/module-graph.sh | tred 2>/dev/null > $(BUILD)/docs/modules.dot
 	@( cat docs/Doxyfile; \
-	   echo "INPUT = $(DOC_PAGES) src src/cli src/schedules"; \
+	   echo "INPUT = $(DOC_PAGES) src src/cli src/schedules src/web"; \
 	   echo "DOTFILE_DIRS = $(BUILD)/docs"; \
-	   echo "HTML_EXTRA_FILES = $(wildcard $(FIGURES_DIR)/*.svg)"; \
+	   echo "HTML_EXTRA_FILES = $(wildcard $(FIGURES_DIR)/*.svg $(FIGURES_DIR)/*.png)"; \
 	   echo "HTML_EXTRA_STYLESHEET = docs/pipelab.css" ) \
 	  | doxygen - > $(BUILD)/docs/doxygen.log 2>&1 \
 	  || { cat $(BUILD)/docs/doxygen.log; echo "docs: failed (warnings are errors)"; exit 1; }
 	@# Chapters link figures as ../../docs/figures/X.svg (right on GitHub);
 	@# the site carries its own copies, next to the pages.
 	@sed -i 's|src="\(\.\./\)*docs/figures/|src="|g' docs/html/*.html
+	@# The schedule playground goes along (its WebAssembly once `make playground` built it).
+	@sed -i 's|href="\(\.\./\)*docs/playground/|href="playground/|g' docs/html/*.html
+	@$(site_playground)
 	@for f in $$(sed -n 's/.*<img src="\([^":]*\)".*/\1/p' docs/html/md_*.html | sort -u); do \
 	  [ -f docs/html/$$f ] || { echo "docs: docs/html/$$f is missing (a figure not in $(FIGURES_DIR)?)"; exit 1; }; \
 	done

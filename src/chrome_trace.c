@@ -101,37 +101,37 @@ static void counter(const pl_trace *t, int pid, int d, int64_t ts, int64_t bytes
 /* Where the action that consumes or produces a message is: an index into
  * [step][stage][mb][backward?] giving lane * 2^32 + event, or -1. */
 typedef struct {
-    long *at;
+    int64_t *at; /* 64 bits wherever long has 32 (WebAssembly, Windows) */
     int stages, m;
 } index;
 
-static long *slot(const index *ix, int step, int stage, int mb, int backward)
+static int64_t *slot(const index *ix, int step, int stage, int mb, int backward)
 {
-    return &ix->at[(((long)step * ix->stages + stage) * ix->m + mb) * 2 + backward];
+    return &ix->at[(((size_t)step * ix->stages + stage) * ix->m + mb) * 2 + backward];
 }
 
 static int index_build(const pl_trace *t, index *ix)
 {
     ix->stages = t->info.devices * t->info.chunks;
     ix->m = t->info.microbatches;
-    long n = (long)t->steps * ix->stages * ix->m * 2;
-    ix->at = malloc((size_t)n * sizeof *ix->at);
+    size_t n = (size_t)t->steps * ix->stages * ix->m * 2;
+    ix->at = malloc(n * sizeof *ix->at);
     if (!ix->at)
         return -1;
-    for (long i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         ix->at[i] = -1;
     for (int d = 0; d < t->devices; d++)
         for (long i = 0; i < t->lanes[d].len; i++) {
             const pl_event *e = &t->lanes[d].events[i];
             if (e->kind == PL_F || pl_action_is_backward((pl_kind)e->kind))
-                *slot(ix, e->step, e->stage, e->mb, e->kind != PL_F) = ((long)d << 32) | i;
+                *slot(ix, e->step, e->stage, e->mb, e->kind != PL_F) = ((int64_t)d << 32) | i;
         }
     return 0;
 }
 
-static const pl_event *event_at(const pl_trace *t, long at)
+static const pl_event *event_at(const pl_trace *t, int64_t at)
 {
-    return at < 0 ? NULL : &t->lanes[at >> 32].events[at & 0xffffffffL];
+    return at < 0 ? NULL : &t->lanes[at >> 32].events[at & 0xffffffff];
 }
 
 /* The link tracks' thread id for messages from `from` to `to`. */

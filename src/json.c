@@ -12,6 +12,13 @@ void pl_json_string(const char *str, FILE *out)
     const unsigned char *s = (const unsigned char *)str;
     fputc('"', out);
     while (*s) {
+        size_t plain = 0; /* printable ASCII needs no escape: written in one go */
+        while (s[plain] >= 0x20 && s[plain] < 0x7f && s[plain] != '"' && s[plain] != '\\')
+            plain++;
+        fwrite(s, 1, plain, out);
+        s += plain;
+        if (!*s)
+            break;
         int n = pl_utf8_length(s);
         if (n == 0) {
             fputs("\\ufffd", out); /* not UTF-8: say so, keep the JSON valid */

@@ -99,6 +99,22 @@ int pl_schedule_write(const pl_schedule *s, FILE *out);
  */
 int pl_schedule_parse(const char *text, pl_schedule *s, char *err, size_t errlen);
 
+/** A stretch of a schedule's text: its line and column (from 1) and length in bytes. */
+typedef struct {
+    long line;   /**< from 1 */
+    long column; /**< from 1, in bytes, as parse errors count it */
+    long length; /**< bytes up to the next blank or the end of the line */
+} pl_text_span;
+
+/**
+ * Where action `index` of device `device` is written in `text` (as
+ * pl_schedule_parse reads it), or with index < 0 where that device's line
+ * starts: the validator names an action by device and position, an editor
+ * marks it in the text (the playground). Reads as far as the text parses.
+ * Returns 0, or -1 (with `at` zeroed) if the text holds no such action.
+ */
+int pl_schedule_locate(const char *text, int device, int index, pl_text_span *at);
+
 /**
  * Read a whole file and parse it; errors name the file. Refuses what is not
  * a regular file (a FIFO, a device) and files over PL_SCHEDULE_MAX_BYTES.

@@ -53,12 +53,27 @@ typedef struct {
     long line;              /* 1-based */
     char *err;
     size_t errlen;
+    int want_device;        /* pl_schedule_locate: the device sought, or -1 ... */
+    int want_index;         /* ... and its action, or -1 for the device line */
+    pl_text_span found;     /* where it is; line 0 until found */
 } cursor;
 
 static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int ends_line(char c) { return c == '\0' || c == '\n' || c == '#'; }
 static int at_eol(const cursor *c) { return ends_line(*c->at); }
+
+/* pl_schedule_locate: if action `index` of `device` (-1: its line) is what
+ * is sought, remember where it is, from `at` up to a blank or the line end. */
+static void note(cursor *c, int device, int index, const char *at)
+{
+    if (device != c->want_device || index != c->want_index || c->found.line)
+        return;
+    const char *end = at;
+    while (!ends_line(*end) && !is_blank(*end))
+        end++;
+    c->found = (pl_text_span){c->line, (long)(at - c->line_start) + 1, (long)(end - at)};
+}
 
 static void skip_blanks(cursor *c)
 {
@@ -220,6 +235,7 @@ static int parse_action(cursor *c, pl_schedule *s, int d)
     char what[64];
     pl_kind kind;
     long mb = 0, chunk = 0; /* number() sets it; gcc -O3 cannot see that */
+    note(c, d, s->len[d], c->at);
     if (pl_action_kind(*c->at, &kind))
         return expected(c, "an action: F, B, I or W and a micro-batch");
     c->at++;
@@ -258,6 +274,7 @@ static int parse_device(cursor *c, pl_schedule *s, long *first_line)
                     "(the first is line %ld)", d, first_line[d]);
     }
     first_line[d] = c->line;
+    note(c, (int)d, -1, start);
     skip_blanks(c);
     if (*c->at != ':')
         return expected(c, "':' after the device");
@@ -316,7 +333,7 @@ static int parse_lines(cursor *c, pl_schedule *s, long **first_line)
 
 int pl_schedule_parse(const char *text, pl_schedule *s, char *err, size_t errlen)
 {
-    cursor c = {text, text, 1, err, errlen};
+    cursor c = {text, text, 1, err, errlen, -1, -1, {0, 0, 0}};
     long *first_line = NULL;
     *s = (pl_schedule){0};
     int rc = parse_lines(&c, s, &first_line);
@@ -324,6 +341,18 @@ int pl_schedule_parse(const char *text, pl_schedule *s, char *err, size_t errlen
     if (rc)
         pl_schedule_free(s);
     return rc;
+}
+
+int pl_schedule_locate(const char *text, int device, int index, pl_text_span *at)
+{
+    cursor c = {text, text, 1, NULL, 0, device, index < 0 ? -1 : index, {0, 0, 0}};
+    pl_schedule s = {0};
+    long *first_line = NULL;
+    parse_lines(&c, &s, &first_line); /* as far as it parses: what is sought may come first */
+    free(first_line);
+    pl_schedule_free(&s);
+    *at = c.found;
+    return c.found.line ? 0 : -1;
 }
 
 /* Open `path` for reading if it is a regular file of at most

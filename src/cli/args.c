@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,7 @@ static const spec specs[] = {
     {"--help", 0, 0, 0, ALL},
 };
 enum { N_SPECS = sizeof specs / sizeof specs[0] };
-_Static_assert(N_SPECS <= 8 * sizeof(unsigned long), "pl_args.given has a bit per option");
+_Static_assert(N_SPECS <= 64, "pl_args.given holds a bit per option");
 
 static int spec_index(const char *name)
 {
@@ -86,7 +87,7 @@ static int spec_index(const char *name)
 int pl_args_given(const pl_args *a, const char *name)
 {
     int i = spec_index(name);
-    return i >= 0 && (a->given & (1ul << i));
+    return i >= 0 && (a->given & (UINT64_C(1) << i));
 }
 
 /* A whole number in [lo, hi]: decimal digits only (an optional leading '+'
@@ -565,11 +566,11 @@ int pl_args_parse(pl_args *a, int argc, char **argv, char *err, size_t errlen)
                 return -1;
             continue;
         }
-        if (a->given & (1ul << i)) {
+        if (a->given & (UINT64_C(1) << i)) {
             snprintf(err, errlen, "%s given twice", arg);
             return -1;
         }
-        a->given |= 1ul << i;
+        a->given |= UINT64_C(1) << i;
         if (!(specs[i].applies & (1 << a->command))) {
             snprintf(err, errlen, "%s does not apply to %s (see pipelab %s --help)", arg,
                      command_names[a->command], command_names[a->command]);

@@ -11,6 +11,7 @@
 #define PL_ARGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "options.h"
 
@@ -40,7 +41,7 @@ typedef struct {
     int show_all;       /**< --show-steps all: the timelines draw every step */
     int help;           /**< --help */
     int strict;         /**< check --strict: refuse what check only warns about */
-    unsigned long given; /**< bit per option seen */
+    uint64_t given;     /**< bit per option seen (64 bits on every platform) */
     const char *file;   /**< check: the positional FILE */
     int widths[PL_ARGS_MAX_LAYERS];       /**< --widths; opt.widths points here ... */
     int n_widths;                         /**< ... and this many are given */

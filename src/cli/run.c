@@ -59,9 +59,7 @@ static void progress(void *ctx, int done, int steps)
     fprintf(stderr, "\rpipelab: step %d of %d%s", done, steps, done == steps ? "\n" : "");
 }
 
-/* A schedule file must agree with --devices, --microbatches and --chunks if
- * they are given, and be valid: both are bad input. */
-static int check_file(const pl_args *a, char *err, size_t errlen)
+int pl_cli_check_file(const pl_args *a, char *err, size_t errlen)
 {
     pl_schedule s;
     if (pl_schedule_load(a->opt.schedule_file, &s, err, errlen))
@@ -98,7 +96,7 @@ int pl_cli_run(pl_args *a, pl_cli_runner *run, void *ctx)
     char err[1024];
     if (a->opt.clock != PL_CLOCK_VIRTUAL && a->opt.steps > 1 && isatty(STDERR_FILENO))
         a->opt.on_step = progress;
-    if (a->opt.schedule_file && check_file(a, err, sizeof err))
+    if (a->opt.schedule_file && pl_cli_check_file(a, err, sizeof err))
         return pl_cli_fail(err);
     pl_outputs files;
     if (pl_outputs_open(&files, a->trace, a->svg, a->opt.schedule_file, err, sizeof err))

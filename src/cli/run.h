@@ -31,6 +31,14 @@ typedef int pl_cli_runner(void *ctx, const pl_options *o, pl_experiment *x, char
 int pl_cli_threads(void *ctx, const pl_options *o, pl_experiment *x, char *err, size_t errlen);
 
 /**
+ * A schedule file (a->opt.schedule_file) must be valid and agree with
+ * --devices, --microbatches and --chunks if they are given, and with the
+ * layers and batch: returns 0, or -1 with the message in err (bad input).
+ * The playground (src/web/) checks with it too.
+ */
+int pl_cli_check_file(const pl_args *a, char *err, size_t errlen);
+
+/**
  * `run`: check a schedule file, open --trace and --svg, run with `run`,
  * print the summary or --json, write the pictures. Returns the exit status.
  */
