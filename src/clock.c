@@ -4,6 +4,8 @@
  */
 #include "clock.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -76,4 +78,10 @@ void pl_clock_use_host(pl_clock *c, const pl_host *host)
 double pl_clock_predict_ns(pl_clock_kind kind, int64_t ticks, double ns_per_tick, double scale)
 {
     return (double)ticks * ns_per_tick * (kind == PL_CLOCK_SCALED ? scale : 1.0);
+}
+
+const char *pl_clock_ms_text(double ms, char *buf, size_t n)
+{
+    snprintf(buf, n, ms != 0 && fabs(ms) < 0.01 ? "%.3g" : "%.3f", ms);
+    return buf;
 }

@@ -23,6 +23,7 @@
 #ifndef PL_CLOCK_H
 #define PL_CLOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "options.h"
@@ -147,5 +148,13 @@ static inline double pl_clock_ns_per_tick(const pl_clock *c)
 {
     return c->ops->ns_per_tick(c);
 }
+
+/**
+ * A duration in milliseconds as the summaries print it: three decimals, or
+ * three significant digits below 0.01 ms, where three decimals would show
+ * 0.000 for an action of nanoseconds (--cost flops on a fast device).
+ * Written into buf (n bytes); returns buf.
+ */
+const char *pl_clock_ms_text(double ms, char *buf, size_t n);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "trace.h"
 
 #define LABEL 5 /* "d12 |" */
@@ -180,11 +181,12 @@ void pl_timeline_print_steps(const pl_trace *t, int step, int count, int columns
             fprintf(out, "%-4s|%.*s\n", label, used, row);
         }
     }
-    char end[32];
+    char end[40], span[32], column[32];
     double ms = t->info.ns_per_tick / 1e6;
-    int n = snprintf(end, sizeof end, "%.3f ms", (double)m.makespan * ms);
-    fprintf(out, "%*s0%*s  (1 column = %.3f ms)\n", LABEL, "", used - 1 > n ? used - 1 : n + 1,
-            end, (double)npc * ms);
+    int n = snprintf(end, sizeof end, "%s ms",
+                     pl_clock_ms_text((double)m.makespan * ms, span, sizeof span));
+    fprintf(out, "%*s0%*s  (1 column = %s ms)\n", LABEL, "", used - 1 > n ? used - 1 : n + 1,
+            end, pl_clock_ms_text((double)npc * ms, column, sizeof column));
     free(row);
     free(kinds);
     pl_metrics_free(&m);

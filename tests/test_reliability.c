@@ -94,6 +94,8 @@ static const rcase table[] = {
     /* Silently wrong figures. */
     C(TIME, 0, NULL, "\"makespan_ns\":10.81344,", JSON, "run", "--cost", "flops", "--flops", "5e13",
       "--json"),
+    C(TIME, 0, NULL, "makespan ms     1.08e-05     1.08e-05", 0, "run", "--cost", "flops",
+      "--flops", "5e13"), /* not 0.000 */
     C(TIME, 0, NULL, "\"makespan_ns\":54.0672,", JSON, "run", "--cost", "flops", "--flops", "1e13",
       "--json"),
     C(TIME, 0, NULL, "\"makespan_ns\":0.540672,", JSON, "run", "--cost", "flops", "--flops", "1e15",

@@ -112,8 +112,10 @@ static void header(const pl_experiment *x, FILE *out)
 static void figures(const pl_experiment *x, FILE *out)
 {
     fprintf(out, "%-11s %12s %12s %12s\n", "", "measured", "predicted", "formula");
-    fprintf(out, "%-11s %12.3f %12.3f %12s\n", "makespan ms", x->makespan_ns / 1e6,
-            x->predicted_makespan_ns / 1e6, "-");
+    char a[32], b[32];
+    fprintf(out, "%-11s %12s %12s %12s\n", "makespan ms",
+            pl_clock_ms_text(x->makespan_ns / 1e6, a, sizeof a),
+            pl_clock_ms_text(x->predicted_makespan_ns / 1e6, b, sizeof b), "-");
     fprintf(out, "%-11s %12.4f %12.4f ", "bubble", x->bubble, x->predicted_bubble);
     int capped = x->opt.max_inflight && x->opt.max_inflight < x->schedule.devices &&
                  x->opt.max_inflight < x->schedule.microbatches;
@@ -131,8 +133,9 @@ static void figures(const pl_experiment *x, FILE *out)
                 "(--clock scaled models it)\n", x->schedule.devices, cores);
     if (x->period_ns < 0 || (x->opt.step_sync == PL_SYNC_GLOBAL && x->opt.clip_norm <= 0))
         return; /* steps that end at a barrier: the period is the makespan */
-    fprintf(out, "%-11s %12.3f %12.3f %12s  (per step, steps 2..%d)\n", "period ms",
-            x->period_ns / 1e6, x->predicted_period_ns / 1e6, "-", x->result.steps);
+    fprintf(out, "%-11s %12s %12s %12s  (per step, steps 2..%d)\n", "period ms",
+            pl_clock_ms_text(x->period_ns / 1e6, a, sizeof a),
+            pl_clock_ms_text(x->predicted_period_ns / 1e6, b, sizeof b), "-", x->result.steps);
     fprintf(out, "%-11s %12.4f %12.4f %12s\n", "  bubble", x->period_bubble,
             x->predicted_period_bubble, "-");
 }
