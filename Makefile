@@ -104,11 +104,11 @@ chapters: $(EXCERPT) ## refresh the code quoted in every chapter, and each chapt
 	@sh scripts/chapter-nav.sh --update
 
 check-outputs: $(OUTPUTS) $(CLI) $(LESSONS) ## fail if command output pasted into a chapter or the README differs from what it prints now
-	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md && \
+	+@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md && \
 	  echo "outputs: every pasted output matches its command"
 
 outputs: $(OUTPUTS) $(CLI) $(LESSONS) ## rewrite the pasted command outputs in the chapters (not those with ...)
-	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --update $(CURDIR) $(CHAPTER_PAGES) README.md
+	+@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --update $(CURDIR) $(CHAPTER_PAGES) README.md
 
 deps: ## install everything the targets need (Criterion, Doxygen, Graphviz, Open MPI) if missing
 	@sh scripts/deps.sh test docs mpi
@@ -126,7 +126,7 @@ test-only: $(TESTS) $(CLI) $(EXCERPT) $(OUTPUTS) $(LESSONS) ## run every test su
 	@sh scripts/run-tests.sh $(TESTS)
 	@$(EXCERPT) --check $(CHAPTER_PAGES)
 	@sh scripts/chapter-nav.sh --check
-	@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md
+	+@PL_BUILD=$(abspath $(BUILD)) $(OUTPUTS) --check $(CURDIR) $(CHAPTER_PAGES) README.md
 
 compare: $(CLI) ## the main job: every schedule side by side (4 devices, 8 micro-batches)
 	@$(CLI) compare --devices 4 --microbatches 8

@@ -123,20 +123,21 @@ static int block_matches(const lines *want, int i, const lines *got, int j)
            block_matches(want, i + 1, got, j + 1);
 }
 
-#define MAKE_ALONE "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory"
+#define MAKE_QUIET "make -s --no-print-directory"
 
-/* Run one command, capturing stdout and stderr together.  A pasted `make`
- * runs as the learner would run it, not as a child of the make that runs
- * this check (whose -j and jobserver would otherwise leak in). */
+/* Run one command, capturing stdout and stderr together. A pasted `make`
+ * runs inside the make that runs this check (with its variables: the
+ * sanitizers' build too), which shares its jobserver: the Makefile marks
+ * the rules that run this tool with '+'. */
 static void run(const char *root, const char *dir, const char *cmd, lines *out)
 {
     char shell[8192];
     const char *build = getenv("PL_BUILD");
     if (!strncmp(cmd, "make ", 5) && build)
-        snprintf(shell, sizeof shell, "cd '%s' && " MAKE_ALONE " BUILD='%s' %s 2>&1", root, build,
+        snprintf(shell, sizeof shell, "cd '%s' && " MAKE_QUIET " BUILD='%s' %s 2>&1", root, build,
                  cmd + 5);
     else if (!strncmp(cmd, "make ", 5))
-        snprintf(shell, sizeof shell, "cd '%s' && " MAKE_ALONE " %s 2>&1", root, cmd + 5);
+        snprintf(shell, sizeof shell, "cd '%s' && " MAKE_QUIET " %s 2>&1", root, cmd + 5);
     else
         snprintf(shell, sizeof shell, "cd '%s' && NO_COLOR=1 %s 2>&1", dir, cmd);
     FILE *p = popen(shell, "r");
