@@ -6,14 +6,17 @@
  * it fills that slot. A device in a 1F1B pipeline, waiting for a gradient,
  * is sent the next activation meanwhile; waking it for that would cost a
  * context switch and achieve nothing -- with 64 device threads on 2 cores,
- * such wake-ups once cost as much as the work. Nor does a receiver poll
- * before it sleeps, yielding the core between polls: with more devices than
- * cores that is how storms of context switches start, and with a core per
- * device a wake-up costs a microsecond or two.
+ * such wake-ups once cost as much as the work. A receiver may also poll for
+ * a few microseconds first (spin_ns): worth it only when there is a core
+ * for every device, so the sender is running while the receiver polls.
+ * It never yields the core in between: with more devices than cores,
+ * yielding to the next poller is how a storm of context switches starts.
  */
 #include "mailbox.h"
 
 #include <stdlib.h>
+
+#include "clock.h"
 
 int pl_mailbox_init(pl_mailbox *b, int nslots)
 {
@@ -22,6 +25,7 @@ int pl_mailbox_init(pl_mailbox *b, int nslots)
         return -1;
     b->nslots = nslots;
     b->waiting = -1;
+    b->spin_ns = 0;
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     return 0;
@@ -57,7 +61,7 @@ int pl_mailbox_put(pl_mailbox *b, int slot, int step, int64_t time, pl_tensor t)
     else
         q->head = m;
     q->tail = m;
-    q->queued++;
+    atomic_fetch_add(&q->queued, 1);
     int wake = b->waiting == slot; /* only the owner sleeps here, and only on one slot */
     pthread_mutex_unlock(&b->mu);
     /* Signalled after the unlock, so that the receiver, woken, does not
@@ -67,23 +71,36 @@ int pl_mailbox_put(pl_mailbox *b, int slot, int step, int64_t time, pl_tensor t)
     return 0;
 }
 
+/* Poll `slot` for up to b->spin_ns: 1 if a message (or a stop) came. */
+static int poll(const pl_mailbox *b, const pl_mailbox_slot *q, const atomic_int *stop)
+{
+    if (b->spin_ns <= 0)
+        return 0;
+    int64_t until = pl_clock_host_ns() + b->spin_ns;
+    while (!atomic_load(&q->queued) && !atomic_load(stop))
+        if (pl_clock_host_ns() > until)
+            return 0;
+    return 1;
+}
+
 int pl_mailbox_take(pl_mailbox *b, int slot, const atomic_int *stop, pl_message *out)
 {
     pl_mailbox_slot *q = &b->slots[slot];
+    poll(b, q, stop);
     pthread_mutex_lock(&b->mu);
     /* The stop flag is read under the lock, and pl_mailbox_wake broadcasts
      * under it, so a stop can never slip in between the check and the wait. */
-    while (!q->queued && !atomic_load(stop)) {
+    while (!atomic_load(&q->queued) && !atomic_load(stop)) {
         b->waiting = slot;
         pthread_cond_wait(&b->cv, &b->mu);
     }
     b->waiting = -1;
-    pl_message *m = q->queued ? q->head : NULL;
+    pl_message *m = atomic_load(&q->queued) ? q->head : NULL;
     if (m) {
         q->head = m->next;
         if (!q->head)
             q->tail = NULL;
-        q->queued--;
+        atomic_fetch_sub(&q->queued, 1);
     }
     pthread_mutex_unlock(&b->mu);
     if (!m)

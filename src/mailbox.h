@@ -34,19 +34,31 @@ typedef struct pl_message {
 typedef struct {
     pl_message *head;  /**< the next to take, or NULL */
     pl_message *tail;  /**< the last put, or NULL */
-    int queued;        /**< messages waiting */
+    atomic_int queued; /**< messages waiting (read without the lock to spin) */
 } pl_mailbox_slot;
+
+/**
+ * How long a receiver polls before it sleeps when there is a core for every
+ * device (the threads transport sets spin_ns to it then): a message due
+ * within this long is taken without a wake-up, which on a virtual machine
+ * costs tens of microseconds.
+ */
+#define PL_MAILBOX_POLL_NS 20000
 
 /** One device's inbox. */
 typedef struct {
     pthread_mutex_t mu;      /**< guards the slots and `waiting` */
     pthread_cond_t cv;       /**< signalled when the message its owner waits for arrives */
     int waiting;             /**< the slot its owner sleeps on, -1 if it does not */
+    int64_t spin_ns;         /**< how long a receiver polls before it sleeps (0 by default) */
     int nslots;              /**< one slot per message the device can receive in a step */
     pl_mailbox_slot *slots;  /**< nslots queues */
 } pl_mailbox;
 
-/** Create a mailbox with nslots slots. Returns 0 or -1. */
+/**
+ * Create a mailbox with nslots slots, whose receiver sleeps as soon as its
+ * slot is empty (set spin_ns to have it poll first). Returns 0 or -1.
+ */
 int pl_mailbox_init(pl_mailbox *b, int nslots);
 
 /** Destroy the mailbox, freeing any messages still waiting in it. */
@@ -60,9 +72,9 @@ void pl_mailbox_destroy(pl_mailbox *b);
 int pl_mailbox_put(pl_mailbox *b, int slot, int step, int64_t time, pl_tensor t);
 
 /**
- * Wait until `slot` holds a message or *stop is set. On a message, moves the
- * oldest into *out (the caller now owns out->t) and returns 0; if stopped,
- * returns -1.
+ * Wait until `slot` holds a message or *stop is set: poll for up to
+ * b->spin_ns, then sleep. On a message, moves the oldest into *out (the
+ * caller now owns out->t) and returns 0; if stopped, returns -1.
  */
 int pl_mailbox_take(pl_mailbox *b, int slot, const atomic_int *stop, pl_message *out);
 

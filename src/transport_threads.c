@@ -3,7 +3,9 @@
  *
  * Each device has a mailbox (mailbox.c) with a slot for every message it can
  * receive in a step: one queue per (flow, chunk, micro-batch). A send joins
- * the receiver's queue and never blocks; a receive waits for the oldest. The
+ * the receiver's queue and never blocks; a receive waits for the oldest --
+ * polling a few microseconds first when every device has a core of its own,
+ * going straight to sleep when devices outnumber cores. The
  * barrier is a mutex and a condition variable; a reduction keeps one value
  * per device per round and waits on the same condition variable; a failure
  * sets one stop flag and wakes everybody. Reports are moved straight into
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mailbox.h"
 #include "transport.h"
@@ -222,11 +225,14 @@ pl_transport *pl_transport_threads_new(int p, int m, int v, int steps, pl_trace 
     th->value = calloc((size_t)steps * (size_t)p, sizeof *th->value);
     th->stamp = calloc((size_t)steps, sizeof *th->stamp);
     th->added = calloc((size_t)steps, sizeof *th->added);
-    for (int d = 0; th->mail && d < p; d++)
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    for (int d = 0; th->mail && d < p; d++) {
         if (pl_mailbox_init(&th->mail[d], 2 * v * m)) {
             destroy(&th->base);
             return NULL;
         }
+        th->mail[d].spin_ns = p <= cores ? PL_MAILBOX_POLL_NS : 0;
+    }
     if (!th->mail || !th->value || !th->stamp || !th->added) {
         destroy(&th->base);
         return NULL;
