@@ -75,7 +75,7 @@ static void gather_lanes(gather *n, pl_report *r)
     part[0] = gather_bytes(n, l, (long)sizeof *l, &at[0], &len[0]);
     part[1] = gather_bytes(n, l->events, l->events ? l->len * (long)sizeof(pl_event) : 0,
                            &at[1], &len[1]);
-    part[2] = gather_bytes(n, l->totals, (long)l->steps * (long)sizeof(pl_step_total), &at[2],
+    part[2] = gather_bytes(n, l->totals, (long)l->kept * (long)sizeof(pl_step_total), &at[2],
                            &len[2]);
     part[3] = gather_bytes(n, l->sends, l->sends ? l->nsends * (long)sizeof(pl_transfer) : 0,
                            &at[3], &len[3]);
