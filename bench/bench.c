@@ -91,11 +91,20 @@ static int run(pl_options *o, pl_experiment *x, const char *what)
     return -1;
 }
 
-/* Context switches of this process so far, every thread's, voluntary or not. */
-static long switches(void)
+/* What this process has used so far, every thread's: context switches,
+ * voluntary or not, and CPU seconds in user code and in the kernel. */
+typedef struct {
+    long switches;
+    double user, system;
+} usage;
+
+static usage used(void)
 {
     struct rusage u;
-    return getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_nvcsw + u.ru_nivcsw : -1;
+    if (getrusage(RUSAGE_SELF, &u) != 0)
+        return (usage){-1, -1, -1};
+    return (usage){u.ru_nvcsw + u.ru_nivcsw, u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6,
+                   u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6};
 }
 
 static void handoff(void)
@@ -111,7 +120,7 @@ static void handoff(void)
 static void throughput(void)
 {
     enum { RUNS = 5 };
-    double v[RUNS], cs[RUNS];
+    double v[RUNS], cs[RUNS], user[RUNS], system[RUNS];
     long actions = 0;
     for (int i = 0; i < RUNS; i++) {
         pl_options o;
@@ -124,19 +133,24 @@ static void throughput(void)
         o.width = 4;
         o.steps = 1;
         pl_experiment x;
-        long c0 = switches();
+        usage u0 = used();
         int64_t t0 = pl_clock_host_ns();
         if (run(&o, &x, "virtual clock"))
             return;
         v[i] = (double)pl_schedule_total(&x.schedule) / seconds_since(t0) / 1e6;
-        cs[i] = (double)(switches() - c0) / 1e3;
+        usage u1 = used();
         actions = pl_schedule_total(&x.schedule);
+        cs[i] = (double)(u1.switches - u0.switches) / 1e3;
+        user[i] = (u1.user - u0.user) * 1e6 / (double)actions;
+        system[i] = (u1.system - u0.system) * 1e6 / (double)actions;
         pl_experiment_free(&x);
     }
     spread s = spread_of(v, RUNS), c = spread_of(cs, RUNS);
     printf("2. virtual clock        p=64 m=1024 1f1b, %ld actions: %.2f / %.2f / %.2f M actions/s"
-           "   target >= 2 M/s  %s\n   context switches %.0f / %.0f / %.0f K per run\n",
-           actions, s.min, s.median, s.max, verdict(s.median >= 2), c.min, c.median, c.max);
+           "   target >= 2 M/s  %s\n   context switches %.0f / %.0f / %.0f K per run; CPU per "
+           "action %.2f us in user space, %.2f us in the kernel (medians)\n",
+           actions, s.min, s.median, s.max, verdict(s.median >= 2), c.min, c.median, c.max,
+           spread_of(user, RUNS).median, spread_of(system, RUNS).median);
 }
 
 static void simulator(void)

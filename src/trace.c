@@ -53,8 +53,11 @@ int pl_lane_reserve(pl_lane *l, long n)
 static void slide(pl_lane *l, int step)
 {
     int first = step - l->kept + 1;
-    for (int k = l->first_kept; k < first; k++)
+    for (int k = l->first_kept; k < first; k++) {
+        if (k == 0)
+            l->first = l->totals[0]; /* step 0's, kept for good */
         clear_total(&l->totals[k % l->kept], k + l->kept);
+    }
     long drop = 0;
     while (drop < l->len && l->events[drop].step < first)
         drop++;
@@ -82,34 +85,50 @@ static pl_step_total *total(pl_lane *l, int step)
     return &l->totals[step % l->kept];
 }
 
-int pl_lane_add(pl_lane *l, const pl_event *e)
+int pl_lane_begin_step(pl_lane *l, int step)
 {
-    pl_step_total *tot = total(l, e->step);
+    return total(l, step) ? 0 : -1;
+}
+
+int pl_lane_add_tally(pl_lane *l, const pl_tally *t)
+{
+    pl_step_total *tot = total(l, t->step.step);
     if (!tot)
         return -1;
-    for (int both = 0; both < (e->step == 0 ? 2 : 1); both++, tot = &l->first) {
-        if (e->start < tot->first_start)
-            tot->first_start = e->start;
-        if (e->end > tot->last_end)
-            tot->last_end = e->end;
-        tot->busy += e->end - e->start;
+    if (t->step.first_start < tot->first_start)
+        tot->first_start = t->step.first_start;
+    if (t->step.last_end > tot->last_end)
+        tot->last_end = t->step.last_end;
+    tot->busy += t->step.busy;
+    tot->bytes_sent += t->step.bytes_sent;
+    l->busy += t->step.busy;
+    if (t->peak_inflight > l->peak_inflight)
+        l->peak_inflight = t->peak_inflight;
+    if (t->peak_bytes > l->peak_bytes)
+        l->peak_bytes = t->peak_bytes;
+    if (t->peak_held > l->peak_held) {
+        l->peak_held = t->peak_held;
+        l->peak_held_activations = t->peak_held_activations;
+        l->peak_held_in_transit = t->peak_held_in_transit;
     }
-    l->busy += e->end - e->start;
-    if (e->inflight > l->peak_inflight)
-        l->peak_inflight = e->inflight;
-    if ((size_t)e->held > l->peak_bytes)
-        l->peak_bytes = (size_t)e->held;
-    if ((size_t)(e->held + e->in_transit) > l->peak_held) {
-        l->peak_held = (size_t)(e->held + e->in_transit);
-        l->peak_held_activations = (size_t)e->held;
-        l->peak_held_in_transit = (size_t)e->in_transit;
-    }
+    return 0;
+}
+
+int pl_lane_append(pl_lane *l, const pl_event *e)
+{
     if (!l->keep_events)
         return 0;
     if (l->len == l->cap && pl_lane_reserve(l, l->cap ? 2 * l->cap : 64))
         return -1;
     l->events[l->len++] = *e;
     return 0;
+}
+
+int pl_lane_add(pl_lane *l, const pl_event *e)
+{
+    pl_tally t = pl_tally_empty(e->step);
+    pl_tally_add(&t, e);
+    return pl_lane_add_tally(l, &t) ? -1 : pl_lane_append(l, e);
 }
 
 int pl_lane_sent(pl_lane *l, int step, int64_t bytes)
@@ -239,13 +258,21 @@ void pl_metrics_free(pl_metrics *m)
     m->busy = NULL;
 }
 
+/* Step 0's totals of device d: in the window while it is there, saved for
+ * good once the window slides past it. */
+static const pl_step_total *step_zero(const pl_trace *t, int d)
+{
+    const pl_lane *l = &t->lanes[d];
+    return l->first_kept == 0 ? &l->totals[0] : &l->first;
+}
+
 /* The end of step k -- its last action's end over every device -- for the
  * first step (kept for good) and the kept ones. */
 static int64_t step_end(const pl_trace *t, int k)
 {
     int64_t end = INT64_MIN;
     for (int d = 0; d < t->devices; d++) {
-        const pl_step_total *tot = k == 0 ? &t->lanes[d].first : kept(t, d, k);
+        const pl_step_total *tot = k == 0 ? step_zero(t, d) : kept(t, d, k);
         if (tot && tot->last_end > end)
             end = tot->last_end;
     }
@@ -259,7 +286,7 @@ int pl_trace_period(const pl_trace *t, double *period, double *bubble)
         return -1;
     int64_t window = step_end(t, n - 1) - step_end(t, 0), busy = 0;
     for (int d = 0; d < t->devices; d++) /* every step's but the first */
-        busy += t->lanes[d].busy - t->lanes[d].first.busy;
+        busy += t->lanes[d].busy - step_zero(t, d)->busy;
     *period = (double)window / (n - 1);
     *bubble = window > 0 ? 1.0 - (double)busy / ((double)t->devices * (double)window) : 0.0;
     return 0;

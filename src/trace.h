@@ -83,7 +83,7 @@ typedef struct {
     int first_kept;                /**< the oldest step it still keeps */
     int keep_events;               /**< 0: only the per-step totals */
     pl_step_total *totals;         /**< [kept]: step k's at k % kept */
-    pl_step_total first;           /**< step 0's, kept for good (pl_trace_period) */
+    pl_step_total first;           /**< step 0's, saved when the window slides past it */
     int64_t busy;                  /**< action time over every step of the run */
     int peak_inflight;             /**< over the whole run */
     size_t peak_bytes;             /**< activation bytes, over the whole run */
@@ -135,6 +135,68 @@ int pl_lane_reserve(pl_lane *l, long n);
  * Returns 0 or -1.
  */
 int pl_lane_add(pl_lane *l, const pl_event *e);
+
+/**
+ * What events of one step add up to, before they reach a lane: the step's
+ * totals and the peaks among them. pl_lane_add adds one event at a time;
+ * the simulator tallies a whole step of a device first, next to the device's
+ * clock, and adds it once (pl_lane_add_tally) -- the same sums.
+ */
+typedef struct {
+    pl_step_total step;           /**< its totals (step.step: which step) */
+    int peak_inflight;            /**< the peaks among its events ... */
+    size_t peak_bytes;            /**< ... as pl_lane's fields of the same names */
+    size_t peak_held;
+    size_t peak_held_activations;
+    size_t peak_held_in_transit;
+} pl_tally;
+
+/** An empty tally of step `step`. */
+static inline pl_tally pl_tally_empty(int step)
+{
+    return (pl_tally){{step, INT64_MAX, INT64_MIN, 0, 0}, 0, 0, 0, 0, 0};
+}
+
+/** Add event e (of the tally's step) to t: the one rule for what an event counts. */
+static inline void pl_tally_add(pl_tally *t, const pl_event *e)
+{
+    if (e->start < t->step.first_start)
+        t->step.first_start = e->start;
+    if (e->end > t->step.last_end)
+        t->step.last_end = e->end;
+    t->step.busy += e->end - e->start;
+    if (e->inflight > t->peak_inflight)
+        t->peak_inflight = e->inflight;
+    if ((size_t)e->held > t->peak_bytes)
+        t->peak_bytes = (size_t)e->held;
+    if ((size_t)(e->held + e->in_transit) > t->peak_held) {
+        t->peak_held = (size_t)(e->held + e->in_transit);
+        t->peak_held_activations = (size_t)e->held;
+        t->peak_held_in_transit = (size_t)e->in_transit;
+    }
+}
+
+/**
+ * Add a tally to the lane: to its step's totals (the window slides to the
+ * step first if need be), to the run's busy time and to the peaks. Returns
+ * 0, or -1 for a step the lane no longer keeps or beyond the run.
+ */
+int pl_lane_add_tally(pl_lane *l, const pl_tally *t);
+
+/**
+ * Slide the window to step `step`, so that the lane keeps its events:
+ * pl_lane_add does it for each event, an executor that keeps its own tally
+ * (pl_lane_add_tally) when the step begins. Returns 0, or -1 for a step the
+ * lane no longer keeps or beyond the run.
+ */
+int pl_lane_begin_step(pl_lane *l, int step);
+
+/**
+ * Keep event e, of the newest step the lane has begun, among the lane's
+ * events if it keeps events (nothing otherwise). Counts nothing. Returns 0,
+ * or -1 out of memory.
+ */
+int pl_lane_append(pl_lane *l, const pl_event *e);
 
 /**
  * Record a message the lane's device sent to another device (and add its
