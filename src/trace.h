@@ -144,11 +144,11 @@ int pl_lane_add(pl_lane *l, const pl_event *e);
  */
 typedef struct {
     pl_step_total step;           /**< its totals (step.step: which step) */
-    int peak_inflight;            /**< the peaks among its events ... */
-    size_t peak_bytes;            /**< ... as pl_lane's fields of the same names */
-    size_t peak_held;
-    size_t peak_held_activations;
-    size_t peak_held_in_transit;
+    int peak_inflight;            /**< the most micro-batches held after one of its events */
+    size_t peak_bytes;            /**< the most activation bytes held after one */
+    size_t peak_held;             /**< the most activations + bytes in transit ... */
+    size_t peak_held_activations; /**< ... of which activations ... */
+    size_t peak_held_in_transit;  /**< ... and messages in transit, at that moment */
 } pl_tally;
 
 /** An empty tally of step `step`. */
