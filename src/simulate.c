@@ -420,7 +420,8 @@ static int end_step(sim *x, int d)
             return 0;
         ds->at = NEXT; /* fall through */
     default: /* the next step; what it holds, messages on links included, goes on */
-        if (pl_lane_add_tally(&ds->lane, &ds->tally)) {
+        if (pl_lane_add_tally(&ds->lane, &ds->tally) ||
+            (ds->step + 1 < o->steps && pl_lane_begin_step(&ds->lane, ds->step + 1))) {
             snprintf(x->err, x->errlen, "simulate: step %d is past the trace", ds->step);
             return -1;
         }
@@ -430,7 +431,7 @@ static int end_step(sim *x, int d)
         ds->at = CHECK;
         ds->rerun = 0;
         ds->tally = pl_tally_empty(ds->step);
-        return ds->step < o->steps && pl_lane_begin_step(&ds->lane, ds->step) == 0;
+        return ds->step < o->steps;
     }
 }
 // [endregion simulate-end-step]

@@ -131,19 +131,12 @@ int pl_lane_add(pl_lane *l, const pl_event *e)
     return pl_lane_add_tally(l, &t) ? -1 : pl_lane_append(l, e);
 }
 
-int pl_lane_sent(pl_lane *l, int step, int64_t bytes)
-{
-    pl_step_total *tot = total(l, step);
-    if (!tot)
-        return -1;
-    tot->bytes_sent += bytes;
-    return 0;
-}
-
 int pl_lane_send(pl_lane *l, const pl_transfer *t)
 {
-    if (pl_lane_sent(l, t->step, t->bytes))
+    pl_step_total *tot = total(l, t->step);
+    if (!tot)
         return -1;
+    tot->bytes_sent += t->bytes;
     if (!l->keep_events)
         return 0;
     if (l->nsends == l->sends_cap) {

@@ -204,9 +204,6 @@ int pl_lane_append(pl_lane *l, const pl_event *e);
  */
 int pl_lane_send(pl_lane *l, const pl_transfer *t);
 
-/** Add `bytes` sent to another device to step `step`'s total only. Returns 0 or -1. */
-int pl_lane_sent(pl_lane *l, int step, int64_t bytes);
-
 /**
  * Allocate an empty trace for p devices and the given number of steps. With
  * keep_events 0 it records only the per-step totals the metrics need, so
