@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "fiber.h"
+
 static int stopped(void *net)
 {
     return pl_transport_stopped(net);
@@ -43,7 +45,8 @@ int pl_device_init(pl_device *dv, const pl_job *job, pl_transport *net, int id, 
     }
     if (!dv->stash || (dv->last_stage && (!dv->share || !dv->loss)) ||
         pl_lane_init(&dv->lane, o->steps, !o->totals_only) ||
-        pl_lane_reserve(&dv->lane, (long)dv->lane.kept * s->len[id] * (o->recompute ? 2 : 1)))
+        pl_lane_reserve(&dv->lane, (long)dv->lane.kept * s->len[id] * (o->recompute ? 2 : 1),
+                        (long)dv->lane.kept * s->len[id])) /* at most one send an action */
         return -1;
     return 0;
 }
@@ -88,16 +91,18 @@ static int load_batch(pl_device *dv)
 }
 
 /* The injected fault: fail at once, or stall -- wait for nothing until the
- * run is stopped, which only a watchdog can do. */
+ * run is stopped, which only a watchdog can do. A fiber lets the others of
+ * its kernel thread run between its naps. */
 static void inject_fault(pl_device *dv, pl_action a)
 {
     if (!dv->job->opt->fault_stall) {
         pl_device_fail(dv, a, "injected fault");
         return;
     }
-    atomic_store(&dv->watch.state, PL_DEV_STALLED);
+    pl_watch_set(&dv->watch.state, PL_DEV_STALLED);
     while (!pl_transport_stopped(dv->net)) {
         struct timespec ts = {0, 1000000};
+        pl_fiber_yield();
         nanosleep(&ts, NULL);
     }
 }
@@ -109,7 +114,7 @@ int pl_device_run_list(pl_device *dv)
     const pl_options *o = job->opt;
     for (int i = 0; i < job->schedule->len[dv->id]; i++) {
         pl_action a = job->schedule->actions[dv->id][i];
-        atomic_store(&dv->watch.pos, i);
+        pl_watch_set(&dv->watch.pos, i);
         if (pl_transport_stopped(dv->net))
             return -1;
         if (dv->id == o->fault_device && dv->actions_done == o->fault_action) {
@@ -119,7 +124,7 @@ int pl_device_run_list(pl_device *dv)
         if (pl_device_run_action(dv, a))
             return -1;
         dv->actions_done++;
-        atomic_fetch_add(&dv->watch.progress, 1);
+        pl_watch_progress(&dv->watch);
     }
     return 0;
 }
@@ -129,7 +134,7 @@ int pl_device_run(pl_device *dv)
     const pl_options *o = dv->job->opt;
     int rc = -1;
     for (dv->step = 0; dv->step < o->steps; dv->step++) {
-        atomic_store(&dv->watch.step, dv->step);
+        pl_watch_set(&dv->watch.step, dv->step);
         if (load_batch(dv) || pl_device_run_list(dv) || pl_device_end_step(dv))
             goto out;
         if (dv->id == 0 && o->on_step)
@@ -144,7 +149,7 @@ int pl_device_run(pl_device *dv)
     pl_lane_free(&report.lane); /* whatever the transport did not take */
     free(report.loss);
 out:
-    atomic_store(&dv->watch.state, PL_DEV_DONE);
+    pl_watch_set(&dv->watch.state, PL_DEV_DONE);
     return rc;
 }
 // [endregion device-main]

@@ -42,6 +42,25 @@ typedef struct {
     atomic_long progress;  /**< actions completed and messages received */
 } pl_device_watch;
 
+/**
+ * Set a field of the watch. A watchdog looks every 20 ms and needs no order
+ * with anything else the device writes, so the store carries no fence
+ * (with one, it would cost about as much as a mutex, several times an
+ * action).
+ */
+static inline void pl_watch_set(atomic_int *field, int value)
+{
+    atomic_store_explicit(field, value, memory_order_relaxed);
+}
+
+/** Count one more action completed or message received (only the device
+ *  itself counts, so a load and a store will do, without a locked add). */
+static inline void pl_watch_progress(pl_device_watch *w)
+{
+    long n = atomic_load_explicit(&w->progress, memory_order_relaxed);
+    atomic_store_explicit(&w->progress, n + 1, memory_order_relaxed);
+}
+
 /** One device. */
 typedef struct {
     const pl_job *job;     /**< the run */

@@ -46,7 +46,7 @@ static int forward(pl_device *dv, where w, pl_stash *st, const pl_tensor *in,
     if (pl_stage_forward(job->model, w.first, w.count, &x, st, 0))
         return -1;
     if (!w.last) {
-        *out = pl_tensor_new(w.rows, st->act[w.count].cols);
+        *out = pl_tensor_empty(w.rows, st->act[w.count].cols);
         if (!out->data)
             return -1;
         pl_tensor_copy(out, &st->act[w.count]);
@@ -77,7 +77,7 @@ static int backward(pl_device *dv, pl_action a, where w, pl_stash *st,
         dy = own;
     }
     if (w.stage > 0)
-        *out = pl_tensor_new(w.rows, job->model->layers[w.first].in);
+        *out = pl_tensor_empty(w.rows, job->model->layers[w.first].in);
     int rc = (w.stage > 0 && !out->data) ||
              pl_stage_backward_input(job->model, st, &dy, w.stage > 0 ? out : NULL);
     if (rc == 0 && a.kind == PL_B) {
@@ -140,7 +140,8 @@ static int room(pl_device *dv, pl_action a, pl_kind kind, const char *what, int6
 static int fits(pl_device *dv, pl_action a, where w, pl_kind kind)
 {
     const pl_job *job = dv->job;
-    return room(dv, a, kind, "activations",
+    return job->opt->device_memory == 0 || /* no cap: nothing to count against */
+           room(dv, a, kind, "activations",
                 pl_memory_stash_delta(job->model, w.first, w.count, w.rows, kind,
                                       job->opt->recompute));
 }
@@ -183,11 +184,11 @@ static int receive(pl_device *dv, pl_action a, int64_t *ready, pl_tensor *in)
     if (!pl_schedule_input(dv->job->schedule, dv->id, a, &r))
         return 0;
     pl_tag tag = {r.flow, r.stage, r.chunk, a.mb, dv->step};
-    atomic_store(&dv->watch.state, PL_DEV_RECEIVING);
+    pl_watch_set(&dv->watch.state, PL_DEV_RECEIVING);
     int rc = pl_transport_receive(dv->net, dv->id, r.peer, tag, ready, in);
-    atomic_store(&dv->watch.state, PL_DEV_COMPUTING);
+    pl_watch_set(&dv->watch.state, PL_DEV_COMPUTING);
     if (rc == 0)
-        atomic_fetch_add(&dv->watch.progress, 1); /* a message delivered is progress */
+        pl_watch_progress(&dv->watch); /* a message delivered is progress */
     return rc;
 }
 

@@ -110,9 +110,9 @@ static int keep(pl_device *dv, int save)
 static int wait_sum(pl_device *dv, int round, double *sum)
 {
     int64_t agreed;
-    atomic_store(&dv->watch.state, PL_DEV_AT_BARRIER);
+    pl_watch_set(&dv->watch.state, PL_DEV_AT_BARRIER);
     int rc = pl_transport_reduced(dv->net, dv->id, round, sum, &agreed);
-    atomic_store(&dv->watch.state, PL_DEV_COMPUTING);
+    pl_watch_set(&dv->watch.state, PL_DEV_COMPUTING);
     if (rc == 0)
         pl_clock_advance(&dv->clock, agreed);
     return rc;
@@ -187,9 +187,9 @@ int pl_device_end_step(pl_device *dv)
     if (job->opt->step_sync == PL_SYNC_LOCAL)
         return 0;
     int64_t agreed; /* the barrier: every clock moves on to the latest */
-    atomic_store(&dv->watch.state, PL_DEV_AT_BARRIER);
+    pl_watch_set(&dv->watch.state, PL_DEV_AT_BARRIER);
     int rc = pl_transport_barrier(dv->net, dv->id, pl_clock_stamp(&dv->clock), &agreed);
-    atomic_store(&dv->watch.state, PL_DEV_COMPUTING);
+    pl_watch_set(&dv->watch.state, PL_DEV_COMPUTING);
     if (rc == 0)
         pl_clock_advance(&dv->clock, agreed);
     return rc;

@@ -104,10 +104,16 @@ TARGET void pl_gemm_avx2_pack_columns(float *panel, int nr_pad, const float *b,
         for (int p = 0; p < kc8; p += 8)
             transpose8(panel + p * nr_pad + j, nr_pad, b + p + j * ld, ld);
     /* What the 8 x 8 blocks left: the last kc % 8 rows, the last nr % 8
-     * columns, and the zeros past nr. */
-    for (int p = 0; p < kc; p++)
-        for (int j = p < kc8 ? nr8 : 0; j < nr_pad; j++)
-            panel[p * nr_pad + j] = j < nr ? b[p + j * ld] : 0.0f;
+     * columns, and the zeros past nr -- written a vector at a time first
+     * (from nr8, a multiple of 8 into an aligned row), so that a narrow
+     * matrix costs a few stores per row, not a branch per lane. */
+    for (int p = 0; p < kc; p++) {
+        float *row = panel + p * nr_pad;
+        for (int j = nr8; j < nr_pad; j += 8)
+            _mm256_store_ps(row + j, _mm256_setzero_ps());
+        for (int j = p < kc8 ? nr8 : 0; j < nr; j++)
+            row[j] = b[p + j * ld];
+    }
 }
 
 TARGET static void pack_columns(float *panel, const float *b, ptrdiff_t ld, int kc, int nr)

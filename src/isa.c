@@ -51,11 +51,13 @@ int pl_isa_supported(pl_isa isa)
     }
 }
 
-static pl_isa detect(void)
+/* The path to use, and 1 if PL_ISA chose it. */
+static pl_isa detect(int *forced)
 {
-    const char *forced = getenv("PL_ISA");
+    const char *name = getenv("PL_ISA");
     pl_isa isa;
-    if (forced && pl_isa_parse(forced, &isa) == 0 && pl_isa_supported(isa))
+    *forced = name && pl_isa_parse(name, &isa) == 0 && pl_isa_supported(isa);
+    if (*forced)
         return isa;
     for (int i = PL_ISA_COUNT - 1; i > 0; i--)
         if (pl_isa_supported((pl_isa)i))
@@ -63,13 +65,28 @@ static pl_isa detect(void)
     return PL_ISA_SCALAR;
 }
 
+/* The path, plus PL_ISA_COUNT if PL_ISA forced it; -1 until detected. */
+static int detected(void)
+{
+    static atomic_int cached = -1;
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
+        int forced;
+        v = (int)detect(&forced) + (forced ? PL_ISA_COUNT : 0);
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
+    }
+    return v;
+}
+
 pl_isa pl_isa_active(void)
 {
-    static atomic_int cached = -1; /* -1: not detected yet */
-    int isa = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (isa < 0) {
-        isa = (int)detect();
-        atomic_store_explicit(&cached, isa, memory_order_relaxed);
-    }
-    return (pl_isa)isa;
+    return (pl_isa)(detected() % PL_ISA_COUNT);
+}
+
+pl_isa pl_isa_for_columns(int n)
+{
+    int v = detected();
+    if (v == PL_ISA_AVX512 && n < PL_ISA_AVX512_MIN_COLUMNS)
+        return PL_ISA_AVX2; /* chosen, not forced: the narrower path is faster here */
+    return (pl_isa)(v % PL_ISA_COUNT);
 }

@@ -26,8 +26,9 @@ int pl_mailbox_init(pl_mailbox *b, int nslots)
     b->nslots = nslots;
     b->waiting = -1;
     b->spin_ns = 0;
+    b->spare = NULL;
     pthread_mutex_init(&b->mu, NULL);
-    pthread_cond_init(&b->cv, NULL);
+    pl_cond_init(&b->cv);
     return 0;
 }
 
@@ -42,32 +43,52 @@ void pl_mailbox_destroy(pl_mailbox *b)
             pl_tensor_free(&m->t);
             free(m);
         }
+    while (b->spare) {
+        pl_message *m = b->spare;
+        b->spare = m->next;
+        free(m);
+    }
     free(b->slots);
     b->slots = NULL;
     pthread_mutex_destroy(&b->mu);
-    pthread_cond_destroy(&b->cv);
+    pl_cond_destroy(&b->cv);
+}
+
+/* Add d to a slot's count. It changes only under the lock, so a load and a
+ * store will do (no locked add); a poller reads it without the lock, only
+ * to decide when to take the lock. */
+static void count(pl_mailbox_slot *q, int d)
+{
+    int n = atomic_load_explicit(&q->queued, memory_order_relaxed);
+    atomic_store_explicit(&q->queued, n + d, memory_order_relaxed);
 }
 
 int pl_mailbox_put(pl_mailbox *b, int slot, int step, int64_t time, pl_tensor t)
 {
-    pl_message *m = malloc(sizeof *m);
-    if (!m)
-        return -1;
-    *m = (pl_message){time, step, t, NULL};
     pthread_mutex_lock(&b->mu);
+    /* A message taken is kept for the next put: a mailbox holds at most as
+     * many as the pipeline keeps in flight to it, allocated once. */
+    pl_message *m = b->spare;
+    if (m)
+        b->spare = m->next;
+    else if (!(m = malloc(sizeof *m))) {
+        pthread_mutex_unlock(&b->mu);
+        return -1;
+    }
+    *m = (pl_message){time, step, t, NULL};
     pl_mailbox_slot *q = &b->slots[slot];
     if (q->tail)
         q->tail->next = m;
     else
         q->head = m;
     q->tail = m;
-    atomic_fetch_add(&q->queued, 1);
-    int wake = b->waiting == slot; /* only the owner sleeps here, and only on one slot */
+    count(q, 1);
+    /* Only the owner sleeps here, and only on one slot. */
+    pl_wakeup owner = b->waiting == slot ? pl_cond_take(&b->cv, 0) : (pl_wakeup){0};
     pthread_mutex_unlock(&b->mu);
-    /* Signalled after the unlock, so that the receiver, woken, does not
-     * find the lock still held and go back to sleep on it. */
-    if (wake)
-        pthread_cond_signal(&b->cv);
+    /* Woken after the unlock, so that the receiver, woken, does not find
+     * the lock still held and go back to sleep on it. */
+    pl_cond_wake(owner);
     return 0;
 }
 
@@ -92,7 +113,7 @@ int pl_mailbox_take(pl_mailbox *b, int slot, const atomic_int *stop, pl_message 
      * under it, so a stop can never slip in between the check and the wait. */
     while (!atomic_load(&q->queued) && !atomic_load(stop)) {
         b->waiting = slot;
-        pthread_cond_wait(&b->cv, &b->mu);
+        pl_cond_wait(&b->cv, &b->mu);
     }
     b->waiting = -1;
     pl_message *m = atomic_load(&q->queued) ? q->head : NULL;
@@ -100,20 +121,20 @@ int pl_mailbox_take(pl_mailbox *b, int slot, const atomic_int *stop, pl_message 
         q->head = m->next;
         if (!q->head)
             q->tail = NULL;
-        atomic_fetch_sub(&q->queued, 1);
+        count(q, -1);
+        *out = *m;
+        out->next = NULL;
+        m->next = b->spare;
+        b->spare = m;
     }
     pthread_mutex_unlock(&b->mu);
-    if (!m)
-        return -1;
-    *out = *m;
-    out->next = NULL;
-    free(m);
-    return 0;
+    return m ? 0 : -1;
 }
 
 void pl_mailbox_wake(pl_mailbox *b)
 {
     pthread_mutex_lock(&b->mu);
-    pthread_cond_broadcast(&b->cv);
+    pl_wakeup all = pl_cond_take(&b->cv, 1);
     pthread_mutex_unlock(&b->mu);
+    pl_cond_wake(all);
 }

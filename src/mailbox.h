@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "fiber.h"
 #include "tensor.h"
 
 /** A message: a tensor, the (clock) time it left its sender, and its step. */
@@ -48,11 +49,12 @@ typedef struct {
 /** One device's inbox. */
 typedef struct {
     pthread_mutex_t mu;      /**< guards the slots and `waiting` */
-    pthread_cond_t cv;       /**< signalled when the message its owner waits for arrives */
+    pl_cond cv;              /**< signalled when the message its owner waits for arrives */
     int waiting;             /**< the slot its owner sleeps on, -1 if it does not */
     int64_t spin_ns;         /**< how long a receiver polls before it sleeps (0 by default) */
     int nslots;              /**< one slot per message the device can receive in a step */
     pl_mailbox_slot *slots;  /**< nslots queues */
+    pl_message *spare;       /**< messages taken, kept for the next put (under mu) */
 } pl_mailbox;
 
 /**

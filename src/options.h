@@ -98,6 +98,7 @@ typedef struct {
     int ignore_limits;         /**< run even what needs.h estimates exceeds the host */
     /* how to run and what to report */
     int simulate;              /**< the simulator instead of device threads */
+    int kernel_threads;        /**< virtual clock: a kernel thread per device, not fibers */
     int totals_only;           /**< simulator: keep per-step totals, not every event */
     int verify;                /**< compare the trained weights with the sequential reference */
     /** Called by device 0 after each finished step (e.g. to print progress); may be NULL. */

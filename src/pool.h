@@ -1,6 +1,6 @@
 /**
  * @file pool.h
- * @brief Spare tensor buffers, kept for the next micro-batch.
+ * @brief Spare tensor buffers (and stash arrays), kept for the next micro-batch.
  *
  * A stash (stage.h) is filled by a forward and emptied by its backward,
  * micro-batch after micro-batch and step after step: the same few sizes
@@ -26,15 +26,15 @@
 
 #include "tensor.h"
 
-/** Spare buffers of one size. */
+/** Spare blocks of one size. */
 typedef struct {
-    size_t floats;  /**< rows * cols of every buffer here */
-    float **spare;  /**< the buffers, last given back on top */
+    size_t bytes;   /**< the size of every block here */
+    void **spare;   /**< the blocks, last given back on top */
     int n;          /**< how many */
     int cap;        /**< allocated */
 } pl_pool_size;
 
-/** A thread's spare buffers, by size. A zeroed pool is empty and ready. */
+/** A thread's spare blocks, by size. A zeroed pool is empty and ready. */
 typedef struct {
     pl_pool_size *sizes; /**< one entry per size seen */
     int n;               /**< sizes seen */
@@ -42,7 +42,20 @@ typedef struct {
 } pl_pool;
 
 /**
- * A rows x cols tensor, from p's spare buffers if it has one of that size,
+ * A block of `bytes`, from p's spares if it has one of that size, else
+ * newly allocated (p may be NULL); its contents are unspecified. NULL on
+ * allocation failure. A stash keeps its tensor arrays in one (stage.c).
+ */
+void *pl_pool_take_block(pl_pool *p, size_t bytes);
+
+/**
+ * Give a block of `bytes` from pl_pool_take_block to p for a later take
+ * (with p == NULL, or if p cannot grow, it is freed). Safe on NULL.
+ */
+void pl_pool_give_block(pl_pool *p, void *block, size_t bytes);
+
+/**
+ * A rows x cols tensor, from p's spare blocks if it has one of that size,
  * else newly allocated; its contents are unspecified. With p == NULL,
  * exactly pl_tensor_new (zero-filled). data == NULL on allocation failure.
  */
@@ -54,7 +67,7 @@ pl_tensor pl_pool_take(pl_pool *p, int rows, int cols);
  */
 void pl_pool_give(pl_pool *p, pl_tensor *t);
 
-/** Free every spare buffer; p is left empty. */
+/** Free every spare block; p is left empty. */
 void pl_pool_free(pl_pool *p);
 
 #endif

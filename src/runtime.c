@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "device.h"
+#include "fiber.h"
 #include "validate.h"
 
 int pl_runtime_check(const pl_job *job, char *err, size_t errlen)
@@ -64,6 +66,18 @@ typedef struct {
     int d;
 } thread_arg;
 
+/* The cores this thread may run on. */
+static int cores(void)
+{
+#if defined(__linux__)
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+        return CPU_COUNT(&allowed);
+#endif
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 /* With more devices than cores, each core runs a contiguous block of
  * devices: most messages go between neighbours, so most wake a thread on
  * the sender's own core -- a context switch, not an interrupt to another
@@ -89,16 +103,22 @@ static void pin(int d, int p)
 #endif
 }
 
-static void *thread_main(void *arg)
+/* A device's whole life, as a kernel thread or a fiber. */
+static void device_main(void *arg, int d)
 {
-    thread_arg *t = arg;
-    run *r = t->r;
-    pin(t->d, r->p);
-    pl_device_run(&r->dev[t->d]);
+    run *r = arg;
+    pl_device_run(&r->dev[d]);
     pthread_mutex_lock(&r->mu);
     r->finished++;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
+}
+
+static void *thread_main(void *arg)
+{
+    thread_arg *t = arg;
+    pin(t->d, t->r->p);
+    device_main(t->r, t->d);
     return NULL;
 }
 
@@ -175,8 +195,8 @@ static void watch(run *r, double limit)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Start every device thread, each on a stack of PL_RUNTIME_STACK_BYTES;
- * returns how many started. */
+/* Start every device as a kernel thread of its own, each on a stack of
+ * PL_RUNTIME_STACK_BYTES; returns how many started. */
 static int start(run *r, thread_arg *args, pthread_t *threads)
 {
     int started = 0;
@@ -189,18 +209,50 @@ static int start(run *r, thread_arg *args, pthread_t *threads)
     for (; started < r->p; started++) {
         args[started] = (thread_arg){r, started};
         if (pthread_create(&threads[started], sized ? &attr : NULL, thread_main,
-                           &args[started])) {
-            pl_transport_abort(r->net, -1, "runtime: could not start a device thread");
-            pthread_mutex_lock(&r->mu);
-            r->finished += r->p - started; /* so watch() returns */
-            pthread_mutex_unlock(&r->mu);
+                           &args[started]))
             break;
-        }
     }
     if (sized)
         pthread_attr_destroy(&attr);
     return started;
 }
+
+/* Stop a run some of whose devices never started. */
+static void not_started(run *r, int started)
+{
+    pl_transport_abort(r->net, -1, "runtime: could not start the device threads");
+    pthread_mutex_lock(&r->mu);
+    r->finished += r->p - started; /* so watch() returns */
+    pthread_mutex_unlock(&r->mu);
+}
+
+// [region executor]
+/* Run every device and wait for the last, watching them. On the virtual
+ * clock the devices are fibers (fiber.h), one kernel thread per core
+ * between them: only the order of messages shows in a figure there, and a
+ * fiber waits for a message without a trip through the kernel. The scaled
+ * and real clocks measure the host's time, so each device there is a
+ * kernel thread the host schedules. */
+static void run_devices(run *r, thread_arg *args, pthread_t *threads)
+{
+    const pl_options *o = r->job->opt;
+    if (o->clock == PL_CLOCK_VIRTUAL && !o->kernel_threads) {
+        pl_fibers *fs = pl_fibers_start(r->p, cores(), PL_RUNTIME_STACK_BYTES, device_main, r);
+        if (!fs)
+            not_started(r, 0);
+        watch(r, o->watchdog_s < 0 ? PL_WATCHDOG_AUTO_S : o->watchdog_s);
+        if (fs)
+            pl_fibers_join(fs);
+        return;
+    }
+    int started = start(r, args, threads);
+    if (started < r->p)
+        not_started(r, started);
+    watch(r, o->watchdog_s < 0 ? PL_WATCHDOG_AUTO_S : o->watchdog_s);
+    for (int d = 0; d < started; d++)
+        pthread_join(threads[d], NULL);
+}
+// [endregion executor]
 
 int pl_runtime_run(const pl_job *job, pl_result *out, char *err, size_t errlen)
 {
@@ -226,10 +278,7 @@ int pl_runtime_run(const pl_job *job, pl_result *out, char *err, size_t errlen)
         snprintf(err, errlen, "runtime: out of host memory");
         goto done;
     }
-    int started = start(&r, args, threads);
-    watch(&r, o->watchdog_s < 0 ? PL_WATCHDOG_AUTO_S : o->watchdog_s);
-    for (int d = 0; d < started; d++)
-        pthread_join(threads[d], NULL);
+    run_devices(&r, args, threads);
     const char *failure = pl_transport_error(r.net);
     if (failure) {
         snprintf(err, errlen, "%s", failure);

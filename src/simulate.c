@@ -515,9 +515,8 @@ static int setup(sim *x, const pl_job *job, pl_trace *trace)
         ds->fixed = (int64_t)pl_memory_total(&b);
         ds->list = s->actions[d];
         ds->len = s->len[d];
-        if (pl_lane_reserve(&trace->lanes[d],
-                            (long)trace->lanes[d].kept * s->len[d] *
-                                (job->opt->recompute ? 2 : 1)))
+        long kept = (long)trace->lanes[d].kept * s->len[d]; /* at most one send an action */
+        if (pl_lane_reserve(&trace->lanes[d], kept * (job->opt->recompute ? 2 : 1), kept))
             return -1;
     }
     return 0;

@@ -21,15 +21,36 @@ static void give_back(pl_stash *s, pl_tensor *t, int from, int to)
         pl_pool_give(s->pool, &t[k]);
 }
 
+/* The bytes of a stash's arrays: act (count + 1) and grad (count), one block. */
+static size_t arrays_bytes(int count)
+{
+    return (2 * (size_t)count + 1) * sizeof(pl_tensor);
+}
+
 void pl_stage_free(pl_stash *s)
 {
     pl_pool *pool = s->pool;
     give_back(s, s->act, 0, s->count + 1);
     give_back(s, s->grad, 0, s->count);
-    free(s->act);
-    free(s->grad);
+    if (s->act)
+        pl_pool_give_block(pool, s->act, arrays_bytes(s->count));
     memset(s, 0, sizeof *s);
     s->pool = pool;
+}
+
+/* Empty arrays for `count` layers, from the pool: a stash is filled and
+ * emptied micro-batch after micro-batch, so a device allocates no more of
+ * them than it ever holds at once. 0, or -1 out of host memory. */
+static int arrays(pl_stash *s, int count)
+{
+    size_t bytes = arrays_bytes(count);
+    s->act = pl_pool_take_block(s->pool, bytes);
+    if (!s->act)
+        return -1;
+    memset(s->act, 0, bytes);
+    s->grad = s->act + count + 1;
+    s->count = count;
+    return 0;
 }
 
 void pl_stage_keep_input(pl_stash *s)
@@ -102,11 +123,8 @@ int pl_stage_forward(const pl_model *m, int first, int count,
         x->cols != m->layers[first].in)
         return -1;
     s->first = first;
-    s->count = count;
     s->rows = x->rows;
-    s->act = calloc((size_t)count + 1, sizeof *s->act);
-    s->grad = calloc((size_t)count, sizeof *s->grad);
-    if (!s->act || !s->grad || copy_input(s, x) || forward_layers(m, s)) {
+    if (arrays(s, count) || copy_input(s, x) || forward_layers(m, s)) {
         pl_stage_free(s);
         return -1;
     }

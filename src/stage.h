@@ -34,12 +34,12 @@ typedef struct {
     int first;         /**< the stage's first layer */
     int count;         /**< the stage's layers: [first, first+count) */
     int rows;          /**< micro-batch rows */
-    pl_tensor *act;    /**< count+1 tensors: act[0] (rows, in of the first layer), act[k+1] (rows, out of layer k) */
+    pl_tensor *act;    /**< count+1 tensors (one block with grad): act[0] (rows, in of the first layer), act[k+1] (rows, out of layer k) */
     pl_tensor *grad;   /**< count tensors, grad[k] (rows, out of layer k); empty until backward-input */
-    pl_pool *pool;     /**< where its tensors come from and go back to; NULL: malloc and free */
+    pl_pool *pool;     /**< where its tensors and arrays come from and go back to; NULL: malloc and free */
 } pl_stash;
 
-/** Free every tensor the stash holds (into its pool, which it keeps). Safe on a zeroed stash. */
+/** Free every tensor the stash holds, and its arrays (into its pool, which it keeps). Safe on a zeroed stash. */
 void pl_stage_free(pl_stash *s);
 
 /** Free every activation but the stage input act[0] (recomputation keeps only that). */

@@ -30,6 +30,14 @@ typedef struct {
  */
 pl_tensor pl_tensor_new(int rows, int cols);
 
+/**
+ * Allocate a rows x cols tensor whose values are whatever the memory held,
+ * for a caller that writes every element before reading one (numpy's
+ * `empty`). Same failure as pl_tensor_new. A device makes one for nearly
+ * every action, and the zeros would be written twice.
+ */
+pl_tensor pl_tensor_empty(int rows, int cols);
+
 /** Free the tensor's storage and reset it to empty. Safe on an empty tensor. */
 void pl_tensor_free(pl_tensor *t);
 

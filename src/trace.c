@@ -34,15 +34,24 @@ void pl_lane_free(pl_lane *l)
     memset(l, 0, sizeof *l);
 }
 
-int pl_lane_reserve(pl_lane *l, long n)
+int pl_lane_reserve(pl_lane *l, long events, long sends)
 {
-    if (!l->keep_events || n <= l->cap)
+    if (!l->keep_events)
         return 0;
-    pl_event *ev = realloc(l->events, (size_t)n * sizeof *ev);
-    if (!ev)
-        return -1;
-    l->events = ev;
-    l->cap = n;
+    if (events > l->cap) {
+        pl_event *ev = realloc(l->events, (size_t)events * sizeof *ev);
+        if (!ev)
+            return -1;
+        l->events = ev;
+        l->cap = events;
+    }
+    if (sends > l->sends_cap) {
+        pl_transfer *tr = realloc(l->sends, (size_t)sends * sizeof *tr);
+        if (!tr)
+            return -1;
+        l->sends = tr;
+        l->sends_cap = sends;
+    }
     return 0;
 }
 
@@ -118,7 +127,7 @@ int pl_lane_append(pl_lane *l, const pl_event *e)
 {
     if (!l->keep_events)
         return 0;
-    if (l->len == l->cap && pl_lane_reserve(l, l->cap ? 2 * l->cap : 64))
+    if (l->len == l->cap && pl_lane_reserve(l, l->cap ? 2 * l->cap : 64, 0))
         return -1;
     l->events[l->len++] = *e;
     return 0;
@@ -139,14 +148,9 @@ int pl_lane_send(pl_lane *l, const pl_transfer *t)
     tot->bytes_sent += t->bytes;
     if (!l->keep_events)
         return 0;
-    if (l->nsends == l->sends_cap) {
-        long cap = l->sends_cap ? 2 * l->sends_cap : 64;
-        pl_transfer *s = realloc(l->sends, (size_t)cap * sizeof *s);
-        if (!s)
-            return -1;
-        l->sends = s;
-        l->sends_cap = cap;
-    }
+    if (l->nsends == l->sends_cap &&
+        pl_lane_reserve(l, 0, l->sends_cap ? 2 * l->sends_cap : 64))
+        return -1;
     l->sends[l->nsends++] = *t;
     return 0;
 }

@@ -126,8 +126,12 @@ int pl_lane_init(pl_lane *l, int steps, int keep_events);
 /** Free a lane. Safe on a zeroed one. */
 void pl_lane_free(pl_lane *l);
 
-/** Make room for n events. Returns 0 or -1. */
-int pl_lane_reserve(pl_lane *l, long n);
+/**
+ * Make room for `events` events and `sends` messages, so that a run that
+ * knows how many it will record neither copies them as they grow nor
+ * touches twice the memory. Nothing if the lane keeps no events. 0 or -1.
+ */
+int pl_lane_reserve(pl_lane *l, long events, long sends);
 
 /**
  * Append an event and update its step's totals and the peaks. An event of a

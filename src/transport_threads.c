@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fiber.h"
 #include "mailbox.h"
 #include "transport.h"
 
@@ -27,7 +28,7 @@ typedef struct {
     pl_mailbox *mail;      /* one per device */
     atomic_int stop;       /* set once by the first failure */
     pthread_mutex_t mu;    /* guards what follows */
-    pthread_cond_t cv;     /* the barrier and failures */
+    pl_cond cv;            /* the barrier, reductions and failures */
     int at_barrier;        /* devices waiting */
     long generation;       /* barriers released so far */
     int64_t latest;        /* latest time brought to the open barrier */
@@ -60,8 +61,9 @@ static void stop_all(threads *th, const char *why)
         snprintf(th->err, sizeof th->err, "%s", why);
     }
     atomic_store(&th->stop, 1);
-    pthread_cond_broadcast(&th->cv);
+    pl_wakeup all = pl_cond_take(&th->cv, 1);
     pthread_mutex_unlock(&th->mu);
+    pl_cond_wake(all);
     for (int d = 0; d < th->p; d++)
         pl_mailbox_wake(&th->mail[d]);
 }
@@ -107,17 +109,19 @@ static int barrier(pl_transport *t, int device, int64_t time, int64_t *agreed)
     long gen = th->generation;
     if (th->at_barrier == 0 || time > th->latest)
         th->latest = time;
+    pl_wakeup all = {0};
     if (++th->at_barrier == th->p) {
         th->at_barrier = 0;
         th->agreed = th->latest;
         th->generation++;
-        pthread_cond_broadcast(&th->cv);
+        all = pl_cond_take(&th->cv, 1);
     }
     while (gen == th->generation && !atomic_load(&th->stop))
-        pthread_cond_wait(&th->cv, &th->mu);
+        pl_cond_wait(&th->cv, &th->mu);
     int released = gen != th->generation;
     *agreed = th->agreed;
     pthread_mutex_unlock(&th->mu);
+    pl_cond_wake(all);
     return released ? 0 : -1;
 }
 
@@ -129,9 +133,9 @@ static int reduce(pl_transport *t, int device, int round, double value, int64_t 
     th->value[(size_t)round * (size_t)th->p + (size_t)device] = value;
     if (th->added[round] == 0 || time > th->stamp[round])
         th->stamp[round] = time;
-    if (++th->added[round] == th->p)
-        pthread_cond_broadcast(&th->cv);
+    pl_wakeup all = ++th->added[round] == th->p ? pl_cond_take(&th->cv, 1) : (pl_wakeup){0};
     pthread_mutex_unlock(&th->mu);
+    pl_cond_wake(all);
     return 0;
 }
 
@@ -141,7 +145,7 @@ static int reduced(pl_transport *t, int device, int round, double *sum, int64_t 
     (void)device;
     pthread_mutex_lock(&th->mu);
     while (th->added[round] < th->p && !atomic_load(&th->stop))
-        pthread_cond_wait(&th->cv, &th->mu);
+        pl_cond_wait(&th->cv, &th->mu);
     int done = th->added[round] == th->p;
     double s = 0.0; /* from 0.0, in device order: every device gets the same bits */
     for (int d = 0; done && d < th->p; d++)
@@ -199,7 +203,7 @@ static void destroy(pl_transport *t)
     free(th->stamp);
     free(th->added);
     pthread_mutex_destroy(&th->mu);
-    pthread_cond_destroy(&th->cv);
+    pl_cond_destroy(&th->cv);
     free(th);
 }
 
@@ -220,7 +224,7 @@ pl_transport *pl_transport_threads_new(int p, int m, int v, int steps, pl_trace 
     th->trace = trace;
     th->loss = loss;
     pthread_mutex_init(&th->mu, NULL);
-    pthread_cond_init(&th->cv, NULL);
+    pl_cond_init(&th->cv);
     th->mail = calloc((size_t)p, sizeof *th->mail);
     th->value = calloc((size_t)steps * (size_t)p, sizeof *th->value);
     th->stamp = calloc((size_t)steps, sizeof *th->stamp);

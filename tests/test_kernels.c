@@ -252,3 +252,35 @@ Test(kernels, threads_share_the_kernels, .timeout = 30)
     }
     layer_free(&l);
 }
+
+/* A narrow product runs on AVX2 even where AVX-512 is the chosen path
+ * (isa.h: the wide tile is slower there), and on exactly what PL_ISA names
+ * when it is forced. Each test is its own process, so each detects anew. */
+Test(kernels, narrow_products_run_on_avx2_unless_avx512_is_forced)
+{
+    if (!pl_isa_supported(PL_ISA_AVX512))
+        cr_skip_test("this CPU has no AVX-512");
+    unsetenv("PL_ISA");
+    cr_assert_eq(pl_isa_active(), PL_ISA_AVX512);
+    cr_expect_eq(pl_isa_for_columns(1), PL_ISA_AVX2);
+    cr_expect_eq(pl_isa_for_columns(PL_ISA_AVX512_MIN_COLUMNS - 1), PL_ISA_AVX2);
+    cr_expect_eq(pl_isa_for_columns(PL_ISA_AVX512_MIN_COLUMNS), PL_ISA_AVX512);
+    cr_expect_eq(pl_isa_for_columns(512), PL_ISA_AVX512);
+}
+
+Test(kernels, a_forced_path_runs_every_product)
+{
+    if (!pl_isa_supported(PL_ISA_AVX512))
+        cr_skip_test("this CPU has no AVX-512");
+    setenv("PL_ISA", "avx512", 1);
+    cr_expect_eq(pl_isa_for_columns(1), PL_ISA_AVX512);
+    cr_expect_eq(pl_isa_for_columns(512), PL_ISA_AVX512);
+}
+
+Test(kernels, below_avx512_the_chosen_path_runs_every_product)
+{
+    setenv("PL_ISA", "avx2", 1);
+    pl_isa want = pl_isa_supported(PL_ISA_AVX2) ? PL_ISA_AVX2 : pl_isa_active();
+    cr_expect_eq(pl_isa_for_columns(1), want);
+    cr_expect_eq(pl_isa_for_columns(512), want);
+}

@@ -36,6 +36,45 @@ Test(runtime, virtual_clock_is_deterministic, .timeout = 30)
     }
 }
 
+/* On the virtual clock the devices are fibers, more of them than cores
+ * (fiber.h); one kernel thread each must give the very same run: every
+ * event and message to the nanosecond, and the same losses, for every
+ * schedule -- through the barrier, the reduction of clipping, and local
+ * step sync. */
+Test(runtime, fibers_and_kernel_threads_run_the_same_to_the_nanosecond, .timeout = 120)
+{
+    int count, runs = 0;
+    const pl_registry_entry *e = pl_registry_list(&count);
+    for (int i = 0; i < count; i++)
+        for (int variant = 0; variant < 3; variant++) {
+            int v = e[i].chunks ? e[i].chunks : e[i].chunks_default;
+            pl_options o = small_run(e[i].name, 6, e[i].microbatches ? 1 : 9);
+            o.chunks = v;
+            o.layers = 6 * v;
+            o.batch = 2 * o.microbatches + 1; /* uneven micro-batches */
+            o.steps = 3;
+            o.step_sync = variant == 1 ? PL_SYNC_LOCAL : PL_SYNC_GLOBAL;
+            o.clip_norm = variant == 2 ? 0.01 : 0;
+            pl_experiment fibers, threads;
+            char err[512];
+            if (pl_experiment_run(&o, &fibers, err, sizeof err)) {
+                pl_experiment_free(&fibers);
+                continue; /* a shape the schedule does not take */
+            }
+            o.kernel_threads = 1;
+            run_ok(&o, &threads);
+            cr_expect(pl_trace_equal(&fibers.result.trace, &threads.result.trace),
+                      "%s variant %d: the traces differ", e[i].name, variant);
+            cr_expect_eq(memcmp(fibers.result.loss, threads.result.loss,
+                                (size_t)o.steps * sizeof(float)), 0,
+                         "%s variant %d: the losses differ", e[i].name, variant);
+            pl_experiment_free(&fibers);
+            pl_experiment_free(&threads);
+            runs++;
+        }
+    cr_expect_gt(runs, 20, "only %d runs compared", runs);
+}
+
 Test(runtime, every_step_of_a_virtual_run_has_the_same_shape, .timeout = 30)
 {
     pl_options o = small_run("1f1b", 3, 5);
