@@ -121,7 +121,7 @@ int pl_device_run_list(pl_device *dv)
             inject_fault(dv, a);
             return -1;
         }
-        if (pl_device_run_action(dv, a))
+        if (pl_device_run_action(dv, &a))
             return -1;
         dv->actions_done++;
         pl_watch_progress(&dv->watch);

@@ -113,7 +113,7 @@ int pl_device_run_list(pl_device *dv);
  * Run one action (device_action.c): receive its input, check memory,
  * compute, record, account, send. Returns 0, or -1 once the run failed.
  */
-int pl_device_run_action(pl_device *dv, pl_action a);
+int pl_device_run_action(pl_device *dv, const pl_action *a);
 
 /**
  * End step dv->step (device_step.c): the step's loss, the gradient norm if

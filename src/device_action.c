@@ -185,7 +185,7 @@ static int receive(pl_device *dv, pl_action a, int64_t *ready, pl_tensor *in)
         return 0;
     pl_tag tag = {r.flow, r.stage, r.chunk, a.mb, dv->step};
     pl_watch_set(&dv->watch.state, PL_DEV_RECEIVING);
-    int rc = pl_transport_receive(dv->net, dv->id, r.peer, tag, ready, in);
+    int rc = pl_transport_receive(dv->net, dv->id, r.peer, &tag, ready, in);
     pl_watch_set(&dv->watch.state, PL_DEV_COMPUTING);
     if (rc == 0)
         pl_watch_progress(&dv->watch); /* a message delivered is progress */
@@ -228,15 +228,16 @@ static int send(pl_device *dv, pl_action a, pl_tensor out, int64_t t1, int64_t *
             return -1;
         }
     }
-    return pl_transport_send(dv->net, dv->id, r.peer, tag, *arrival, out);
+    return pl_transport_send(dv->net, dv->id, r.peer, &tag, *arrival, out);
 }
 // [endregion device-send]
 
 // [region device-action]
 /* One action, start to finish: wait for the input, check the memory it
  * needs, run the kernels, account, pass the output on, record. */
-int pl_device_run_action(pl_device *dv, pl_action a)
+int pl_device_run_action(pl_device *dv, const pl_action *action)
 {
+    const pl_action a = *action;
     const pl_job *job = dv->job;
     where w = locate(dv, a);
     pl_stash *st = &dv->stash[a.chunk * job->schedule->microbatches + a.mb];

@@ -37,7 +37,9 @@
 #include "tensor.h"
 #include "trace.h"
 
-/** The name of a message. */
+/** The name of a message. Back ends take it by address: built field by field
+ *  and passed by value, a tag costs a stall on every message (the copy reads
+ *  back wider than the stores that built it). */
 typedef struct {
     pl_flow flow; /**< activation (to the next stage) or gradient (to the previous) */
     int stage;    /**< the stage that receives it */
@@ -58,10 +60,11 @@ typedef struct pl_transport pl_transport;
 /** The operations every back end implements. */
 typedef struct {
     /** Send x (rows, width; ownership passes) stamped `time` from device `from` to `to`. 0 or -1. */
-    int (*send)(pl_transport *t, int from, int to, pl_tag tag, int64_t time, pl_tensor x);
+    int (*send)(pl_transport *t, int from, int to, const pl_tag *tag, int64_t time, pl_tensor x);
     /** Wait for the message `tag` from `from` to `to` into *time and *x (rows, width; the caller
      *  frees it); 0, or -1 once the run stopped. */
-    int (*receive)(pl_transport *t, int to, int from, pl_tag tag, int64_t *time, pl_tensor *x);
+    int (*receive)(pl_transport *t, int to, int from, const pl_tag *tag, int64_t *time,
+                   pl_tensor *x);
     /** Wait for every device; *agreed gets the latest `time` brought. 0, or -1 if stopped. */
     int (*barrier)(pl_transport *t, int device, int64_t time, int64_t *agreed);
     /**
@@ -93,14 +96,14 @@ struct pl_transport {
 };
 
 /** Send x from `from` to `to` (see pl_transport_ops). */
-static inline int pl_transport_send(pl_transport *t, int from, int to, pl_tag tag,
+static inline int pl_transport_send(pl_transport *t, int from, int to, const pl_tag *tag,
                                     int64_t time, pl_tensor x)
 {
     return t->ops->send(t, from, to, tag, time, x);
 }
 
 /** Receive the message `tag` (see pl_transport_ops). */
-static inline int pl_transport_receive(pl_transport *t, int to, int from, pl_tag tag,
+static inline int pl_transport_receive(pl_transport *t, int to, int from, const pl_tag *tag,
                                        int64_t *time, pl_tensor *x)
 {
     return t->ops->receive(t, to, from, tag, time, x);

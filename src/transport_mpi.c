@@ -120,10 +120,10 @@ static size_t stop_size(const mpi_net *n)
 // [region mpi-tag]
 /* The MPI tag of a message: unique within a window of steps, so no receive
  * can pair with a send meant for another flow, stage, micro-batch or step. */
-static int tag_of(const mpi_net *n, pl_tag t)
+static int tag_of(const mpi_net *n, const pl_tag *t)
 {
-    long k = ((long)(t.step % n->window) * 2 + t.flow) * n->stages + t.stage;
-    return (int)(TAG_DATA + k * n->m + t.mb);
+    long k = ((long)(t->step % n->window) * 2 + t->flow) * n->stages + t->stage;
+    return (int)(TAG_DATA + k * n->m + t->mb);
 }
 // [endregion mpi-tag]
 
@@ -316,14 +316,15 @@ typedef struct {
 } wire_head;
 
 // [region mpi-send]
-static int send(pl_transport *t, int from, int to, pl_tag tag, int64_t time, pl_tensor x)
+static int send(pl_transport *t, int from, int to, const pl_tag *tag, int64_t time,
+                pl_tensor x)
 {
     mpi_net *n = of(t);
     (void)from;
     size_t bytes = (size_t)x.rows * (size_t)x.cols * sizeof(float);
     char *buf = poll_stop(n) ? NULL : malloc(sizeof(wire_head) + bytes);
     if (buf) {
-        wire_head h = {time, tag.step, x.rows, x.cols, 0};
+        wire_head h = {time, tag->step, x.rows, x.cols, 0};
         memcpy(buf, &h, sizeof h);
         memcpy(buf + sizeof h, x.data, bytes);
     }
@@ -340,7 +341,8 @@ static int send(pl_transport *t, int from, int to, pl_tag tag, int64_t time, pl_
 // [endregion mpi-send]
 
 // [region mpi-receive]
-static int receive(pl_transport *t, int to, int from, pl_tag tag, int64_t *time, pl_tensor *x)
+static int receive(pl_transport *t, int to, int from, const pl_tag *tag, int64_t *time,
+                   pl_tensor *x)
 {
     mpi_net *n = of(t);
     int mtag = tag_of(n, tag), found = 0, spins = 0, len;
@@ -363,11 +365,11 @@ static int receive(pl_transport *t, int to, int from, pl_tag tag, int64_t *time,
     n->received[from]++;
     wire_head h;
     memcpy(&h, buf, sizeof h);
-    if (h.step != tag.step) { /* a sender ran its steps out of order: a bug */
+    if (h.step != tag->step) { /* a sender ran its steps out of order: a bug */
         char why[160];
         snprintf(why, sizeof why, "d%d expected step %d's message from d%d (stage %d, "
-                 "micro-batch %d) but step %d's came first", to, tag.step, from, tag.stage,
-                 tag.mb, h.step);
+                 "micro-batch %d) but step %d's came first", to, tag->step, from, tag->stage,
+                 tag->mb, h.step);
         free(buf);
         stop_here(n, 1, why);
         return -1;

@@ -48,9 +48,9 @@ static threads *of(pl_transport *t)
 }
 
 /* The receiver's mailbox slot for a tag: activations first, then gradients. */
-static int slot(const threads *th, pl_tag tag)
+static int slot(const threads *th, const pl_tag *tag)
 {
-    return (tag.flow == PL_ACTIVATION ? 0 : th->v * th->m) + tag.chunk * th->m + tag.mb;
+    return (tag->flow == PL_ACTIVATION ? 0 : th->v * th->m) + tag->chunk * th->m + tag->mb;
 }
 
 static void stop_all(threads *th, const char *why)
@@ -68,10 +68,11 @@ static void stop_all(threads *th, const char *why)
         pl_mailbox_wake(&th->mail[d]);
 }
 
-static int send(pl_transport *t, int from, int to, pl_tag tag, int64_t time, pl_tensor x)
+static int send(pl_transport *t, int from, int to, const pl_tag *tag, int64_t time,
+                pl_tensor x)
 {
     threads *th = of(t);
-    if (pl_mailbox_put(&th->mail[to], slot(th, tag), tag.step, time, x) == 0)
+    if (pl_mailbox_put(&th->mail[to], slot(th, tag), tag->step, time, x) == 0)
         return 0;
     pl_tensor_free(&x);
     char why[128];
@@ -81,18 +82,19 @@ static int send(pl_transport *t, int from, int to, pl_tag tag, int64_t time, pl_
     return -1;
 }
 
-static int receive(pl_transport *t, int to, int from, pl_tag tag, int64_t *time, pl_tensor *x)
+static int receive(pl_transport *t, int to, int from, const pl_tag *tag, int64_t *time,
+                   pl_tensor *x)
 {
     threads *th = of(t);
     pl_message msg;
     if (pl_mailbox_take(&th->mail[to], slot(th, tag), &th->stop, &msg))
         return -1;
-    if (msg.step != tag.step) { /* a sender ran its steps out of order: a bug */
+    if (msg.step != tag->step) { /* a sender ran its steps out of order: a bug */
         pl_tensor_free(&msg.t);
         char why[160];
         snprintf(why, sizeof why, "d%d expected step %d's message from d%d (stage %d, "
-                 "micro-batch %d) but step %d's came first", to, tag.step, from, tag.stage,
-                 tag.mb, msg.step);
+                 "micro-batch %d) but step %d's came first", to, tag->step, from, tag->stage,
+                 tag->mb, msg.step);
         stop_all(th, why);
         return -1;
     }
