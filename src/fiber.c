@@ -411,6 +411,7 @@ void pl_cond_destroy(pl_cond *c)
     pthread_cond_destroy(&c->cv);
 }
 
+// [region fiber-wait]
 void pl_cond_wait(pl_cond *c, pthread_mutex_t *mu)
 {
     pl_fiber *f = self;
@@ -427,6 +428,7 @@ void pl_cond_wait(pl_cond *c, pthread_mutex_t *mu)
     leave(f);
     pthread_mutex_lock(mu);
 }
+// [endregion fiber-wait]
 
 pl_wakeup pl_cond_take(pl_cond *c, int all)
 {

@@ -30,7 +30,10 @@
 #include <pthread.h>
 #include <stddef.h>
 
+/** One fiber: its stack, where it stopped, the worker it runs on (fiber.c). */
 typedef struct pl_fiber pl_fiber;
+
+/** A running set of fibers and the kernel threads (workers) they run on. */
 typedef struct pl_fibers pl_fibers;
 
 /**

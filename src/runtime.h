@@ -1,10 +1,14 @@
 /**
  * @file runtime.h
- * @brief The pipeline on real threads: one pthread per simulated device.
+ * @brief The pipeline on real threads: one thread per simulated device.
  *
  * The runtime starts one thread per device, each running the device loop
  * (device.h) over the threads transport (transport.h), watches them, and
- * gathers what they measured. Each device owns the layers of its stages,
+ * gathers what they measured. On the scaled and real clocks a device's
+ * thread is a kernel thread (a pthread); on the virtual clock it is a fiber
+ * (fiber.h), many of them to a kernel thread per core, unless
+ * opt->kernel_threads asks for pthreads there too -- the figures are the
+ * same to the nanosecond, only the host's cost differs. Each device owns the layers of its stages,
  * receives activations and gradients as real tensors, runs the real kernels,
  * accounts the activation memory it holds, and keeps time by its clock
  * (clock.h). Chapter 01 builds it. Any device that fails -- out of memory, an
@@ -22,11 +26,12 @@
 #include "job.h"
 
 /**
- * The stack of a device thread. A device needs about 38 KiB of it (the
- * packed panel of the matrix kernels, 32 KiB, and the frames above it;
- * 45 KiB under ThreadSanitizer, 65 KiB under AddressSanitizer, measured by
- * painting the stack): 256 KiB leaves room, where the default (8 MiB each)
- * would reserve 8 GiB of address space for 1024 devices.
+ * The stack of a device thread, kernel thread or fiber. A device needs
+ * about 38 KiB of it (the packed panel of the matrix kernels, 32 KiB, and
+ * the frames above it; 45 KiB under ThreadSanitizer, 65 KiB under
+ * AddressSanitizer, measured by painting the stack): 256 KiB leaves room,
+ * where the default (8 MiB each) would reserve 8 GiB of address space for
+ * 1024 devices.
  */
 #define PL_RUNTIME_STACK_BYTES (256 * 1024)
 
