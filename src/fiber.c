@@ -78,6 +78,20 @@ static void prepare(context *c, char *lo, size_t size, void (*entry)(void))
         sp[i] = NULL;
     *c = sp;
 }
+#define HAVE_FIBERS 1
+#elif defined(__EMSCRIPTEN__)
+/* WebAssembly has no stack of its own to switch (the playground runs only
+ * the simulator): pl_fibers_start says no, and the runtime uses threads. */
+typedef int context;
+static void swap(context *from, context *to)
+{
+    (void)from, (void)to;
+}
+static void prepare(context *c, char *lo, size_t size, void (*entry)(void))
+{
+    (void)c, (void)lo, (void)size, (void)entry;
+}
+#define HAVE_FIBERS 0
 #else
 #include <ucontext.h>
 typedef ucontext_t context;
@@ -95,6 +109,7 @@ static void prepare(context *c, char *lo, size_t size, void (*entry)(void))
     c->uc_link = NULL;
     makecontext(c, entry, 0);
 }
+#define HAVE_FIBERS 1
 #endif
 
 /* ---- fibers and workers ---------------------------------------------- */
@@ -336,7 +351,7 @@ pl_fibers *pl_fibers_start(int n, int workers, size_t stack_bytes,
 {
     if (workers > n)
         workers = n;
-    if (workers < 1)
+    if (workers < 1 || !HAVE_FIBERS)
         return NULL;
     pl_fibers *fs = calloc(1, sizeof *fs);
     if (!fs)

@@ -39,7 +39,8 @@ typedef struct pl_fibers pl_fibers;
 /**
  * Start n fibers, fiber i running main(ctx, i) on a stack of stack_bytes, on
  * `workers` kernel threads (at most n). Returns the running set, or NULL if
- * a stack, a worker or host memory could not be had -- then nothing ran.
+ * a stack, a worker or host memory could not be had, or this build has no
+ * fibers (WebAssembly) -- then nothing ran.
  */
 pl_fibers *pl_fibers_start(int n, int workers, size_t stack_bytes,
                            void (*main)(void *ctx, int i), void *ctx);

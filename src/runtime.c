@@ -236,15 +236,14 @@ static void not_started(run *r, int started)
 static void run_devices(run *r, thread_arg *args, pthread_t *threads)
 {
     const pl_options *o = r->job->opt;
-    if (o->clock == PL_CLOCK_VIRTUAL && !o->kernel_threads) {
-        pl_fibers *fs = pl_fibers_start(r->p, cores(), PL_RUNTIME_STACK_BYTES, device_main, r);
-        if (!fs)
-            not_started(r, 0);
+    pl_fibers *fs = NULL;
+    if (o->clock == PL_CLOCK_VIRTUAL && !o->kernel_threads &&
+        (fs = pl_fibers_start(r->p, cores(), PL_RUNTIME_STACK_BYTES, device_main, r))) {
         watch(r, o->watchdog_s < 0 ? PL_WATCHDOG_AUTO_S : o->watchdog_s);
-        if (fs)
-            pl_fibers_join(fs);
+        pl_fibers_join(fs);
         return;
     }
+    /* Nothing ran if fibers could not start: kernel threads run it instead. */
     int started = start(r, args, threads);
     if (started < r->p)
         not_started(r, started);

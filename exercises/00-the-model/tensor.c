@@ -20,10 +20,18 @@
 
 pl_tensor pl_tensor_new(int rows, int cols)
 {
+    pl_tensor t = pl_tensor_empty(rows, cols);
+    if (t.data)
+        memset(t.data, 0, pl_tensor_bytes(&t));
+    return t;
+}
+
+pl_tensor pl_tensor_empty(int rows, int cols)
+{
     pl_tensor t = {0, 0, NULL};
     if (rows <= 0 || cols <= 0)
         return t;
-    t.data = calloc((size_t)rows * (size_t)cols, sizeof *t.data);
+    t.data = malloc((size_t)rows * (size_t)cols * sizeof *t.data);
     if (t.data) {
         t.rows = rows;
         t.cols = cols;
@@ -114,18 +122,18 @@ void pl_tensor_weight_grad_isa(pl_isa isa, pl_tensor *dw, pl_tensor *db,
 void pl_tensor_forward(pl_tensor *y, const pl_tensor *x, const pl_tensor *w,
                        const pl_tensor *b)
 {
-    pl_tensor_forward_isa(pl_isa_active(), y, x, w, b);
+    pl_tensor_forward_isa(pl_isa_for_columns(w->cols), y, x, w, b);
 }
 
 void pl_tensor_input_grad(pl_tensor *dx, const pl_tensor *dy, const pl_tensor *w)
 {
-    pl_tensor_input_grad_isa(pl_isa_active(), dx, dy, w);
+    pl_tensor_input_grad_isa(pl_isa_for_columns(w->rows), dx, dy, w);
 }
 
 void pl_tensor_weight_grad(pl_tensor *dw, pl_tensor *db, const pl_tensor *x,
                            const pl_tensor *dy)
 {
-    pl_tensor_weight_grad_isa(pl_isa_active(), dw, db, x, dy);
+    pl_tensor_weight_grad_isa(pl_isa_for_columns(dy->cols), dw, db, x, dy);
 }
 
 /* The element-wise loops below run in blocks of a fixed 16 floats: a loop
