@@ -20,7 +20,8 @@
  * messages go to a fiber of the same worker -- and never moves.
  *
  * Invariant: a fiber never blocks its kernel thread for long (a
- * pthread_cond_wait, a sleep): it waits on a pl_cond, or yields. The scaled
+ * pthread_cond_wait, a sleep): it waits on a pl_cond, or yields -- the one
+ * exception, an injected stall, yields before each 1 ms nap. The scaled
  * and real clocks sleep and measure host time, so they keep one kernel
  * thread per device.
  */
